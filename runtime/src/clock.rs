@@ -1,0 +1,80 @@
+//! The system batch clock: fires at multiples of the batch interval, as Spark's
+//! `RecurringTimer` (first batch at `(floor(now / interval) + 1) * interval`).
+//!
+//! The timer thread cuts the sources at each tick and hands the batch time to a runner
+//! thread, so a slow batch delays the next one's processing (scheduling delay) but not
+//! the cut of its input.
+
+use crate::context::Inner;
+use crate::Time;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The first batch time after `now_ms` for `interval_ms`.
+pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
+    Time((now_ms / interval_ms + 1) * interval_ms)
+}
+
+pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
+    let (tx, rx) = crossbeam_channel::unbounded::<(Time, Instant, usize)>();
+    let timer_inner = inner.clone();
+    let timer = std::thread::Builder::new()
+        .name("rill-clock".into())
+        .spawn(move || {
+            let inner = timer_inner;
+            let interval = inner.batch_interval.as_millis() as u64;
+            let mut next = first_batch_time(now_ms(), interval);
+            while !inner.stopping() {
+                let now = now_ms();
+                if now < next.millis() {
+                    std::thread::sleep(Duration::from_millis((next.millis() - now).min(20)));
+                    continue;
+                }
+                let records = inner.cut_sources(next);
+                inner.set_last_time(next);
+                if tx.send((next, Instant::now(), records)).is_err() {
+                    return;
+                }
+                next = Time(next.millis() + interval);
+            }
+        })
+        .map_err(|e| crate::Error::io("cannot start the batch clock", e))?;
+    let runner_inner = inner.clone();
+    let runner = std::thread::Builder::new()
+        .name("rill-scheduler".into())
+        .spawn(move || {
+            let inner = runner_inner;
+            while let Ok((time, scheduled, records)) = rx.recv() {
+                if inner.stopping() {
+                    return;
+                }
+                if let Err(e) = inner.run_batch(time, scheduled, records) {
+                    inner.fail(&e);
+                    return;
+                }
+            }
+        })
+        .map_err(|e| crate::Error::io("cannot start the scheduler", e))?;
+    inner.add_thread(timer);
+    inner.add_thread(runner);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_batch_is_the_next_multiple() {
+        assert_eq!(first_batch_time(1_234, 1_000), Time(2_000));
+        assert_eq!(first_batch_time(2_000, 1_000), Time(3_000));
+        assert_eq!(first_batch_time(0, 500), Time(500));
+    }
+}

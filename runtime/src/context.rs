@@ -1,0 +1,446 @@
+//! The [`StreamingContext`]: configuration, lifecycle, and the batch loop.
+
+use crate::clock;
+use crate::metrics::{BatchInfo, KEPT_BATCHES};
+use crate::sources::{lock, SourceControl, SourceStats};
+use crate::{Batch, Error, Executor, Result, Time};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A generated job: runs one batch of one `stream!` pipeline.
+pub(crate) type JobFn = Box<dyn FnMut(&Batch<'_>) -> Result<()> + Send>;
+
+pub(crate) struct Job {
+    pub(crate) explain: String,
+    pub(crate) run: JobFn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lifecycle {
+    Initialized,
+    Active,
+    Stopped,
+}
+
+struct Run {
+    state: Lifecycle,
+    last_time: Time,
+    failure: Option<String>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) batch_interval: Duration,
+    pub(crate) parallelism: usize,
+    checkpoint_dir: Option<PathBuf>,
+    manual: bool,
+    config_error: Option<String>,
+    exec: Option<Executor>,
+    pub(crate) stats: Arc<SourceStats>,
+    pub(crate) sources: Mutex<Vec<Arc<dyn SourceControl>>>,
+    pub(crate) jobs: Mutex<Vec<Job>>,
+    pub(crate) errors: Mutex<Vec<String>>,
+    run: Mutex<Run>,
+    run_changed: Condvar,
+    metrics: Mutex<VecDeque<BatchInfo>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stop_flag: AtomicBool,
+}
+
+/// The entry point of a streaming job: a batch interval, a clock, partitions and the
+/// pipelines defined on it with `stream!`.
+///
+/// ```
+/// use rill_runtime::StreamingContext;
+/// use std::time::Duration;
+///
+/// let ctx = StreamingContext::manual(Duration::from_secs(1));
+/// ctx.start().unwrap();
+/// ctx.advance(2).unwrap();          // two (empty) batches, at 1000 ms and 2000 ms
+/// assert_eq!(ctx.batch_infos().len(), 2);
+/// ctx.stop().unwrap();
+/// ```
+pub struct StreamingContext {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Builds a [`StreamingContext`]; see [`StreamingContext::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    batch_interval: Option<Duration>,
+    parallelism: Option<usize>,
+    checkpoint_dir: Option<PathBuf>,
+    manual: bool,
+}
+
+impl Builder {
+    /// The batch interval (required).
+    pub fn batch_interval(mut self, d: Duration) -> Self {
+        self.batch_interval = Some(d);
+        self
+    }
+
+    /// Worker threads and hash partitions (default: all cores).
+    pub fn parallelism(mut self, n: usize) -> Self {
+        self.parallelism = Some(n);
+        self
+    }
+
+    /// Where stateful operators keep checkpoints.
+    pub fn checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.checkpoint_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
+    pub fn manual_clock(mut self) -> Self {
+        self.manual = true;
+        self
+    }
+
+    /// The context, or an error for an invalid configuration.
+    pub fn build(self) -> Result<StreamingContext> {
+        let interval = self
+            .batch_interval
+            .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
+        let ctx = StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
+        match &ctx.inner.config_error {
+            Some(e) => Err(Error::Config(e.clone())),
+            None => Ok(ctx),
+        }
+    }
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl StreamingContext {
+    /// A context on the system clock with `parallelism` = all cores.
+    ///
+    /// An invalid interval (zero, or not whole milliseconds) is reported by `start()`.
+    pub fn new(batch_interval: Duration) -> StreamingContext {
+        Self::with(batch_interval, None, None, false)
+    }
+
+    /// A context on a manual clock starting at 0, for tests: nothing runs until
+    /// [`advance`](Self::advance).
+    pub fn manual(batch_interval: Duration) -> StreamingContext {
+        Self::with(batch_interval, None, None, true)
+    }
+
+    /// A builder for the other settings.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    fn with(interval: Duration, parallelism: Option<usize>, checkpoint_dir: Option<PathBuf>, manual: bool) -> Self {
+        let parallelism = parallelism.unwrap_or_else(all_cores);
+        let mut config_error = None;
+        if interval.is_zero() || interval.subsec_nanos() % 1_000_000 != 0 {
+            config_error = Some(format!("the batch interval must be a positive whole number of milliseconds, not {interval:?}"));
+        } else if parallelism == 0 {
+            config_error = Some("parallelism must be at least 1".to_string());
+        }
+        let exec = match config_error {
+            None => match Executor::new(parallelism) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    config_error = Some(e.to_string());
+                    None
+                }
+            },
+            Some(_) => None,
+        };
+        StreamingContext {
+            inner: Arc::new(Inner {
+                batch_interval: interval,
+                parallelism,
+                checkpoint_dir,
+                manual,
+                config_error,
+                exec,
+                stats: Arc::default(),
+                sources: Mutex::new(Vec::new()),
+                jobs: Mutex::new(Vec::new()),
+                errors: Mutex::new(Vec::new()),
+                run: Mutex::new(Run {
+                    state: Lifecycle::Initialized,
+                    last_time: Time(0),
+                    failure: None,
+                }),
+                run_changed: Condvar::new(),
+                metrics: Mutex::new(VecDeque::new()),
+                threads: Mutex::new(Vec::new()),
+                stop_flag: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The batch interval.
+    pub fn batch_interval(&self) -> Duration {
+        self.inner.batch_interval
+    }
+
+    /// Number of worker threads and hash partitions.
+    pub fn parallelism(&self) -> usize {
+        self.inner.parallelism
+    }
+
+    /// The checkpoint directory, if set.
+    pub fn checkpoint_dir(&self) -> Option<&Path> {
+        self.inner.checkpoint_dir.as_deref()
+    }
+
+    /// Whether batches run on a manual clock.
+    pub fn is_manual(&self) -> bool {
+        self.inner.manual
+    }
+
+    /// The plans of the pipelines defined on this context: stages, what each fused, and
+    /// where the shuffles are. `RILL_EXPLAIN=1` prints it at `start()`.
+    pub fn explain(&self) -> String {
+        lock(&self.inner.jobs)
+            .iter()
+            .map(|j| j.explain.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Starts the sources and, with the system clock, the batch clock. Reports invalid
+    /// configuration and invalid pipelines.
+    pub fn start(&self) -> Result<()> {
+        let inner = &self.inner;
+        if let Some(e) = &inner.config_error {
+            return Err(Error::Config(e.clone()));
+        }
+        {
+            let run = lock(&inner.run);
+            match run.state {
+                Lifecycle::Initialized => {}
+                Lifecycle::Active => return Err(Error::State("the context is already started".into())),
+                Lifecycle::Stopped => {
+                    return Err(Error::State("a stopped context cannot be started again".into()));
+                }
+            }
+        }
+        let errors = lock(&inner.errors).clone();
+        if !errors.is_empty() {
+            return Err(Error::Pipeline(errors.join("; ")));
+        }
+        if std::env::var_os("RILL_EXPLAIN").is_some_and(|v| v != "0" && !v.is_empty()) {
+            println!("{}", self.explain());
+        }
+        let sources = lock(&inner.sources).clone();
+        for (i, s) in sources.iter().enumerate() {
+            if let Err(e) = s.start() {
+                for started in &sources[..i] {
+                    started.stop();
+                }
+                return Err(e);
+            }
+        }
+        lock(&inner.run).state = Lifecycle::Active;
+        inner.run_changed.notify_all();
+        if !inner.manual {
+            clock::spawn(inner.clone())?;
+        }
+        tracing::info!(
+            interval_ms = inner.batch_interval.as_millis() as u64,
+            parallelism = inner.parallelism,
+            manual = inner.manual,
+            "streaming context started"
+        );
+        Ok(())
+    }
+
+    /// Manual clock: runs exactly `n` batches now, one after another, each at the next
+    /// multiple of the batch interval. Returns the first error a batch reports.
+    pub fn advance(&self, n: usize) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.manual {
+            return Err(Error::State("advance() needs a manual clock (StreamingContext::manual)".into()));
+        }
+        for _ in 0..n {
+            let time = {
+                let run = lock(&inner.run);
+                match run.state {
+                    Lifecycle::Active => run.last_time.plus(inner.batch_interval),
+                    Lifecycle::Initialized => return Err(Error::State("start() the context before advance()".into())),
+                    Lifecycle::Stopped => return Err(Error::State("the context is stopped".into())),
+                }
+            };
+            let records = inner.cut_sources(time);
+            lock(&inner.run).last_time = time;
+            inner.run_batch(time, Instant::now(), records)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the clock and the receivers at once, dropping batches not yet run (Spark's
+    /// `stop(stopGracefully = false)`). Stopping twice is harmless.
+    pub fn stop(&self) -> Result<()> {
+        self.inner.shutdown();
+        Ok(())
+    }
+
+    /// Blocks until the context is stopped (by [`stop`](Self::stop) from another thread,
+    /// or by a failed batch, whose error is returned).
+    pub fn await_termination(&self) -> Result<()> {
+        self.await_termination_or_timeout(None).map(|_| ())
+    }
+
+    /// Like [`await_termination`](Self::await_termination) but gives up after `timeout`;
+    /// returns whether the context stopped.
+    pub fn await_termination_or_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut run = lock(&self.inner.run);
+        while run.state != Lifecycle::Stopped {
+            run = match deadline {
+                None => self.inner.run_changed.wait(run).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(false);
+                    }
+                    self.inner
+                        .run_changed
+                        .wait_timeout(run, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        match &run.failure {
+            Some(f) => Err(Error::State(f.clone())),
+            None => Ok(true),
+        }
+    }
+
+    /// Metrics of the batches run so far (the last 10,000), oldest first.
+    pub fn batch_infos(&self) -> Vec<BatchInfo> {
+        lock(&self.inner.metrics).iter().cloned().collect()
+    }
+
+    /// Input lines skipped because they were malformed (not UTF-8).
+    pub fn malformed_records(&self) -> u64 {
+        self.inner.stats.malformed_count()
+    }
+
+    /// Addresses the listening sources are bound to (after `start()`), in definition
+    /// order; useful with port 0.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        lock(&self.inner.sources).iter().filter_map(|s| s.local_addr()).collect()
+    }
+
+    /// The time of the last batch that was cut (zero before the first).
+    pub fn last_batch_time(&self) -> Time {
+        lock(&self.inner.run).last_time
+    }
+}
+
+impl Drop for StreamingContext {
+    fn drop(&mut self) {
+        self.inner.shutdown();
+    }
+}
+
+impl Inner {
+    pub(crate) fn is_started(&self) -> bool {
+        lock(&self.run).state != Lifecycle::Initialized
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop_flag.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_thread(&self, h: JoinHandle<()>) {
+        lock(&self.threads).push(h);
+    }
+
+    pub(crate) fn set_last_time(&self, t: Time) {
+        lock(&self.run).last_time = t;
+    }
+
+    /// Cuts every source's block for `time`; returns the records cut.
+    pub(crate) fn cut_sources(&self, time: Time) -> usize {
+        let sources = lock(&self.sources).clone();
+        sources.iter().map(|s| s.cut(time)).sum()
+    }
+
+    /// Runs every job on the batch at `time`, recording metrics.
+    pub(crate) fn run_batch(&self, time: Time, scheduled: Instant, records: usize) -> Result<()> {
+        let Some(exec) = &self.exec else {
+            return Err(Error::Config(self.config_error.clone().unwrap_or_default()));
+        };
+        let started = Instant::now();
+        let batch = Batch::new(time, exec);
+        let mut result = Ok(());
+        for job in lock(&self.jobs).iter_mut() {
+            match catch_unwind(AssertUnwindSafe(|| (job.run)(&batch))) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    result = Err(e);
+                    break;
+                }
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    result = Err(Error::JobPanicked {
+                        time_ms: time.millis(),
+                        message,
+                    });
+                    break;
+                }
+            }
+        }
+        let info = BatchInfo {
+            time,
+            records,
+            scheduling_delay: started.saturating_duration_since(scheduled),
+            processing_time: started.elapsed(),
+        };
+        tracing::debug!(time = time.millis(), records, processing_ms = info.processing_time.as_millis() as u64, "batch done");
+        let mut m = lock(&self.metrics);
+        if m.len() == KEPT_BATCHES {
+            m.pop_front();
+        }
+        m.push_back(info);
+        result
+    }
+
+    /// Records a failed batch and stops the context.
+    pub(crate) fn fail(&self, e: &Error) {
+        tracing::error!(error = %e, "batch failed; stopping the streaming context");
+        lock(&self.run).failure = Some(e.to_string());
+        self.shutdown();
+    }
+
+    pub(crate) fn shutdown(&self) {
+        if self.stop_flag.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let sources = lock(&self.sources).clone();
+        for s in &sources {
+            s.stop();
+        }
+        let me = std::thread::current().id();
+        let threads: Vec<_> = lock(&self.threads).drain(..).collect();
+        for h in threads {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
+        }
+        lock(&self.run).state = Lifecycle::Stopped;
+        self.run_changed.notify_all();
+        tracing::info!("streaming context stopped");
+    }
+}

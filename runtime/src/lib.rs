@@ -1,0 +1,29 @@
+//! The runtime of rill: the streaming context and its batch clock, receivers, partitioned
+//! parallel execution, shuffles and output operators.
+//!
+//! Users reach it through the `rill` crate; generated code through `rill::__private`.
+
+#![deny(missing_docs)]
+
+mod clock;
+pub mod combine;
+mod context;
+mod error;
+mod exec;
+pub mod metrics;
+pub mod ops;
+#[doc(hidden)]
+pub mod private;
+mod record;
+pub mod sinks;
+pub mod sources;
+mod time;
+
+pub use clock::{first_batch_time, now_ms};
+pub use context::{Builder, StreamingContext};
+pub use error::{Error, Result};
+pub use exec::{concat, split_even, Batch, Executor, Parts};
+pub use metrics::BatchInfo;
+pub use record::{Key, Record};
+pub use sinks::collect::Collected;
+pub use time::{parse_duration, Time};

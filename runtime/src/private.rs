@@ -1,0 +1,96 @@
+//! What generated code calls: source registration, job registration and the call shims
+//! that give each user closure its argument type. Not a stable API.
+
+use crate::context::Job;
+use crate::sources::{lock, FileSource, ListenSource, QueueSource, SocketSource, SourceControl, SourceHandle, Slot};
+use crate::{Batch, Result, StreamingContext};
+use std::sync::Arc;
+
+/// Calls `f` with a record by value (map, map_values, reduce functions).
+#[inline(always)]
+pub fn call_val<A, R>(a: A, f: impl FnOnce(A) -> R) -> R {
+    f(a)
+}
+
+/// Calls `f` with a borrowed record; the result may borrow from it (flat_map, filter).
+#[inline(always)]
+pub fn call_ref<'a, A: ?Sized, R>(a: &'a A, f: impl FnOnce(&'a A) -> R) -> R {
+    f(a)
+}
+
+/// Calls a two-argument function with two values of the same type (reduce functions).
+#[inline(always)]
+pub fn call2<A, R>(a: A, b: A, f: impl FnOnce(A, A) -> R) -> R {
+    f(a, b)
+}
+
+/// A record taken from a partition by value: moved when the stage owns the partition.
+#[inline(always)]
+pub fn owned<T>(x: T) -> T {
+    x
+}
+
+fn add_source<T: Send + 'static>(ctx: &StreamingContext, src: Arc<dyn SourceControl>, slot: Arc<Slot<T>>) -> SourceHandle<T> {
+    if ctx.inner.is_started() {
+        lock(&ctx.inner.errors).push(format!(
+            "{} was added after start(); define every stream before starting the context",
+            src.describe()
+        ));
+    } else {
+        lock(&ctx.inner.sources).push(src);
+    }
+    SourceHandle::new(slot)
+}
+
+/// `queue_stream(batches)`.
+pub fn queue_stream<T: Send + 'static>(ctx: &StreamingContext, batches: Vec<Vec<T>>) -> SourceHandle<T> {
+    let (src, slot) = QueueSource::new(batches);
+    add_source(ctx, src, slot)
+}
+
+/// `socket_text_stream(host, port)`.
+pub fn socket_text_stream(ctx: &StreamingContext, host: impl AsRef<str>, port: u16) -> SourceHandle<String> {
+    let (src, slot) = SocketSource::new(host.as_ref(), port, ctx.inner.stats.clone());
+    add_source(ctx, src, slot)
+}
+
+/// `socket_listen_stream(addr)`.
+pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> SourceHandle<String> {
+    let (src, slot) = ListenSource::new(addr.as_ref(), ctx.inner.stats.clone());
+    add_source(ctx, src, slot)
+}
+
+/// `text_file_stream(dir)`.
+pub fn text_file_stream(ctx: &StreamingContext, dir: impl AsRef<std::path::Path>) -> SourceHandle<String> {
+    let (src, slot) = FileSource::new(dir.as_ref(), ctx.inner.stats.clone());
+    add_source(ctx, src, slot)
+}
+
+/// Registers a generated job with its plan text.
+pub fn register_job<F>(ctx: &StreamingContext, explain: &str, job: F)
+where
+    F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
+{
+    if ctx.inner.is_started() {
+        lock(&ctx.inner.errors).push("a pipeline was defined after start(); define it before starting the context".into());
+        tracing::error!("a pipeline was defined after start() and will not run");
+        return;
+    }
+    let mut explain = explain.to_string();
+    let n = lock(&ctx.inner.jobs).len() + 1;
+    explain = explain.replacen("pipeline", &format!("pipeline {n}"), 1);
+    lock(&ctx.inner.jobs).push(Job {
+        explain,
+        run: Box::new(job),
+    });
+}
+
+/// Records a pipeline error found at definition time; `start()` reports it.
+pub fn pipeline_error(ctx: &StreamingContext, message: String) {
+    lock(&ctx.inner.errors).push(message);
+}
+
+/// The number of partitions of a context (for generated setup code).
+pub fn partitions(ctx: &StreamingContext) -> usize {
+    ctx.inner.parallelism
+}

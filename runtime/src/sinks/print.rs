@@ -1,0 +1,52 @@
+//! `print()` / `print_n(n)`: Spark's `DStream.print` frame on stdout.
+
+use crate::{Parts, Time};
+use std::fmt::{Debug, Write as _};
+use std::io::Write as _;
+
+const DASHES: &str = "-------------------------------------------";
+
+/// The frame Spark prints for a batch: dashes, `Time: <ms> ms`, dashes, the first `num`
+/// records (`Debug`), `...` when there are more, and an empty line.
+///
+/// ```
+/// let frame = rill_runtime::sinks::print::frame(rill_runtime::Time(1000), &vec![vec![1, 2, 3]], 2);
+/// assert_eq!(frame, "-------------------------------------------\nTime: 1000 ms\n-------------------------------------------\n1\n2\n...\n\n");
+/// ```
+pub fn frame<T: Debug>(time: Time, parts: &Parts<T>, num: usize) -> String {
+    let mut out = format!("{DASHES}\nTime: {time}\n{DASHES}\n");
+    let mut records = parts.iter().flatten();
+    for r in records.by_ref().take(num) {
+        let _ = writeln!(out, "{r:?}");
+    }
+    if records.next().is_some() {
+        out.push_str("...\n");
+    }
+    out.push('\n');
+    out
+}
+
+/// Prints the frame of a batch to stdout in one write.
+pub fn print<T: Debug>(time: Time, parts: &Parts<T>, num: usize) {
+    let text = frame(time, parts, num);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_batch_prints_header_only() {
+        let f = frame::<u8>(Time(2000), &vec![vec![]], 10);
+        assert_eq!(f, format!("{DASHES}\nTime: 2000 ms\n{DASHES}\n\n"));
+    }
+
+    #[test]
+    fn exactly_num_records_has_no_ellipsis() {
+        let f = frame(Time(1000), &vec![vec![("a", 1)], vec![("b", 2)]], 2);
+        assert_eq!(f, format!("{DASHES}\nTime: 1000 ms\n{DASHES}\n(\"a\", 1)\n(\"b\", 2)\n\n"));
+    }
+}

@@ -1,0 +1,120 @@
+//! `socket_listen_stream(addr)`: listens on `addr` and receives UTF-8 lines from any
+//! number of clients, so `echo "a b" | nc localhost 9999` feeds the stream.
+
+use super::line_reader::{read_lines, ReadEnd, POLL};
+use super::{lock, Slot, SourceControl, SourceStats};
+use crate::Time;
+use crossbeam_channel::{Receiver, Sender};
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// A receiver listening on an address and reading lines from every client.
+pub struct ListenSource {
+    addr: String,
+    tx: Sender<String>,
+    rx: Receiver<String>,
+    slot: Arc<Slot<String>>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    bound: Mutex<Option<SocketAddr>>,
+    stats: Arc<SourceStats>,
+}
+
+impl ListenSource {
+    /// A listener for `addr` (bound at `start()`); returns the source and its slot.
+    pub fn new(addr: &str, stats: Arc<SourceStats>) -> (Arc<Self>, Arc<Slot<String>>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let slot = Arc::new(Slot::default());
+        let src = ListenSource {
+            addr: addr.to_string(),
+            tx,
+            rx,
+            slot: slot.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+            bound: Mutex::new(None),
+            stats,
+        };
+        (Arc::new(src), slot)
+    }
+}
+
+fn accept_loop(listener: TcpListener, tx: Sender<String>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+    let mut clients: Vec<JoinHandle<()>> = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                tracing::debug!(%peer, "client connected");
+                if let Err(e) = stream.set_nonblocking(false) {
+                    tracing::warn!(%peer, error = %e, "cannot configure client socket; dropping it");
+                    continue;
+                }
+                let (tx, stop, stats) = (tx.clone(), stop.clone(), stats.clone());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("rill-client-{peer}"))
+                    .spawn(move || match read_lines(stream, &tx, &stop, &stats) {
+                        ReadEnd::Failed(e) => tracing::warn!(%peer, error = %e, "client connection failed"),
+                        _ => tracing::debug!(%peer, "client done"),
+                    });
+                match spawned {
+                    Ok(h) => clients.push(h),
+                    Err(e) => tracing::warn!(%peer, error = %e, "cannot start a client thread"),
+                }
+                clients.retain(|h| !h.is_finished());
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL / 5),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                std::thread::sleep(POLL);
+            }
+        }
+    }
+    for h in clients {
+        let _ = h.join();
+    }
+}
+
+impl SourceControl for ListenSource {
+    fn describe(&self) -> String {
+        format!("socket_listen_stream({})", self.addr)
+    }
+
+    fn start(&self) -> crate::Result<()> {
+        let listener = TcpListener::bind(&self.addr)
+            .map_err(|e| crate::Error::io(format!("cannot listen on {}", self.addr), e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| crate::Error::io("cannot configure the listener", e))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| crate::Error::io("cannot read the listener's address", e))?;
+        *lock(&self.bound) = Some(local);
+        tracing::info!(addr = %local, "listening for lines");
+        let (tx, stop, stats) = (self.tx.clone(), self.stop.clone(), self.stats.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("rill-listen-{local}"))
+            .spawn(move || accept_loop(listener, tx, stop, stats))
+            .map_err(|e| crate::Error::io("cannot start the listener thread", e))?;
+        *lock(&self.thread) = Some(handle);
+        Ok(())
+    }
+
+    fn cut(&self, time: Time) -> usize {
+        let n = self.rx.len();
+        self.slot.put(time, self.rx.try_iter().take(n).collect())
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = lock(&self.thread).take() {
+            let _ = h.join();
+        }
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.bound)
+    }
+}

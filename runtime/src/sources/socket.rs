@@ -1,0 +1,136 @@
+//! `socket_text_stream(host, port)`: a TCP client receiving UTF-8 lines, as Spark's
+//! `socketTextStream`. It reconnects with backoff while the server is absent or after it
+//! closes the connection, until the context stops.
+
+use super::line_reader::{read_lines, ReadEnd, POLL};
+use super::{lock, Slot, SourceControl, SourceStats};
+use crate::Time;
+use crossbeam_channel::{Receiver, Sender};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// First wait before reconnecting; doubles up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between connection attempts (Spark's receiver restarts after 2 s).
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A receiver connecting to `host:port` and reading lines.
+pub struct SocketSource {
+    target: String,
+    tx: Sender<String>,
+    rx: Receiver<String>,
+    slot: Arc<Slot<String>>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<SourceStats>,
+}
+
+impl SocketSource {
+    /// A receiver for `host:port`; returns the source and its slot.
+    pub fn new(host: &str, port: u16, stats: Arc<SourceStats>) -> (Arc<Self>, Arc<Slot<String>>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let slot = Arc::new(Slot::default());
+        let src = SocketSource {
+            target: format!("{host}:{port}"),
+            tx,
+            rx,
+            slot: slot.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+            stats,
+        };
+        (Arc::new(src), slot)
+    }
+}
+
+/// Sleeps `d` in short steps; false if `stop` was set meanwhile.
+fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+    let mut left = d;
+    while !left.is_zero() {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let step = left.min(POLL);
+        std::thread::sleep(step);
+        left -= step;
+    }
+    !stop.load(Ordering::Relaxed)
+}
+
+fn connect(target: &str) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for addr in target.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+}
+
+fn receive(target: String, tx: Sender<String>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+    let mut backoff = MIN_BACKOFF;
+    let mut warned = false;
+    while !stop.load(Ordering::Relaxed) {
+        match connect(&target) {
+            Ok(stream) => {
+                tracing::info!(%target, "socket receiver connected");
+                backoff = MIN_BACKOFF;
+                warned = false;
+                match read_lines(stream, &tx, &stop, &stats) {
+                    ReadEnd::Stopped => return,
+                    ReadEnd::Closed => tracing::warn!(%target, "server closed the connection; reconnecting"),
+                    ReadEnd::Failed(e) => tracing::warn!(%target, error = %e, "connection failed; reconnecting"),
+                }
+            }
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(%target, error = %e, "cannot connect; retrying with backoff");
+                    warned = true;
+                } else {
+                    tracing::debug!(%target, error = %e, "cannot connect");
+                }
+            }
+        }
+        if !sleep_unless_stopped(backoff, &stop) {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+impl SourceControl for SocketSource {
+    fn describe(&self) -> String {
+        format!("socket_text_stream({})", self.target)
+    }
+
+    fn start(&self) -> crate::Result<()> {
+        let (target, tx, stop, stats) = (
+            self.target.clone(),
+            self.tx.clone(),
+            self.stop.clone(),
+            self.stats.clone(),
+        );
+        let handle = std::thread::Builder::new()
+            .name(format!("rill-socket-{}", self.target))
+            .spawn(move || receive(target, tx, stop, stats))
+            .map_err(|e| crate::Error::io("cannot start the socket receiver", e))?;
+        *lock(&self.thread) = Some(handle);
+        Ok(())
+    }
+
+    fn cut(&self, time: Time) -> usize {
+        let n = self.rx.len();
+        self.slot.put(time, self.rx.try_iter().take(n).collect())
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = lock(&self.thread).take() {
+            let _ = h.join();
+        }
+    }
+}

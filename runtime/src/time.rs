@@ -1,0 +1,88 @@
+//! Batch times: milliseconds since the epoch (system clock) or since zero (manual clock).
+
+use std::fmt;
+use std::time::Duration;
+
+/// The time of a batch, in milliseconds, printed as Spark prints it (`"1000 ms"`).
+///
+/// With the manual clock batch `k` (k = 1, 2, ...) has time `k * interval`; with the
+/// system clock batch times are wall-clock milliseconds aligned to the interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Time(pub u64);
+
+impl Time {
+    /// Milliseconds of this time.
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+
+    /// This time moved forward by `d` (rounded down to whole milliseconds).
+    pub fn plus(self, d: Duration) -> Time {
+        Time(self.0 + d.as_millis() as u64)
+    }
+
+    /// This time moved back by `d`, saturating at zero.
+    pub fn minus(self, d: Duration) -> Time {
+        Time(self.0.saturating_sub(d.as_millis() as u64))
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ms", self.0)
+    }
+}
+
+/// Parses a duration as written on a command line: `500ms`, `1s`, `2m`, `1h` or a bare
+/// number of milliseconds.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(rill_runtime::parse_duration("500ms"), Ok(Duration::from_millis(500)));
+/// assert_eq!(rill_runtime::parse_duration("2s"), Ok(Duration::from_secs(2)));
+/// assert!(rill_runtime::parse_duration("fast").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 500ms, 1s, 2m)"))?;
+    let d = match unit.trim() {
+        "" | "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        other => return Err(format!("unknown unit `{other}` in `{text}` (use ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err(format!("`{text}`: a duration must be positive"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_matches_spark() {
+        assert_eq!(Time(1000).to_string(), "1000 ms");
+    }
+
+    #[test]
+    fn arithmetic() {
+        assert_eq!(Time(1000).plus(Duration::from_secs(1)), Time(2000));
+        assert_eq!(Time(1000).minus(Duration::from_secs(2)), Time(0));
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("250"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("1 fortnight").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}
