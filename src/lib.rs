@@ -1,1 +1,92 @@
-//! placeholder
+//! # rill
+//!
+//! Spark Streaming's model (DStreams over micro-batches) as a Rust code generator. The
+//! [`stream!`] macro reads a whole pipeline at compile time, plans it into stages, and
+//! emits statically typed, fused operator code that runs on a small runtime: receivers,
+//! a batch clock, partitioned parallel execution, shuffles and output operators.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! let ctx = StreamingContext::manual(Duration::from_secs(1));
+//! let out = stream! { ctx;
+//!     let lines  = queue_stream(vec![vec!["a b", "a"], vec!["b"]]);
+//!     let counts = lines
+//!         .flat_map(|l| l.split(' '))
+//!         .map(|w| (w, 1u64))
+//!         .reduce_by_key(|a, b| a + b);
+//!     counts.collect()
+//! };
+//! ctx.start()?;
+//! ctx.advance(2)?;
+//! let mut batches: Vec<Vec<(String, u64)>> = out.take();
+//! batches[0].sort();
+//! assert_eq!(batches, vec![vec![("a".into(), 2), ("b".into(), 1)], vec![("b".into(), 1)]]);
+//! ctx.stop()?;
+//! # Ok::<(), rill::Error>(())
+//! ```
+//!
+//! ## The `stream!` block
+//!
+//! `stream! { ctx; statements }` takes the context, then Rust statements: `let name =
+//! source(...)` or `let name = other.op(...).op(...)`, and expression statements ending
+//! in an output operator. A stream used more than once is computed once per batch. The
+//! block's final expression (an output such as `collect()`, or a tuple of them) is the
+//! macro's value. `stream! { ctx, unfused; ... }` plans every operator as its own stage.
+//!
+//! **Sources**: `queue_stream(Vec<Vec<T>>)` (one `Vec` per batch),
+//! `socket_text_stream(host, port)` (a TCP client, as Spark's), `socket_listen_stream(addr)`
+//! (listens; any number of clients), `text_file_stream(dir)` (new files in a directory).
+//!
+//! **Operators** (Spark's names in snake_case, Spark's semantics):
+//!
+//! | operator | result per batch |
+//! |---|---|
+//! | `map(f)` | `f(x)` for every record, taken by value |
+//! | `flat_map(f)` | every item of `f(&x)`; items may borrow from `x` |
+//! | `filter(p)` | records with `p(&x)` |
+//! | `map_values(f)` / `flat_map_values(f)` | `(k, f(v))` / `(k, item)` for items of `f(&v)` |
+//! | `union(other)` | this stream's records, then the other's |
+//! | `count()` | one record: the number of records (`0` for an empty batch) |
+//! | `reduce(f)` | one record: all records reduced with `f` (none for an empty batch) |
+//! | `count_by_value()` | `(x, n)` per distinct record |
+//! | `reduce_by_key(f)` | `(k, v)` per key, values reduced with `f` (map-side combine) |
+//! | `group_by_key()` | `(k, Vec<v>)` per key |
+//! | `join(o)`, `left_outer_join(o)`, `right_outer_join(o)`, `full_outer_join(o)` | `(k, (v, w))` with `Option`s on the outer sides |
+//! | `cogroup(o)` | `(k, (Vec<v>, Vec<w>))` for every key of either side |
+//! | `transform(f)` | `f(records)` (or `f(time, records)`) over the whole batch |
+//! | `repartition(n)` | the same records spread round-robin over `n` partitions |
+//!
+//! **Outputs**: `print()` / `print_n(n)` (Spark's frame), `save_as_text_files(prefix,
+//! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle).
+//!
+//! Records leaving a stage must own their data: shuffle keys are made owned through
+//! [`Key`] (a `&str` key arrives as `String`) and collected records through [`Record`];
+//! derive both for your own types with `#[derive(Clone, Hash, PartialEq, Eq)]` and
+//! implement them as owned (see [`Record`]).
+
+#![deny(missing_docs)]
+
+pub use rill_macros::stream;
+pub use rill_runtime::{
+    Batch, BatchInfo, Builder, Collected, Error, Key, Parts, Record, Result, StreamingContext,
+    Time, first_batch_time, now_ms, parse_duration,
+};
+pub use std::time::Duration;
+
+/// Metrics helpers (percentiles of per-batch figures).
+pub mod metrics {
+    pub use rill_runtime::metrics::*;
+}
+
+/// The names a pipeline needs: `use rill::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Collected, Duration, Key, Record, StreamingContext, Time, stream};
+}
+
+/// What generated code calls. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use rill_runtime::private::*;
+    pub use rill_runtime::{Batch, combine, concat, ops, sinks};
+}

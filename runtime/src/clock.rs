@@ -5,8 +5,8 @@
 //! thread, so a slow batch delays the next one's processing (scheduling delay) but not
 //! the cut of its input.
 
-use crate::context::Inner;
 use crate::Time;
+use crate::context::Inner;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -151,9 +151,7 @@ impl<K: Hash + Eq, V> Grouper<K, V> {
 
     /// The group of `k`, if any.
     pub fn get(&self, k: &K) -> Option<&Vec<V>> {
-        self.table
-            .find(hash_key(k), |e| e.1 == *k)
-            .map(|e| &e.2)
+        self.table.find(hash_key(k), |e| e.1 == *k).map(|e| &e.2)
     }
 
     /// Removes and returns the group of `k`, if any.

@@ -2,11 +2,11 @@
 
 use crate::clock;
 use crate::metrics::{BatchInfo, KEPT_BATCHES};
-use crate::sources::{lock, SourceControl, SourceStats};
+use crate::sources::{SourceControl, SourceStats, lock};
 use crate::{Batch, Error, Executor, Result, Time};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -108,7 +108,8 @@ impl Builder {
         let interval = self
             .batch_interval
             .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
-        let ctx = StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
+        let ctx =
+            StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
         match &ctx.inner.config_error {
             Some(e) => Err(Error::Config(e.clone())),
             None => Ok(ctx),
@@ -139,11 +140,18 @@ impl StreamingContext {
         Builder::default()
     }
 
-    fn with(interval: Duration, parallelism: Option<usize>, checkpoint_dir: Option<PathBuf>, manual: bool) -> Self {
+    fn with(
+        interval: Duration,
+        parallelism: Option<usize>,
+        checkpoint_dir: Option<PathBuf>,
+        manual: bool,
+    ) -> Self {
         let parallelism = parallelism.unwrap_or_else(all_cores);
         let mut config_error = None;
         if interval.is_zero() || interval.subsec_nanos() % 1_000_000 != 0 {
-            config_error = Some(format!("the batch interval must be a positive whole number of milliseconds, not {interval:?}"));
+            config_error = Some(format!(
+                "the batch interval must be a positive whole number of milliseconds, not {interval:?}"
+            ));
         } else if parallelism == 0 {
             config_error = Some("parallelism must be at least 1".to_string());
         }
@@ -223,9 +231,13 @@ impl StreamingContext {
             let run = lock(&inner.run);
             match run.state {
                 Lifecycle::Initialized => {}
-                Lifecycle::Active => return Err(Error::State("the context is already started".into())),
+                Lifecycle::Active => {
+                    return Err(Error::State("the context is already started".into()));
+                }
                 Lifecycle::Stopped => {
-                    return Err(Error::State("a stopped context cannot be started again".into()));
+                    return Err(Error::State(
+                        "a stopped context cannot be started again".into(),
+                    ));
                 }
             }
         }
@@ -264,15 +276,21 @@ impl StreamingContext {
     pub fn advance(&self, n: usize) -> Result<()> {
         let inner = &self.inner;
         if !inner.manual {
-            return Err(Error::State("advance() needs a manual clock (StreamingContext::manual)".into()));
+            return Err(Error::State(
+                "advance() needs a manual clock (StreamingContext::manual)".into(),
+            ));
         }
         for _ in 0..n {
             let time = {
                 let run = lock(&inner.run);
                 match run.state {
                     Lifecycle::Active => run.last_time.plus(inner.batch_interval),
-                    Lifecycle::Initialized => return Err(Error::State("start() the context before advance()".into())),
-                    Lifecycle::Stopped => return Err(Error::State("the context is stopped".into())),
+                    Lifecycle::Initialized => {
+                        return Err(Error::State("start() the context before advance()".into()));
+                    }
+                    Lifecycle::Stopped => {
+                        return Err(Error::State("the context is stopped".into()));
+                    }
                 }
             };
             let records = inner.cut_sources(time);
@@ -302,7 +320,11 @@ impl StreamingContext {
         let mut run = lock(&self.inner.run);
         while run.state != Lifecycle::Stopped {
             run = match deadline {
-                None => self.inner.run_changed.wait(run).unwrap_or_else(|e| e.into_inner()),
+                None => self
+                    .inner
+                    .run_changed
+                    .wait(run)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
@@ -335,7 +357,10 @@ impl StreamingContext {
     /// Addresses the listening sources are bound to (after `start()`), in definition
     /// order; useful with port 0.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        lock(&self.inner.sources).iter().filter_map(|s| s.local_addr()).collect()
+        lock(&self.inner.sources)
+            .iter()
+            .filter_map(|s| s.local_addr())
+            .collect()
     }
 
     /// The time of the last batch that was cut (zero before the first).
@@ -408,7 +433,12 @@ impl Inner {
             scheduling_delay: started.saturating_duration_since(scheduled),
             processing_time: started.elapsed(),
         };
-        tracing::debug!(time = time.millis(), records, processing_ms = info.processing_time.as_millis() as u64, "batch done");
+        tracing::debug!(
+            time = time.millis(),
+            records,
+            processing_ms = info.processing_time.as_millis() as u64,
+            "batch done"
+        );
         let mut m = lock(&self.metrics);
         if m.len() == KEPT_BATCHES {
             m.pop_front();

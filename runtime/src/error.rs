@@ -50,7 +50,10 @@ impl fmt::Display for Error {
             Error::Pipeline(m) => write!(f, "invalid pipeline: {m}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::JobPanicked { time_ms, message } => {
-                write!(f, "a user function panicked in the batch at {time_ms} ms: {message}")
+                write!(
+                    f,
+                    "a user function panicked in the batch at {time_ms} ms: {message}"
+                )
             }
         }
     }

@@ -2,7 +2,9 @@
 //! that give each user closure its argument type. Not a stable API.
 
 use crate::context::Job;
-use crate::sources::{lock, FileSource, ListenSource, QueueSource, SocketSource, SourceControl, SourceHandle, Slot};
+use crate::sources::{
+    FileSource, ListenSource, QueueSource, Slot, SocketSource, SourceControl, SourceHandle, lock,
+};
 use crate::{Batch, Result, StreamingContext};
 use std::sync::Arc;
 
@@ -30,7 +32,11 @@ pub fn owned<T>(x: T) -> T {
     x
 }
 
-fn add_source<T: Send + 'static>(ctx: &StreamingContext, src: Arc<dyn SourceControl>, slot: Arc<Slot<T>>) -> SourceHandle<T> {
+fn add_source<T: Send + 'static>(
+    ctx: &StreamingContext,
+    src: Arc<dyn SourceControl>,
+    slot: Arc<Slot<T>>,
+) -> SourceHandle<T> {
     if ctx.inner.is_started() {
         lock(&ctx.inner.errors).push(format!(
             "{} was added after start(); define every stream before starting the context",
@@ -43,13 +49,20 @@ fn add_source<T: Send + 'static>(ctx: &StreamingContext, src: Arc<dyn SourceCont
 }
 
 /// `queue_stream(batches)`.
-pub fn queue_stream<T: Send + 'static>(ctx: &StreamingContext, batches: Vec<Vec<T>>) -> SourceHandle<T> {
+pub fn queue_stream<T: Send + 'static>(
+    ctx: &StreamingContext,
+    batches: Vec<Vec<T>>,
+) -> SourceHandle<T> {
     let (src, slot) = QueueSource::new(batches);
     add_source(ctx, src, slot)
 }
 
 /// `socket_text_stream(host, port)`.
-pub fn socket_text_stream(ctx: &StreamingContext, host: impl AsRef<str>, port: u16) -> SourceHandle<String> {
+pub fn socket_text_stream(
+    ctx: &StreamingContext,
+    host: impl AsRef<str>,
+    port: u16,
+) -> SourceHandle<String> {
     let (src, slot) = SocketSource::new(host.as_ref(), port, ctx.inner.stats.clone());
     add_source(ctx, src, slot)
 }
@@ -61,7 +74,10 @@ pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> So
 }
 
 /// `text_file_stream(dir)`.
-pub fn text_file_stream(ctx: &StreamingContext, dir: impl AsRef<std::path::Path>) -> SourceHandle<String> {
+pub fn text_file_stream(
+    ctx: &StreamingContext,
+    dir: impl AsRef<std::path::Path>,
+) -> SourceHandle<String> {
     let (src, slot) = FileSource::new(dir.as_ref(), ctx.inner.stats.clone());
     add_source(ctx, src, slot)
 }
@@ -72,7 +88,9 @@ where
     F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
 {
     if ctx.inner.is_started() {
-        lock(&ctx.inner.errors).push("a pipeline was defined after start(); define it before starting the context".into());
+        lock(&ctx.inner.errors).push(
+            "a pipeline was defined after start(); define it before starting the context".into(),
+        );
         tracing::error!("a pipeline was defined after start() and will not run");
         return;
     }

@@ -64,7 +64,24 @@ macro_rules! owned_keys {
     )*};
 }
 
-owned_keys!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, bool, char, (), String);
+owned_keys!(
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    bool,
+    char,
+    (),
+    String
+);
 owned_records!(f32, f64, std::time::Duration, crate::Time);
 
 impl Record for &str {

@@ -14,7 +14,11 @@ pub fn cogroup_side<K: Hash + Eq, V, W>(
         let ws = rg.remove(&k).unwrap_or_default();
         out.push((k, (vs, ws)));
     }
-    out.extend(rg.into_groups().into_iter().map(|(k, ws)| (k, (Vec::new(), ws))));
+    out.extend(
+        rg.into_groups()
+            .into_iter()
+            .map(|(k, ws)| (k, (Vec::new(), ws))),
+    );
     out
 }
 
@@ -22,11 +26,18 @@ pub fn cogroup_side<K: Hash + Eq, V, W>(
 mod tests {
     #[test]
     fn every_key_of_either_side() {
-        let mut c = super::cogroup_side(vec![vec![(1, 'a'), (1, 'b'), (2, 'c')]], vec![vec![(1, 10), (3, 30)]]);
+        let mut c = super::cogroup_side(
+            vec![vec![(1, 'a'), (1, 'b'), (2, 'c')]],
+            vec![vec![(1, 10), (3, 30)]],
+        );
         c.sort();
         assert_eq!(
             c,
-            vec![(1, (vec!['a', 'b'], vec![10])), (2, (vec!['c'], vec![])), (3, (vec![], vec![30]))]
+            vec![
+                (1, (vec!['a', 'b'], vec![10])),
+                (2, (vec!['c'], vec![])),
+                (3, (vec![], vec![30]))
+            ]
         );
     }
 }

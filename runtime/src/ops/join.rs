@@ -134,10 +134,24 @@ mod tests {
     fn outer_joins_keep_the_unmatched_side() {
         let mut lo = left_outer(l(), r());
         lo.sort();
-        assert_eq!(lo, vec![("a", (1, Some('x'))), ("a", (3, Some('x'))), ("b", (2, None))]);
+        assert_eq!(
+            lo,
+            vec![
+                ("a", (1, Some('x'))),
+                ("a", (3, Some('x'))),
+                ("b", (2, None))
+            ]
+        );
         let mut ro = right_outer(l(), r());
         ro.sort();
-        assert_eq!(ro, vec![("a", (Some(1), 'x')), ("a", (Some(3), 'x')), ("c", (None, 'z'))]);
+        assert_eq!(
+            ro,
+            vec![
+                ("a", (Some(1), 'x')),
+                ("a", (Some(3), 'x')),
+                ("c", (None, 'z'))
+            ]
+        );
         let mut fo = full_outer(l(), r());
         fo.sort();
         assert_eq!(fo.len(), 4);

@@ -21,8 +21,14 @@ pub fn fold<T, F: FnOnce(T, T) -> T>(acc: &mut Option<T>, x: T, f: F) {
 mod tests {
     #[test]
     fn reduces_or_yields_nothing() {
-        assert_eq!(super::merge(vec![Some(1), None, Some(4)], |a, b| a + b), vec![vec![5]]);
-        assert_eq!(super::merge(Vec::<Option<i32>>::new(), |a, b| a + b), vec![Vec::<i32>::new()]);
+        assert_eq!(
+            super::merge(vec![Some(1), None, Some(4)], |a, b| a + b),
+            vec![vec![5]]
+        );
+        assert_eq!(
+            super::merge(Vec::<Option<i32>>::new(), |a, b| a + b),
+            vec![Vec::<i32>::new()]
+        );
         let mut acc = None;
         super::fold(&mut acc, 2, |a, b| a * b);
         super::fold(&mut acc, 5, |a, b| a * b);

@@ -1,7 +1,7 @@
 //! `reduce_by_key(f)`: the reduce side, after the map side combined each partition.
 
-use crate::combine::Combiner;
 use crate::Key;
+use crate::combine::Combiner;
 use std::hash::Hash;
 
 /// Reduces the shuffled, already map-side-combined pairs of one partition per key.
@@ -24,7 +24,10 @@ mod tests {
     #[test]
     fn merges_partial_sums() {
         let mut r = super::reduce_side(
-            vec![vec![("a".to_string(), 2u64)], vec![("a".to_string(), 3), ("b".to_string(), 1)]],
+            vec![
+                vec![("a".to_string(), 2u64)],
+                vec![("a".to_string(), 3), ("b".to_string(), 1)],
+            ],
             |a, b| a + b,
         );
         r.sort();

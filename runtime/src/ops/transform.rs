@@ -3,7 +3,7 @@
 //! the batch time) and returns any iterable; the result is spread evenly over the
 //! partitions.
 
-use crate::{split_even, Parts, Time};
+use crate::{Parts, Time, split_even};
 
 /// Applies `f` to all records of the batch.
 pub fn transform<T, U, I, F>(records: Vec<T>, partitions: usize, f: F) -> Parts<U>
@@ -15,7 +15,12 @@ where
 }
 
 /// Applies `f` to the batch time and all records of the batch.
-pub fn transform_with_time<T, U, I, F>(time: Time, records: Vec<T>, partitions: usize, f: F) -> Parts<U>
+pub fn transform_with_time<T, U, I, F>(
+    time: Time,
+    records: Vec<T>,
+    partitions: usize,
+    f: F,
+) -> Parts<U>
 where
     I: IntoIterator<Item = U>,
     F: FnOnce(Time, Vec<T>) -> I,

@@ -12,6 +12,9 @@ pub fn union<T>(mut a: Parts<T>, b: Parts<T>) -> Parts<T> {
 mod tests {
     #[test]
     fn first_then_second() {
-        assert_eq!(super::union(vec![vec![1], vec![2]], vec![vec![3]]), vec![vec![1], vec![2], vec![3]]);
+        assert_eq!(
+            super::union(vec![vec![1], vec![2]], vec![vec![3]]),
+            vec![vec![1], vec![2], vec![3]]
+        );
     }
 }

@@ -47,6 +47,9 @@ mod tests {
     #[test]
     fn exactly_num_records_has_no_ellipsis() {
         let f = frame(Time(1000), &vec![vec![("a", 1)], vec![("b", 2)]], 2);
-        assert_eq!(f, format!("{DASHES}\nTime: 1000 ms\n{DASHES}\n(\"a\", 1)\n(\"b\", 2)\n\n"));
+        assert_eq!(
+            f,
+            format!("{DASHES}\nTime: 1000 ms\n{DASHES}\n(\"a\", 1)\n(\"b\", 2)\n\n")
+        );
     }
 }

@@ -54,7 +54,9 @@ impl TextFiles {
         std::fs::create_dir_all(&tmp).map_err(|e| io("cannot create", e))?;
         for (i, part) in parts.iter().enumerate() {
             let path = tmp.join(format!("part-{i:05}"));
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| io("cannot write in", e))?);
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(&path).map_err(|e| io("cannot write in", e))?,
+            );
             for r in part {
                 writeln!(w, "{r:?}").map_err(|e| io("cannot write in", e))?;
             }
@@ -65,9 +67,15 @@ impl TextFiles {
         }
         std::fs::File::create(tmp.join("_SUCCESS")).map_err(|e| io("cannot write in", e))?;
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
         }
-        std::fs::rename(&tmp, &dir).map_err(|e| Error::io(format!("cannot rename {} to {}", tmp.display(), dir.display()), e))
+        std::fs::rename(&tmp, &dir).map_err(|e| {
+            Error::io(
+                format!("cannot rename {} to {}", tmp.display(), dir.display()),
+                e,
+            )
+        })
     }
 }
 
@@ -77,10 +85,22 @@ mod tests {
 
     #[test]
     fn names_follow_rdd_to_file_name() {
-        assert_eq!(TextFiles::new("out", "txt").dir_name(Time(1000)), PathBuf::from("out-1000.txt"));
-        assert_eq!(TextFiles::new("out", "").dir_name(Time(1000)), PathBuf::from("out-1000"));
-        assert_eq!(TextFiles::new("", "").dir_name(Time(2000)), PathBuf::from("2000"));
-        assert_eq!(TextFiles::new("d/x", "").dir_name(Time(5)), PathBuf::from("d/x-5"));
+        assert_eq!(
+            TextFiles::new("out", "txt").dir_name(Time(1000)),
+            PathBuf::from("out-1000.txt")
+        );
+        assert_eq!(
+            TextFiles::new("out", "").dir_name(Time(1000)),
+            PathBuf::from("out-1000")
+        );
+        assert_eq!(
+            TextFiles::new("", "").dir_name(Time(2000)),
+            PathBuf::from("2000")
+        );
+        assert_eq!(
+            TextFiles::new("d/x", "").dir_name(Time(5)),
+            PathBuf::from("d/x-5")
+        );
     }
 
     #[test]
@@ -91,11 +111,20 @@ mod tests {
         let out = TextFiles::new(base.join("w").to_string_lossy(), "txt");
         out.write(Time(1000), &vec![vec![1, 2], vec![3]]).unwrap();
         let dir = base.join("w-1000.txt");
-        assert_eq!(std::fs::read_to_string(dir.join("part-00000")).unwrap(), "1\n2\n");
-        assert_eq!(std::fs::read_to_string(dir.join("part-00001")).unwrap(), "3\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("part-00000")).unwrap(),
+            "1\n2\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("part-00001")).unwrap(),
+            "3\n"
+        );
         assert!(dir.join("_SUCCESS").exists());
         out.write(Time(1000), &vec![vec![9]]).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join("part-00000")).unwrap(), "9\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("part-00000")).unwrap(),
+            "9\n"
+        );
         assert!(!dir.join("part-00001").exists());
         std::fs::remove_dir_all(&base).unwrap();
     }

@@ -3,7 +3,7 @@
 //! ignored; names starting with `.` or `_` are temporary files and skipped; write a file
 //! elsewhere and move it in so it is complete when seen).
 
-use super::{lock, Slot, SourceControl, SourceStats};
+use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -81,9 +81,9 @@ impl SourceControl for FileSource {
     }
 
     fn start(&self) -> crate::Result<()> {
-        let existing = self
-            .list()
-            .map_err(|e| crate::Error::io(format!("cannot read directory {}", self.dir.display()), e))?;
+        let existing = self.list().map_err(|e| {
+            crate::Error::io(format!("cannot read directory {}", self.dir.display()), e)
+        })?;
         lock(&self.seen).extend(existing);
         Ok(())
     }

@@ -51,7 +51,11 @@ pub(crate) fn read_lines(
                     emit(&mut buf, out, stats);
                 }
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(e) => return ReadEnd::Failed(e.to_string()),
         }
     }
@@ -73,7 +77,10 @@ fn emit(buf: &mut Vec<u8>, out: &Sender<String>, stats: &SourceStats) {
         }
         Err(e) => {
             stats.malformed();
-            tracing::warn!(bytes = e.as_bytes().len(), "skipping a line that is not UTF-8");
+            tracing::warn!(
+                bytes = e.as_bytes().len(),
+                "skipping a line that is not UTF-8"
+            );
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `socket_listen_stream(addr)`: listens on `addr` and receives UTF-8 lines from any
 //! number of clients, so `echo "a b" | nc localhost 9999` feeds the stream.
 
-use super::line_reader::{read_lines, ReadEnd, POLL};
-use super::{lock, Slot, SourceControl, SourceStats};
+use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
 use crossbeam_channel::{Receiver, Sender};
 use std::io::ErrorKind;
@@ -42,7 +42,12 @@ impl ListenSource {
     }
 }
 
-fn accept_loop(listener: TcpListener, tx: Sender<String>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+fn accept_loop(
+    listener: TcpListener,
+    tx: Sender<String>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<SourceStats>,
+) {
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
@@ -56,7 +61,9 @@ fn accept_loop(listener: TcpListener, tx: Sender<String>, stop: Arc<AtomicBool>,
                 let spawned = std::thread::Builder::new()
                     .name(format!("rill-client-{peer}"))
                     .spawn(move || match read_lines(stream, &tx, &stop, &stats) {
-                        ReadEnd::Failed(e) => tracing::warn!(%peer, error = %e, "client connection failed"),
+                        ReadEnd::Failed(e) => {
+                            tracing::warn!(%peer, error = %e, "client connection failed")
+                        }
                         _ => tracing::debug!(%peer, "client done"),
                     });
                 match spawned {

@@ -16,7 +16,7 @@ pub use listen::ListenSource;
 pub use queue::QueueSource;
 pub use socket::SocketSource;
 
-use crate::{split_even, Batch, Parts, Time};
+use crate::{Batch, Parts, Time, split_even};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,7 +1,7 @@
 //! `queue_stream(batches)`: one queued `Vec` per batch, as Spark's `queueStream` with
 //! `oneAtATime = true`; once the queue is empty every batch is empty.
 
-use super::{lock, Slot, SourceControl};
+use super::{Slot, SourceControl, lock};
 use crate::Time;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,8 @@
 //! `socketTextStream`. It reconnects with backoff while the server is absent or after it
 //! closes the connection, until the context stops.
 
-use super::line_reader::{read_lines, ReadEnd, POLL};
-use super::{lock, Slot, SourceControl, SourceStats};
+use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -82,8 +82,12 @@ fn receive(target: String, tx: Sender<String>, stop: Arc<AtomicBool>, stats: Arc
                 warned = false;
                 match read_lines(stream, &tx, &stop, &stats) {
                     ReadEnd::Stopped => return,
-                    ReadEnd::Closed => tracing::warn!(%target, "server closed the connection; reconnecting"),
-                    ReadEnd::Failed(e) => tracing::warn!(%target, error = %e, "connection failed; reconnecting"),
+                    ReadEnd::Closed => {
+                        tracing::warn!(%target, "server closed the connection; reconnecting")
+                    }
+                    ReadEnd::Failed(e) => {
+                        tracing::warn!(%target, error = %e, "connection failed; reconnecting")
+                    }
                 }
             }
             Err(e) => {
