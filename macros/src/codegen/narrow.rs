@@ -70,7 +70,7 @@ impl Gen<'_> {
             },
             sink,
         );
-        quote_spanned!(span=> for #y in ::rill::__private::call_ref(#x, #f) { #cont })
+        quote_spanned!(span=> for #y in ::core::iter::IntoIterator::into_iter(::rill::__private::call_ref(#x, #f)) { #cont })
     }
 
     /// `map_values(f)`: `(k, f(v))`.
@@ -120,7 +120,7 @@ impl Gen<'_> {
         };
         quote_spanned!(span=>
             #destructure
-            for #w in ::rill::__private::call_ref(#v, #f) {
+            for #w in ::core::iter::IntoIterator::into_iter(::rill::__private::call_ref(#v, #f)) {
                 let #y = (::core::clone::Clone::clone(#k), #w);
                 #cont
             }
