@@ -62,12 +62,12 @@
 //!
 //! Records leaving a stage must own their data: shuffle keys are made owned through
 //! [`Key`] (a `&str` key arrives as `String`) and collected records through [`Record`];
-//! derive both for your own types with `#[derive(Clone, Hash, PartialEq, Eq)]` and
-//! implement them as owned (see [`Record`]).
+//! derive them for your own types: `#[derive(Clone, Hash, PartialEq, Eq, rill::Key)]` for a
+//! key, `#[derive(Clone, rill::Record)]` for a record you collect.
 
 #![deny(missing_docs)]
 
-pub use rill_macros::stream;
+pub use rill_macros::{Key, Record, stream};
 pub use rill_runtime::{
     Batch, BatchInfo, Builder, Collected, Error, Key, Parts, Record, Result, StreamingContext,
     Time, first_batch_time, now_ms, parse_duration,

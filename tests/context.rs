@@ -13,7 +13,10 @@ fn manual_clock_batch_times_are_multiples_of_the_interval() {
     };
     ctx.start().unwrap();
     ctx.advance(3).unwrap();
-    assert_eq!(*times.lock().unwrap(), vec![Time(250), Time(500), Time(750)]);
+    assert_eq!(
+        *times.lock().unwrap(),
+        vec![Time(250), Time(500), Time(750)]
+    );
     assert_eq!(ctx.last_batch_time(), Time(750));
     let infos = ctx.batch_infos();
     assert_eq!(infos.len(), 3);
@@ -23,31 +26,55 @@ fn manual_clock_batch_times_are_multiples_of_the_interval() {
 #[test]
 fn lifecycle_errors_are_reported_not_panicked() {
     let ctx = StreamingContext::manual(Duration::from_secs(1));
-    assert!(ctx.advance(1).unwrap_err().to_string().contains("start() the context before advance()"));
+    assert!(
+        ctx.advance(1)
+            .unwrap_err()
+            .to_string()
+            .contains("start() the context before advance()")
+    );
     ctx.start().unwrap();
     assert!(ctx.start().is_err());
     ctx.stop().unwrap();
     ctx.stop().unwrap();
     assert!(ctx.advance(1).is_err());
-    assert!(ctx.start().unwrap_err().to_string().contains("cannot be started again"));
+    assert!(
+        ctx.start()
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be started again")
+    );
     let sys = StreamingContext::new(Duration::from_secs(1));
-    assert!(sys.advance(1).unwrap_err().to_string().contains("manual clock"));
+    assert!(
+        sys.advance(1)
+            .unwrap_err()
+            .to_string()
+            .contains("manual clock")
+    );
 }
 
 #[test]
 fn invalid_configuration_is_an_error() {
     let ctx = StreamingContext::new(Duration::ZERO);
-    assert!(ctx.start().unwrap_err().to_string().contains("batch interval"));
+    assert!(
+        ctx.start()
+            .unwrap_err()
+            .to_string()
+            .contains("batch interval")
+    );
     assert!(StreamingContext::builder().parallelism(2).build().is_err());
-    assert!(StreamingContext::builder()
-        .batch_interval(Duration::from_secs(1))
-        .parallelism(0)
-        .build()
-        .is_err());
-    assert!(StreamingContext::builder()
-        .batch_interval(Duration::from_micros(1500))
-        .build()
-        .is_err());
+    assert!(
+        StreamingContext::builder()
+            .batch_interval(Duration::from_secs(1))
+            .parallelism(0)
+            .build()
+            .is_err()
+    );
+    assert!(
+        StreamingContext::builder()
+            .batch_interval(Duration::from_micros(1500))
+            .build()
+            .is_err()
+    );
 }
 
 #[test]
@@ -85,7 +112,10 @@ fn system_clock_fires_at_aligned_times() {
     };
     let start = Instant::now();
     ctx.start().unwrap();
-    assert!(out.wait_for(3, Duration::from_secs(5)), "three batches within 5 s");
+    assert!(
+        out.wait_for(3, Duration::from_secs(5)),
+        "three batches within 5 s"
+    );
     ctx.stop().unwrap();
     assert!(start.elapsed() >= Duration::from_millis(200));
     let infos = ctx.batch_infos();
@@ -108,5 +138,8 @@ fn await_termination_returns_when_stopped_elsewhere() {
     });
     ctx.await_termination().unwrap();
     stopper.join().unwrap();
-    assert!(ctx.await_termination_or_timeout(Some(Duration::from_millis(1))).unwrap());
+    assert!(
+        ctx.await_termination_or_timeout(Some(Duration::from_millis(1)))
+            .unwrap()
+    );
 }

@@ -14,7 +14,11 @@ fn child_stdout(test: &str, env: &[(&str, &str)]) -> String {
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -68,9 +72,18 @@ fn explain_child() {
 #[test]
 fn rill_explain_prints_the_plan_at_start() {
     let out = child_stdout("explain_child", &[("RILL_EXPLAIN", "1")]);
-    assert!(out.contains("pipeline 1 (fused): 2 stages, 1 shuffle"), "{out}");
-    assert!(out.contains("stage 2: reduce_by_key (read shuffle) => count (partial per partition)"), "{out}");
-    assert!(out.contains("flat_map -> map => reduce_by_key (map-side combine, write shuffle)"), "{out}");
+    assert!(
+        out.contains("pipeline 1 (fused): 2 stages, 1 shuffle"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stage 2: reduce_by_key (read shuffle) => count (partial per partition)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("flat_map -> map => reduce_by_key (map-side combine, write shuffle)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -86,9 +99,20 @@ fn explain_shows_stages_and_fusion() {
         lines.flat_map(|l| l.split(' ')).map(|w| (w, 1)).reduce_by_key(|a, b| a + b).print();
     };
     let text = ctx.explain();
-    assert!(text.contains("pipeline 1 (fused): 2 stages, 1 shuffle"), "{text}");
-    assert!(text.contains("pipeline 2 (unfused): 4 stages, 1 shuffle"), "{text}");
-    assert!(text.contains("stage 2: reduce_by_key `counts` (read shuffle) => materialize reduce_by_key `counts`"), "{text}");
+    assert!(
+        text.contains("pipeline 1 (fused): 2 stages, 1 shuffle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pipeline 2 (unfused): 4 stages, 1 shuffle"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "stage 2: reduce_by_key `counts` (read shuffle) => materialize reduce_by_key `counts`"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -116,7 +140,15 @@ fn save_as_text_files_writes_one_directory_per_batch() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, vec!["counts-1000.txt", "counts-500.txt", "plain-1000", "plain-500"]);
+    assert_eq!(
+        names,
+        vec![
+            "counts-1000.txt",
+            "counts-500.txt",
+            "plain-1000",
+            "plain-500"
+        ]
+    );
     let dir = base.join("counts-500.txt");
     let p0 = std::fs::read_to_string(dir.join("part-00000")).unwrap();
     let p1 = std::fs::read_to_string(dir.join("part-00001")).unwrap();

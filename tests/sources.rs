@@ -53,7 +53,11 @@ fn text_file_stream_reads_new_files_once() {
     got[0].sort();
     assert_eq!(
         got,
-        vec![vec![("x".to_string(), 2), ("y".to_string(), 1)], vec![], vec![("y".to_string(), 1)]]
+        vec![
+            vec![("x".to_string(), 2), ("y".to_string(), 1)],
+            vec![],
+            vec![("y".to_string(), 1)]
+        ]
     );
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&staging).unwrap();
@@ -127,7 +131,11 @@ fn serve_once(listener: &TcpListener, lines: &str) {
 #[test]
 fn socket_text_stream_survives_the_server_going_away_and_coming_back() {
     // A free port with no server on it yet: the receiver must retry.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let ctx = system_ctx();
     let out = stream! { ctx;
         socket_text_stream("127.0.0.1", port).collect()

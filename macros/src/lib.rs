@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod codegen;
+mod derive;
 mod errors;
 mod ops;
 mod parse;
@@ -19,6 +20,26 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn stream(input: TokenStream) -> TokenStream {
     expand(input.into()).into()
+}
+
+/// Derives `rill::Record` for a type that owns its data (its owned form is itself), so
+/// it can be collected, windowed and kept in state. Needs `Clone + Send + Sync + 'static`.
+#[proc_macro_derive(Record)]
+pub fn derive_record(input: TokenStream) -> TokenStream {
+    match syn::parse(input) {
+        Ok(i) => derive::record(i).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Derives `rill::Key` (and `rill::Record`) for a type used as a shuffle key. Needs
+/// `Clone + Hash + Eq + Send + Sync + 'static`; do not derive `Record` as well.
+#[proc_macro_derive(Key)]
+pub fn derive_key(input: TokenStream) -> TokenStream {
+    match syn::parse(input) {
+        Ok(i) => derive::key(i).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
 }
 
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

@@ -88,6 +88,11 @@ impl Parse for Pipeline {
                 "expected `stream! { ctx; statements }`: the streaming context first, then `;`",
             ));
         }
+        if input.peek(Token![let]) {
+            return Err(
+                input.error("expected the streaming context first: `stream! { ctx; let ... }`")
+            );
+        }
         let ctx: Expr = input.parse()?;
         let mut options = Vec::new();
         while input.peek(Token![,]) {

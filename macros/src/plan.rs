@@ -138,6 +138,8 @@ struct Builder<'e> {
     nodes: Vec<Node>,
     names: HashMap<String, NodeId>,
     later: HashSet<String>,
+    /// Names whose definition had an error: uses are not reported again.
+    poisoned: HashSet<String>,
     errors: &'e mut Errors,
 }
 
@@ -189,6 +191,9 @@ impl Builder<'_> {
         let name = id.to_string();
         if let Some(n) = self.names.get(&name) {
             return Some(*n);
+        }
+        if self.poisoned.contains(&name) {
+            return None;
         }
         if self.later.contains(&name) {
             self.errors.error(
@@ -330,6 +335,7 @@ pub fn plan(p: &Pipeline, errors: &mut Errors) -> Option<Plan> {
         nodes: Vec::new(),
         names: HashMap::new(),
         later,
+        poisoned: HashSet::new(),
         errors,
     };
     let mut outputs = Vec::new();
@@ -342,6 +348,9 @@ pub fn plan(p: &Pipeline, errors: &mut Errors) -> Option<Plan> {
                         outputs.push(id);
                     }
                     b.names.insert(name.to_string(), id);
+                } else {
+                    b.names.remove(&name.to_string());
+                    b.poisoned.insert(name.to_string());
                 }
             }
             Statement::Expr(e) => {

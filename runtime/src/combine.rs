@@ -30,13 +30,13 @@ pub struct Combiner<K, V> {
     table: HashTable<(u64, K, Option<V>)>,
 }
 
-impl<K: Hash + Eq, V> Default for Combiner<K, V> {
+impl<K, V> Default for Combiner<K, V> {
     fn default() -> Self {
         Combiner::new()
     }
 }
 
-impl<K: Hash + Eq, V> Combiner<K, V> {
+impl<K, V> Combiner<K, V> {
     /// An empty combiner.
     pub fn new() -> Self {
         Combiner {

@@ -15,7 +15,11 @@ fn groups_both_sides_for_every_key() {
     assert_eq!(
         got,
         vec![
-            vec![(s("a"), (vec![1, 2], vec!['x'])), (s("b"), (vec![3], vec![])), (s("c"), (vec![], vec!['y']))],
+            vec![
+                (s("a"), (vec![1, 2], vec!['x'])),
+                (s("b"), (vec![3], vec![])),
+                (s("c"), (vec![], vec!['y']))
+            ],
             vec![]
         ]
     );

@@ -13,7 +13,11 @@ fn counts_each_distinct_record() {
     });
     assert_eq!(
         got,
-        vec![vec![(s("a"), 3u64), (s("b"), 1), (s("c"), 1)], vec![], vec![(s("b"), 1)]]
+        vec![
+            vec![(s("a"), 3u64), (s("b"), 1), (s("c"), 1)],
+            vec![],
+            vec![(s("b"), 1)]
+        ]
     );
 }
 
@@ -26,6 +30,11 @@ fn counts_tuples_after_a_chain() {
     };
     assert_eq!(
         sorted(run(&ctx, 1, &out)),
-        vec![vec![((0, false), 1), ((0, true), 1), ((1, false), 1), ((1, true), 2)]]
+        vec![vec![
+            ((0, false), 1),
+            ((0, true), 1),
+            ((1, false), 1),
+            ((1, true), 2)
+        ]]
     );
 }

@@ -19,7 +19,8 @@ fn keeps_matching_records_in_order() {
 
 #[test]
 fn captures_state_by_reference_without_move() {
-    let stop: std::collections::HashSet<String> = ["the", "a"].iter().map(|w| w.to_string()).collect();
+    let stop: std::collections::HashSet<String> =
+        ["the", "a"].iter().map(|w| w.to_string()).collect();
     let ctx = ctx(2);
     let out = stream! { ctx;
         let words = queue_stream(vec![vec!["the", "cat", "a", "hat"]]);

@@ -39,5 +39,8 @@ fn borrows_from_a_record_made_earlier_in_the_stage() {
             .reduce_by_key(|a, b| a + b)
             .collect()
     };
-    assert_eq!(sorted(run(&ctx, 1, &out)), vec![vec![(s("a"), 1), (s("b"), 1), (s("c"), 1)]]);
+    assert_eq!(
+        sorted(run(&ctx, 1, &out)),
+        vec![vec![(s("a"), 1), (s("b"), 1), (s("c"), 1)]]
+    );
 }

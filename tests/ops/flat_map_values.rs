@@ -11,5 +11,11 @@ fn one_pair_per_item_with_the_key_repeated() {
         };
         run(&ctx, 2, &out)
     });
-    assert_eq!(got, vec![vec![(s("a"), s("x")), (s("a"), s("y"))], vec![(s("c"), s("z"))]]);
+    assert_eq!(
+        got,
+        vec![
+            vec![(s("a"), s("x")), (s("a"), s("y"))],
+            vec![(s("c"), s("z"))]
+        ]
+    );
 }

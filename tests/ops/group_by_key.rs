@@ -11,5 +11,8 @@ fn groups_values_per_key() {
         };
         run(&ctx, 2, &out)
     });
-    assert_eq!(got, vec![vec![(s("a"), vec![1, 3]), (s("b"), vec![2])], vec![]]);
+    assert_eq!(
+        got,
+        vec![vec![(s("a"), vec![1, 3]), (s("b"), vec![2])], vec![]]
+    );
 }

@@ -17,22 +17,45 @@ fn job(p: usize) -> (Inner, Left, Right, Full) {
     };
     ctx.start().unwrap();
     ctx.advance(3).unwrap();
-    (sorted(out.0.take()), sorted(out.1.take()), sorted(out.2.take()), sorted(out.3.take()))
+    (
+        sorted(out.0.take()),
+        sorted(out.1.take()),
+        sorted(out.2.take()),
+        sorted(out.3.take()),
+    )
 }
 
 #[test]
 fn joins_match_spark_and_agree_across_parallelism() {
     let (inner, left, right, full) = job(1);
-    assert_eq!(job(4), (inner.clone(), left.clone(), right.clone(), full.clone()));
-    assert_eq!(inner, vec![vec![(s("a"), (1, 'x')), (s("a"), (3, 'x'))], vec![], vec![]]);
+    assert_eq!(
+        job(4),
+        (inner.clone(), left.clone(), right.clone(), full.clone())
+    );
+    assert_eq!(
+        inner,
+        vec![vec![(s("a"), (1, 'x')), (s("a"), (3, 'x'))], vec![], vec![]]
+    );
     assert_eq!(
         left,
-        vec![vec![(s("a"), (1, Some('x'))), (s("a"), (3, Some('x'))), (s("b"), (2, None))], vec![], vec![]]
+        vec![
+            vec![
+                (s("a"), (1, Some('x'))),
+                (s("a"), (3, Some('x'))),
+                (s("b"), (2, None))
+            ],
+            vec![],
+            vec![]
+        ]
     );
     assert_eq!(
         right,
         vec![
-            vec![(s("a"), (Some(1), 'x')), (s("a"), (Some(3), 'x')), (s("c"), (None, 'z'))],
+            vec![
+                (s("a"), (Some(1), 'x')),
+                (s("a"), (Some(3), 'x')),
+                (s("c"), (None, 'z'))
+            ],
             vec![(s("d"), (None, 'w'))],
             vec![]
         ]
@@ -62,5 +85,8 @@ fn joins_the_results_of_two_fused_chains() {
         let names = users.flat_map(|u| u.split_once(','));
         per_user.join(names).map(|(_, (n, name))| (name, n)).collect()
     };
-    assert_eq!(sorted(run(&ctx, 1, &out)), vec![vec![(s("Ann"), 2), (s("Bob"), 1)]]);
+    assert_eq!(
+        sorted(run(&ctx, 1, &out)),
+        vec![vec![(s("Ann"), 2), (s("Bob"), 1)]]
+    );
 }

@@ -14,7 +14,11 @@ fn job(p: usize) -> Vec<Vec<u64>> {
 #[test]
 fn maps_every_record_in_order() {
     assert_eq!(job(1), vec![vec![10, 20, 30], vec![], vec![40]]);
-    assert_eq!(job(4), vec![vec![10, 20, 30], vec![], vec![40]], "narrow operators keep order");
+    assert_eq!(
+        job(4),
+        vec![vec![10, 20, 30], vec![], vec![40]],
+        "narrow operators keep order"
+    );
 }
 
 #[test]

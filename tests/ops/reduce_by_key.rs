@@ -15,7 +15,14 @@ fn reduces_values_per_key() {
         };
         run(&ctx, 3, &out)
     });
-    assert_eq!(got, vec![vec![(s("a"), 9), (s("b"), 2), (s("c"), 4)], vec![], vec![(s("b"), 7)]]);
+    assert_eq!(
+        got,
+        vec![
+            vec![(s("a"), 9), (s("b"), 2), (s("c"), 4)],
+            vec![],
+            vec![(s("b"), 7)]
+        ]
+    );
 }
 
 #[test]
@@ -28,7 +35,10 @@ fn owned_keys_and_a_hoisted_function() {
         let pairs = queue_stream(vec![vec![(1u8, s("x")), (2, s("yy")), (1, s("zzz"))]]);
         pairs.reduce_by_key(longest).collect()
     };
-    assert_eq!(sorted(run(&ctx, 1, &out)), vec![vec![(1, s("zzz")), (2, s("yy"))]]);
+    assert_eq!(
+        sorted(run(&ctx, 1, &out)),
+        vec![vec![(1, s("zzz")), (2, s("yy"))]]
+    );
 }
 
 #[test]
@@ -47,4 +57,40 @@ fn reduce_by_key_then_reduce_by_key() {
         run(&ctx, 1, &out)
     });
     assert_eq!(got, vec![vec![(1usize, 3u32), (2, 2)]]);
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, rill::Key)]
+struct Page {
+    site: String,
+    path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, rill::Record)]
+struct Hit {
+    ms: f64,
+}
+
+#[test]
+fn derived_keys_and_records() {
+    let got = both(|p| {
+        let ctx = ctx(p);
+        let out = stream! { ctx;
+            let hits = queue_stream(vec![vec![("a", "/", 1.5), ("a", "/x", 2.0), ("a", "/", 0.5)]]);
+            hits.map(|(s, p, ms)| (Page { site: s.into(), path: p.into() }, Hit { ms }))
+                .reduce_by_key(|a, b| Hit { ms: a.ms + b.ms })
+                .map(|(page, hit)| (page, hit.ms as u64))
+                .collect()
+        };
+        run(&ctx, 1, &out)
+    });
+    let page = |p: &str| Page {
+        site: s("a"),
+        path: s(p),
+    };
+    assert_eq!(got, vec![vec![(page("/"), 2), (page("/x"), 2)]]);
+    let ctx = ctx(1);
+    let out = stream! { ctx;
+        queue_stream(vec![vec![Hit { ms: 1.0 }]]).collect()
+    };
+    assert_eq!(run(&ctx, 1, &out), vec![vec![Hit { ms: 1.0 }]]);
 }

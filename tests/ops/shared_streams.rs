@@ -1,7 +1,7 @@
 use crate::common::*;
 use rill::prelude::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[test]
 fn a_stream_used_twice_is_computed_once_per_batch() {
@@ -15,7 +15,11 @@ fn a_stream_used_twice_is_computed_once_per_batch() {
     };
     ctx.start().unwrap();
     ctx.advance(2).unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 3, "3 records, each mapped once");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "3 records, each mapped once"
+    );
     assert_eq!(out.0.take(), vec![vec![s("a"), s("b")], vec![s("c")]]);
     assert_eq!(out.1.take(), vec![vec![s("A"), s("B")], vec![s("C")]]);
     assert_eq!(out.2.take(), vec![vec![2u64], vec![1]]);
@@ -35,5 +39,8 @@ fn let_bound_output_handles_and_for_each_batch() {
     ctx.start().unwrap();
     ctx.advance(3).unwrap();
     assert_eq!(out.take(), vec![vec![1, 2], vec![], vec![3]]);
-    assert_eq!(*seen.lock().unwrap(), vec![(1000, vec![1, 2]), (2000, vec![]), (3000, vec![3])]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![(1000, vec![1, 2]), (2000, vec![]), (3000, vec![3])]
+    );
 }

@@ -2,12 +2,11 @@
 
 use crate::Key;
 use crate::combine::Combiner;
-use std::hash::Hash;
 
 /// Reduces the shuffled, already map-side-combined pairs of one partition per key.
 pub fn reduce_side<K, V, F>(chunks: Vec<Vec<(K, V)>>, f: F) -> Vec<(K, V)>
 where
-    K: Key<Owned = K> + Hash + Eq,
+    K: Key<Owned = K>,
     F: Fn(V, V) -> V,
 {
     let mut c = Combiner::new();

@@ -1,0 +1,136 @@
+//! The seed's word count example, driven over a real loopback socket as a user would.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+/// The example binary, built if this test runs alone.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let bin = dir.join(format!("wordcount{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "--example", "wordcount"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cannot build the example");
+    }
+    bin
+}
+
+struct Running {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(example())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// Lines printed until `done` says so, or 10 s.
+    fn wait_for(&self, mut done: impl FnMut(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = Vec::new();
+        while !done(&seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => seen.push(l),
+                Err(_) => break,
+            }
+        }
+        seen
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn counts_printed(seen: &[String]) -> bool {
+    seen.iter().any(|l| l == "(\"hello\", 2)") && seen.iter().any(|l| l == "(\"world\", 1)")
+}
+
+#[test]
+fn counts_words_sent_to_its_listening_socket() {
+    let wc = Running::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--batch-interval",
+        "200ms",
+        "--master",
+        "local[2]",
+    ]);
+    let banner = wc.wait_for(|s| s.iter().any(|l| l.contains("listening on")));
+    let line = banner
+        .iter()
+        .find(|l| l.contains("listening on"))
+        .expect("prints where it listens");
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(';')
+        .to_string();
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"hello world hello\n").unwrap();
+    drop(conn);
+    let seen = wc.wait_for(counts_printed);
+    assert!(counts_printed(&seen), "printed:\n{}", seen.join("\n"));
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("Time: ") && l.ends_with(" ms"))
+    );
+}
+
+#[test]
+fn connects_to_a_server_like_nc_lk() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = server.local_addr().unwrap().to_string();
+    let wc = Running::start(&[
+        "--connect",
+        &target,
+        "--batch-interval",
+        "200ms",
+        "--parallelism",
+        "2",
+    ]);
+    let (mut conn, _) = server.accept().unwrap();
+    conn.write_all(b"hello world hello\n").unwrap();
+    let seen = wc.wait_for(counts_printed);
+    assert!(counts_printed(&seen), "printed:\n{}", seen.join("\n"));
+}
+
+#[test]
+fn bad_flags_exit_with_usage() {
+    let out = Command::new(example())
+        .args(["--master", "yarn"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("local[N]"));
+}
