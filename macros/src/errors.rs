@@ -43,7 +43,7 @@ impl Errors {
     }
 
     /// Every error as `compile_error!` invocations.
-    pub fn to_compile_errors(self) -> TokenStream {
+    pub fn into_compile_errors(self) -> TokenStream {
         self.errors
             .iter()
             .map(syn::Error::to_compile_error)

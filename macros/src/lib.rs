@@ -51,6 +51,6 @@ fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let plan = plan::plan(&pipeline, &mut errors);
     match plan {
         Some(plan) if errors.is_empty() => codegen::generate(&plan, &pipeline.ctx),
-        _ => errors.to_compile_errors(),
+        _ => errors.into_compile_errors(),
     }
 }

@@ -169,10 +169,7 @@ mod tests {
     use super::*;
     use std::hash::BuildHasher;
 
-    fn same_hash<K: Key>(k: K) -> bool
-    where
-        K: Clone,
-    {
+    fn same_hash<K: Key + Clone>(k: K) -> bool {
         let h = rustc_hash::FxBuildHasher;
         h.hash_one(&k) == h.hash_one(k.into_owned())
     }

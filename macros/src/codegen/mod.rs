@@ -72,8 +72,9 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
     let steps: Vec<TokenStream> = plan.steps.iter().map(|s| g.step(s)).collect();
     let setup = &g.setup;
     let explain = plan.explain();
+    let semi = plan.tail.is_some().then(|| quote!(;));
     let tail = match &plan.tail {
-        None => quote!(()),
+        None => quote!(),
         Some(TailPlan::Single(o)) => g.output_value(*o),
         Some(TailPlan::Tuple(os)) => {
             let vals = os.iter().map(|o| g.output_value(*o));
@@ -88,7 +89,8 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
             let __np: usize = __b.partitions();
             #(#steps)*
             ::core::result::Result::Ok(())
-        });
+        })
+        #semi
         #tail
     }}
 }

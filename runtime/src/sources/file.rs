@@ -67,10 +67,10 @@ impl FileSource {
             }
         }
         // A file ending in a newline has no empty last line.
-        if bytes.last() == Some(&b'\n') || bytes.is_empty() {
-            if out.last().is_some_and(String::is_empty) {
-                out.pop();
-            }
+        if (bytes.last() == Some(&b'\n') || bytes.is_empty())
+            && out.last().is_some_and(String::is_empty)
+        {
+            out.pop();
         }
     }
 }
