@@ -49,4 +49,13 @@ impl Errors {
             .map(syn::Error::to_compile_error)
             .collect()
     }
+
+    /// Moves every error of `other` into `self`.
+    pub fn push_all(&mut self, other: Errors) {
+        if let Err(e) = other.finish() {
+            for single in e {
+                self.push(single);
+            }
+        }
+    }
 }

@@ -1,0 +1,175 @@
+//! Lowering the parsed statements into nodes, with every naming and arity error.
+
+use super::{Kind, Node, NodeId};
+use crate::errors::Errors;
+use crate::ops::{self, Arg, Class};
+use crate::parse::StreamExpr;
+use crate::suggest::did_you_mean;
+use proc_macro2::Span;
+use std::collections::{HashMap, HashSet};
+use syn::{Expr, Ident};
+
+pub(super) struct Builder<'e> {
+    pub(super) nodes: Vec<Node>,
+    pub(super) names: HashMap<String, NodeId>,
+    pub(super) later: HashSet<String>,
+    /// Names whose definition had an error: uses are not reported again.
+    pub(super) poisoned: HashSet<String>,
+    pub(super) errors: &'e mut Errors,
+}
+
+impl Builder<'_> {
+    fn add(&mut self, kind: Kind, inputs: Vec<NodeId>, args: Vec<Expr>, span: Span) -> NodeId {
+        self.nodes.push(Node {
+            kind,
+            inputs,
+            args,
+            span,
+            name: None,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// Lowers a stream expression; `None` after reporting an error.
+    pub(super) fn lower(&mut self, e: &StreamExpr) -> Option<NodeId> {
+        match e {
+            StreamExpr::Invalid => None,
+            StreamExpr::Name(id) => self.lookup(id),
+            StreamExpr::Source { name, args } => self.source(name, args),
+            StreamExpr::Op {
+                recv,
+                name,
+                args,
+                span,
+            } => {
+                let input = self.lower(recv);
+                let id = self.op(name, args, *span)?;
+                let input = input?;
+                if self.nodes[input].class() == Some(Class::Output) {
+                    self.errors.error(
+                        name,
+                        format!(
+                            "`{}` is an output and ends its chain; `{}` cannot follow it",
+                            self.nodes[input].op_name(),
+                            name
+                        ),
+                    );
+                    return None;
+                }
+                self.nodes[id].inputs.insert(0, input);
+                Some(id)
+            }
+        }
+    }
+
+    fn lookup(&mut self, id: &Ident) -> Option<NodeId> {
+        let name = id.to_string();
+        if let Some(n) = self.names.get(&name) {
+            return Some(*n);
+        }
+        if self.poisoned.contains(&name) {
+            return None;
+        }
+        if self.later.contains(&name) {
+            self.errors.error(
+                id,
+                format!(
+                    "stream `{name}` is used before it is defined; move its `let` above this line"
+                ),
+            );
+        } else if ops::op(&name).is_some() {
+            self.errors.error(
+                id,
+                format!("`{name}` is an operator; call it on a stream: `stream.{name}(...)`"),
+            );
+        } else {
+            let hint = did_you_mean(&name, self.names.keys().map(String::as_str));
+            self.errors
+                .error(id, format!("unknown stream `{name}`{hint}"));
+        }
+        None
+    }
+
+    fn source(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
+        let text = name.to_string();
+        let Some(spec) = ops::source(&text) else {
+            if ops::op(&text).is_some() {
+                self.errors.error(name, format!("`{text}` is an operator, not a source; call it on a stream: `stream.{text}(...)`"));
+            } else {
+                let hint = did_you_mean(&text, ops::SOURCES.iter().map(|s| s.name));
+                self.errors
+                    .error(name, format!("unknown source `{text}`{hint}"));
+            }
+            return None;
+        };
+        if args.len() != spec.args.len() {
+            self.errors.error(
+                name,
+                format!(
+                    "`{text}` takes {}, {} given",
+                    ops::describe_args(spec.args),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        Some(self.add(
+            Kind::Source(spec.source),
+            Vec::new(),
+            args.to_vec(),
+            name.span(),
+        ))
+    }
+
+    fn op(&mut self, name: &Ident, args: &[Expr], _span: Span) -> Option<NodeId> {
+        let text = name.to_string();
+        let Some(spec) = ops::op(&text) else {
+            if ops::source(&text).is_some() {
+                self.errors.error(name, format!("`{text}` is a source, not an operator; define it on its own: `let s = {text}(...);`"));
+            } else {
+                let hint = did_you_mean(&text, ops::OPS.iter().map(|s| s.name));
+                self.errors
+                    .error(name, format!("unknown operator `{text}`{hint}"));
+            }
+            return None;
+        };
+        if args.len() != spec.args.len() {
+            let described: Vec<&str> = spec.args.iter().map(|(_, d)| *d).collect();
+            self.errors.error(
+                name,
+                format!(
+                    "`{text}` takes {}, {} given",
+                    ops::describe_args(&described),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut inputs = Vec::new();
+        let mut values = Vec::new();
+        let mut ok = true;
+        for ((kind, _), arg) in spec.args.iter().zip(args) {
+            if *kind == Arg::Stream {
+                let mut errors = Errors::default();
+                let e = StreamExpr::from_expr(arg, &mut errors);
+                let failed = !errors.is_empty();
+                self.errors.push_all(errors);
+                match (failed, self.lower(&e)) {
+                    (false, Some(n)) if self.nodes[n].class() == Some(Class::Output) => {
+                        self.errors
+                            .error(arg, "an output cannot be an operator's input");
+                        ok = false;
+                    }
+                    (false, Some(n)) => inputs.push(n),
+                    _ => ok = false,
+                }
+            } else {
+                values.push(arg.clone());
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(self.add(Kind::Op(spec.op), inputs, values, name.span()))
+    }
+}
