@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::parse::Pipeline;
-#[cfg(test)]
 
 fn plan_of(tokens: proc_macro2::TokenStream) -> Result<Plan, Vec<String>> {
     let p: Pipeline = syn::parse2(tokens).unwrap();
