@@ -23,14 +23,16 @@ pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
 }
 
 pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
+    let interval = inner.batch_interval.as_millis() as u64;
+    let first = first_batch_time(now_ms(), interval);
+    inner.set_zero_time(Time(first.millis() - interval));
     let (tx, rx) = crossbeam_channel::unbounded::<(Time, Instant, usize)>();
     let timer_inner = inner.clone();
     let timer = std::thread::Builder::new()
         .name("rill-clock".into())
         .spawn(move || {
             let inner = timer_inner;
-            let interval = inner.batch_interval.as_millis() as u64;
-            let mut next = first_batch_time(now_ms(), interval);
+            let mut next = first;
             while !inner.stopping() {
                 let now = now_ms();
                 if now < next.millis() {

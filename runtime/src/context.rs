@@ -31,6 +31,7 @@ enum Lifecycle {
 struct Run {
     state: Lifecycle,
     last_time: Time,
+    zero_time: Time,
     failure: Option<String>,
 }
 
@@ -180,6 +181,7 @@ impl StreamingContext {
                 run: Mutex::new(Run {
                     state: Lifecycle::Initialized,
                     last_time: Time(0),
+                    zero_time: Time(0),
                     failure: None,
                 }),
                 run_changed: Condvar::new(),
@@ -392,6 +394,13 @@ impl Inner {
         lock(&self.run).last_time = t;
     }
 
+    /// Sets the clock's zero time (the first batch time minus the interval).
+    pub(crate) fn set_zero_time(&self, t: Time) {
+        let mut run = lock(&self.run);
+        run.zero_time = t;
+        run.last_time = t;
+    }
+
     /// Cuts every source's block for `time`; returns the records cut.
     pub(crate) fn cut_sources(&self, time: Time) -> usize {
         let sources = lock(&self.sources).clone();
@@ -404,7 +413,8 @@ impl Inner {
             return Err(Error::Config(self.config_error.clone().unwrap_or_default()));
         };
         let started = Instant::now();
-        let batch = Batch::new(time, exec);
+        let zero = lock(&self.run).zero_time;
+        let batch = Batch::new(time, zero, exec);
         let mut result = Ok(());
         for job in lock(&self.jobs).iter_mut() {
             match catch_unwind(AssertUnwindSafe(|| (job.run)(&batch))) {

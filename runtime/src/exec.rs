@@ -37,13 +37,20 @@ impl Executor {
 /// One batch in progress: its time and the executor its stages run on.
 pub struct Batch<'e> {
     time: Time,
+    zero: Time,
     exec: &'e Executor,
 }
 
 impl<'e> Batch<'e> {
-    /// A batch at `time` running on `exec`.
-    pub fn new(time: Time, exec: &'e Executor) -> Batch<'e> {
-        Batch { time, exec }
+    /// A batch at `time` running on `exec`, for a context whose clock started at `zero`
+    /// (Spark's `zeroTime`: the first batch time minus the interval).
+    pub fn new(time: Time, zero: Time, exec: &'e Executor) -> Batch<'e> {
+        Batch { time, zero, exec }
+    }
+
+    /// The clock's zero time; windows slide at multiples of their slide after it.
+    pub fn zero_time(&self) -> Time {
+        self.zero
     }
 
     /// The batch time.
@@ -57,11 +64,12 @@ impl<'e> Batch<'e> {
     }
 
     /// Runs `f` over every partition, borrowing the data; results in partition order.
-    pub fn map_ref<'a, T, R, F>(&self, parts: &'a [Vec<T>], f: F) -> Vec<R>
+    /// A partition is a `Vec<T>` or an `Arc<Vec<T>>` (see [`Partition`](crate::Partition)).
+    pub fn map_ref<'a, P, R, F>(&self, parts: &'a [P], f: F) -> Vec<R>
     where
-        T: Sync + 'a,
+        P: Sync + 'a,
         R: Send,
-        F: Fn(&'a [T]) -> R + Sync + Send,
+        F: Fn(&'a P) -> R + Sync + Send,
     {
         if parts.len() <= 1 || self.exec.parallelism == 1 {
             return parts.iter().map(|p| f(p)).collect();
@@ -139,7 +147,7 @@ mod tests {
     #[test]
     fn map_ref_runs_every_partition_in_order() {
         let exec = Executor::new(2).unwrap();
-        let b = Batch::new(Time(1000), &exec);
+        let b = Batch::new(Time(1000), Time(0), &exec);
         let parts = vec![vec![1, 2], vec![3], vec![4, 5, 6]];
         let sums = b.map_ref(&parts, |p| p.iter().sum::<i32>());
         assert_eq!(sums, vec![3, 3, 15]);

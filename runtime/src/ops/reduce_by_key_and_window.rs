@@ -1,0 +1,58 @@
+//! `reduce_by_key_and_window(f, len, slide)`: per key, the values of the window reduced
+//! with `f`, as Spark's `reduceByKey(f).window(len, slide).reduceByKey(f)`; a key with no
+//! value in the window is absent. Each partition keeps one partial aggregate per key per
+//! batch of the window, never the records.
+
+use super::keyed_state::for_partitions;
+use super::reduce_by_key::reduce_side;
+use super::window::WindowSpec;
+use crate::combine::Combiner;
+use crate::{Batch, Key, Parts, Time};
+use std::collections::VecDeque;
+
+/// The state of one `reduce_by_key_and_window` (no inverse function).
+pub struct ReduceByKeyAndWindow<K, V> {
+    spec: WindowSpec,
+    parts: Vec<VecDeque<(Time, Vec<(K, V)>)>>,
+}
+
+impl<K, V> ReduceByKeyAndWindow<K, V>
+where
+    K: Key<Owned = K> + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+{
+    /// An empty window over `partitions` hash partitions.
+    pub fn new(spec: WindowSpec, partitions: usize) -> Self {
+        ReduceByKeyAndWindow {
+            spec,
+            parts: (0..partitions.max(1)).map(|_| VecDeque::new()).collect(),
+        }
+    }
+
+    /// Adds a batch's shuffled pairs; at a firing time returns the window's reduction.
+    pub fn step<F>(&mut self, batch: &Batch<'_>, chunks: Vec<Vec<Vec<(K, V)>>>, f: F) -> Option<Parts<(K, V)>>
+    where
+        F: Fn(V, V) -> V + Sync + Send,
+    {
+        let t = batch.time();
+        let fires = self.spec.fires(t, batch.zero_time());
+        let spec = self.spec;
+        let out = for_partitions(batch, chunks, &mut self.parts, |chunks, kept| {
+            kept.push_back((t, reduce_side(chunks, &f)));
+            while kept.front().is_some_and(|(b, _)| !spec.contains(*b, t)) {
+                kept.pop_front();
+            }
+            if !fires {
+                return Vec::new();
+            }
+            let mut c = Combiner::new();
+            for (_, pairs) in kept.iter() {
+                for (k, v) in pairs {
+                    c.insert(k.clone(), v.clone(), &f);
+                }
+            }
+            c.into_pairs()
+        });
+        fires.then_some(out)
+    }
+}
