@@ -88,5 +88,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use rill_runtime::private::*;
-    pub use rill_runtime::{Batch, combine, concat, ops, sinks};
+    pub use rill_runtime::{combine, concat, concat_parts, into_parts, ops, sinks, Batch};
 }

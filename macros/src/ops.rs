@@ -49,6 +49,17 @@ pub enum Op {
     Reduce,
     Union,
     Transform,
+    Window,
+    CountByWindow,
+    ReduceByWindow,
+    ReduceByKeyAndWindow,
+    ReduceByKeyAndWindowInv,
+    CountByValueAndWindow,
+    UpdateStateByKey,
+    MapWithState,
+    StateSnapshots,
+    SlidingByKey,
+    RunningReduceByKey,
     Print,
     PrintN,
     SaveAsTextFiles,
@@ -66,154 +77,76 @@ pub struct OpSpec {
     pub args: &'static [(Arg, &'static str)],
     /// How it is planned.
     pub class: Class,
+    /// How many of `args` are required (the rest are optional trailing arguments).
+    pub min_args: usize,
+    /// Whether it keeps state across batches (its output is always materialized).
+    pub stateful: bool,
 }
+
+const fn entry(name: &'static str, op: Op, args: &'static [(Arg, &'static str)], class: Class) -> OpSpec {
+    OpSpec {
+        name,
+        op,
+        args,
+        class,
+        min_args: args.len(),
+        stateful: false,
+    }
+}
+
+const fn stateful(mut spec: OpSpec, min_args: usize) -> OpSpec {
+    spec.stateful = true;
+    spec.min_args = min_args;
+    spec
+}
+
+const LEN: (Arg, &str) = (Value, "the window length (a Duration)");
+const SLIDE: (Arg, &str) = (Value, "the slide (a Duration)");
+const REDUCE: (Arg, &str) = (Func, "a reduce function `|a, b| ...`");
+const INV: (Arg, &str) = (Func, "the inverse function `|a, b| ...`");
+const FILTER: (Arg, &str) = (Func, "an optional filter `|key, value| ...`");
+const UPDATE: (Arg, &str) = (Func, "an update function `|values, state| ...`");
+const INITIAL: (Arg, &str) = (Value, "an optional initial state, a Vec of (key, state)");
 
 use Arg::*;
 use Class::*;
 
 /// The operator table.
 pub static OPS: &[OpSpec] = &[
-    OpSpec {
-        name: "map",
-        op: Op::Map,
-        args: &[(Func, "a function of the record")],
-        class: Narrow,
-    },
-    OpSpec {
-        name: "flat_map",
-        op: Op::FlatMap,
-        args: &[(Func, "a function from `&record` to an iterable")],
-        class: Narrow,
-    },
-    OpSpec {
-        name: "filter",
-        op: Op::Filter,
-        args: &[(Func, "a predicate on `&record`")],
-        class: Narrow,
-    },
-    OpSpec {
-        name: "map_values",
-        op: Op::MapValues,
-        args: &[(Func, "a function of the value")],
-        class: Narrow,
-    },
-    OpSpec {
-        name: "flat_map_values",
-        op: Op::FlatMapValues,
-        args: &[(Func, "a function from `&value` to an iterable")],
-        class: Narrow,
-    },
-    OpSpec {
-        name: "reduce_by_key",
-        op: Op::ReduceByKey,
-        args: &[(Func, "a reduce function `|a, b| ...`")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "count_by_value",
-        op: Op::CountByValue,
-        args: &[],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "group_by_key",
-        op: Op::GroupByKey,
-        args: &[],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "join",
-        op: Op::Join,
-        args: &[(Stream, "the other keyed stream")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "left_outer_join",
-        op: Op::LeftOuterJoin,
-        args: &[(Stream, "the other keyed stream")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "right_outer_join",
-        op: Op::RightOuterJoin,
-        args: &[(Stream, "the other keyed stream")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "full_outer_join",
-        op: Op::FullOuterJoin,
-        args: &[(Stream, "the other keyed stream")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "cogroup",
-        op: Op::Cogroup,
-        args: &[(Stream, "the other keyed stream")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "repartition",
-        op: Op::Repartition,
-        args: &[(Value, "the number of partitions")],
-        class: Shuffle,
-    },
-    OpSpec {
-        name: "count",
-        op: Op::Count,
-        args: &[],
-        class: Global,
-    },
-    OpSpec {
-        name: "reduce",
-        op: Op::Reduce,
-        args: &[(Func, "a reduce function `|a, b| ...`")],
-        class: Global,
-    },
-    OpSpec {
-        name: "union",
-        op: Op::Union,
-        args: &[(Stream, "the other stream")],
-        class: Batch,
-    },
-    OpSpec {
-        name: "transform",
-        op: Op::Transform,
-        args: &[(
-            Func,
-            "a function of the batch's records (and optionally the time first)",
-        )],
-        class: Batch,
-    },
-    OpSpec {
-        name: "print",
-        op: Op::Print,
-        args: &[],
-        class: Output,
-    },
-    OpSpec {
-        name: "print_n",
-        op: Op::PrintN,
-        args: &[(Value, "the number of records to print")],
-        class: Output,
-    },
-    OpSpec {
-        name: "save_as_text_files",
-        op: Op::SaveAsTextFiles,
-        args: &[(Value, "the prefix"), (Value, "the suffix")],
-        class: Output,
-    },
-    OpSpec {
-        name: "for_each_batch",
-        op: Op::ForEachBatch,
-        args: &[(Func, "a function `|time, records| ...`")],
-        class: Output,
-    },
-    OpSpec {
-        name: "collect",
-        op: Op::Collect,
-        args: &[],
-        class: Output,
-    },
+    entry("map", Op::Map, &[(Func, "a function of the record")], Narrow),
+    entry("flat_map", Op::FlatMap, &[(Func, "a function from `&record` to an iterable")], Narrow),
+    entry("filter", Op::Filter, &[(Func, "a predicate on `&record`")], Narrow),
+    entry("map_values", Op::MapValues, &[(Func, "a function of the value")], Narrow),
+    entry("flat_map_values", Op::FlatMapValues, &[(Func, "a function from `&value` to an iterable")], Narrow),
+    entry("reduce_by_key", Op::ReduceByKey, &[(Func, "a reduce function `|a, b| ...`")], Shuffle),
+    entry("count_by_value", Op::CountByValue, &[], Shuffle),
+    entry("group_by_key", Op::GroupByKey, &[], Shuffle),
+    entry("join", Op::Join, &[(Stream, "the other keyed stream")], Shuffle),
+    entry("left_outer_join", Op::LeftOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
+    entry("right_outer_join", Op::RightOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
+    entry("full_outer_join", Op::FullOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
+    entry("cogroup", Op::Cogroup, &[(Stream, "the other keyed stream")], Shuffle),
+    entry("repartition", Op::Repartition, &[(Value, "the number of partitions")], Shuffle),
+    entry("count", Op::Count, &[], Global),
+    entry("reduce", Op::Reduce, &[(Func, "a reduce function `|a, b| ...`")], Global),
+    entry("union", Op::Union, &[(Stream, "the other stream")], Batch),
+    entry("transform", Op::Transform, &[(Func, "a function of the batch's records (and optionally the time first)")], Batch),
+    stateful(entry("window", Op::Window, &[LEN, SLIDE], Batch), 1),
+    stateful(entry("count_by_window", Op::CountByWindow, &[LEN, SLIDE], Global), 2),
+    stateful(entry("reduce_by_window", Op::ReduceByWindow, &[REDUCE, LEN, SLIDE], Global), 3),
+    stateful(entry("reduce_by_key_and_window", Op::ReduceByKeyAndWindow, &[REDUCE, LEN, SLIDE], Shuffle), 3),
+    stateful(entry("reduce_by_key_and_window_inv", Op::ReduceByKeyAndWindowInv, &[REDUCE, INV, LEN, SLIDE, FILTER], Shuffle), 4),
+    stateful(entry("count_by_value_and_window", Op::CountByValueAndWindow, &[LEN, SLIDE], Shuffle), 2),
+    stateful(entry("update_state_by_key", Op::UpdateStateByKey, &[UPDATE, INITIAL], Shuffle), 1),
+    stateful(entry("map_with_state", Op::MapWithState, &[(Value, "a StateSpec")], Shuffle), 1),
+    entry("state_snapshots", Op::StateSnapshots, &[], Batch),
+    stateful(entry("sliding_by_key", Op::SlidingByKey, &[(Value, "the number of values per key")], Shuffle), 1),
+    stateful(entry("running_reduce_by_key", Op::RunningReduceByKey, &[REDUCE], Shuffle), 1),
+    entry("print", Op::Print, &[], Output),
+    entry("print_n", Op::PrintN, &[(Value, "the number of records to print")], Output),
+    entry("save_as_text_files", Op::SaveAsTextFiles, &[(Value, "the prefix"), (Value, "the suffix")], Output),
+    entry("for_each_batch", Op::ForEachBatch, &[(Func, "a function `|time, records| ...`")], Output),
+    entry("collect", Op::Collect, &[], Output),
 ];
 
 /// Every source.

@@ -112,3 +112,58 @@ pub fn pipeline_error(ctx: &StreamingContext, message: String) {
 pub fn partitions(ctx: &StreamingContext) -> usize {
     ctx.inner.parallelism
 }
+
+/// Calls a function of two arguments of different types (update functions).
+#[inline(always)]
+pub fn call_2<A, B, R>(a: A, b: B, f: impl FnOnce(A, B) -> R) -> R {
+    f(a, b)
+}
+
+/// Calls a function of three arguments (the keyed update function).
+#[inline(always)]
+pub fn call3<A, B, C, R>(a: A, b: B, c: C, f: impl FnOnce(A, B, C) -> R) -> R {
+    f(a, b, c)
+}
+
+/// Calls a function of four arguments (the time-aware update function).
+#[inline(always)]
+pub fn call4<A, B, C, D, R>(a: A, b: B, c: C, d: D, f: impl FnOnce(A, B, C, D) -> R) -> R {
+    f(a, b, c, d)
+}
+
+/// The batch interval of a context (the slide of its sources).
+pub fn batch_interval(ctx: &StreamingContext) -> std::time::Duration {
+    ctx.inner.batch_interval
+}
+
+/// A window's spec checked against its parent's slide; an invalid one is recorded for
+/// `start()` to report and replaced by the parent's slide so set-up can go on.
+pub fn window_spec(
+    ctx: &StreamingContext,
+    op: &str,
+    len: std::time::Duration,
+    slide: std::time::Duration,
+    parent: std::time::Duration,
+) -> crate::ops::window::WindowSpec {
+    crate::ops::window::WindowSpec::new(op, len, slide, parent).unwrap_or_else(|e| {
+        pipeline_error(ctx, e);
+        let p = (parent.as_millis() as u64).max(1);
+        crate::ops::window::WindowSpec { len_ms: p, slide_ms: p }
+    })
+}
+
+/// The slide of an operator over two streams, which must produce at the same times.
+pub fn same_slide(
+    ctx: &StreamingContext,
+    op: &str,
+    a: std::time::Duration,
+    b: std::time::Duration,
+) -> std::time::Duration {
+    if a != b {
+        pipeline_error(
+            ctx,
+            format!("{op}: the two streams must have the same slide, not {a:?} and {b:?}"),
+        );
+    }
+    a
+}

@@ -1,5 +1,7 @@
-//! Driver steps (union, transform, merging count and reduce partials) and outputs.
+//! Driver steps (union, transform, merging count and reduce partials, windows over whole
+//! batches) and outputs.
 
+use super::stage::partial;
 use super::Gen;
 use crate::ops::Op;
 use crate::plan::NodeId;
@@ -7,38 +9,49 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
 impl Gen<'_> {
-    /// A driver step producing node `n`'s partitions.
+    /// A driver step producing node `n`'s partitions (an `Option`, like every stream).
     pub fn driver(&mut self, n: NodeId) -> TokenStream {
         let node = &self.plan.nodes[n];
         let out = Self::var(n);
         let rt = quote!(::rill::__private::ops);
-        match node.op().expect("a driver step is an operator") {
+        let p = quote!(::rill::__private);
+        let some = quote!(::core::option::Option::Some);
+        let (a, b) = (format_ident!("__a"), format_ident!("__b2"));
+        let body = match node.op().expect("a driver step is an operator") {
             Op::Union => {
-                let (a, b) = (self.take(node.inputs[0]), self.take(node.inputs[1]));
-                quote!(let #out = #rt::union::union(#a, #b);)
+                let (bind_a, bind_b) = (self.bind(node.inputs[0], true, &a), self.bind(node.inputs[1], true, &b));
+                quote!(#bind_a #bind_b #some(#rt::union::union(#p::into_parts(#a), #p::into_parts(#b))))
             }
             Op::Transform => {
-                let input = self.take(node.inputs[0]);
+                let bind = self.bind(node.inputs[0], true, &a);
                 let f = self.func(n, 0);
                 let span = self.arg_span(n, 0);
-                if self.closure_arity(n, 0) == Some(2) {
-                    quote_spanned!(span=> let #out = #rt::transform::transform_with_time(__b.time(), ::rill::__private::concat(#input), __np, #f);)
+                let call = if self.closure_arity(n, 0) == Some(2) {
+                    quote_spanned!(span=> #rt::transform::transform_with_time(__b.time(), #p::concat_parts(#a), __np, #f))
                 } else {
-                    quote_spanned!(span=> let #out = #rt::transform::transform(::rill::__private::concat(#input), __np, #f);)
-                }
+                    quote_spanned!(span=> #rt::transform::transform(#p::concat_parts(#a), __np, #f))
+                };
+                quote!(#bind #some(#call))
             }
             Op::Count => {
-                let p = format_ident!("__p{}", n);
-                quote!(let #out = #rt::count::merge(#p);)
+                let pv = partial(n);
+                quote!(let #some(#a) = #pv else { break '__step ::core::option::Option::None; }; #some(#rt::count::merge(#a)))
             }
             Op::Reduce => {
-                let p = format_ident!("__p{}", n);
+                let pv = partial(n);
                 let f = self.func(n, 0);
                 let span = self.arg_span(n, 0);
-                quote_spanned!(span=> let #out = #rt::reduce::merge(#p, #f);)
+                let call = quote_spanned!(span=> #rt::reduce::merge(#a, #f));
+                quote!(let #some(#a) = #pv else { break '__step ::core::option::Option::None; }; #some(#call))
+            }
+            Op::Window | Op::CountByWindow | Op::ReduceByWindow => self.stateful_driver(n),
+            Op::StateSnapshots => {
+                let snaps = format_ident!("__snap{}", node.inputs[0]);
+                quote!(#snaps)
             }
             other => unreachable!("{other:?} is not a driver step"),
-        }
+        };
+        quote!(let #out = '__step: { #body };)
     }
 
     fn out_handle(o: NodeId) -> proc_macro2::Ident {
@@ -77,33 +90,35 @@ impl Gen<'_> {
         }
     }
 
-    /// An output at every batch.
+    /// An output, run at every batch where its stream has output.
     pub fn output(&mut self, o: NodeId) -> TokenStream {
         let node = &self.plan.nodes[o];
         let input = node.inputs[0];
         let v = Self::var(input);
         let span = node.span;
         let p = quote!(::rill::__private);
+        let some = quote!(::core::option::Option::Some);
         match node.op().expect("an output is an operator") {
-            Op::Print => quote_spanned!(span=> #p::sinks::print::print(__b.time(), &#v, 10usize);),
+            Op::Print => quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize); }),
             Op::PrintN => {
                 let n = self.value(o, 0);
-                quote_spanned!(span=> #p::sinks::print::print(__b.time(), &#v, #n);)
+                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #n); })
             }
             Op::SaveAsTextFiles => {
                 let h = Self::out_handle(o);
-                quote_spanned!(span=> #h.write(__b.time(), &#v)?;)
+                quote_spanned!(span=> if let #some(__o) = &#v { #h.write(__b.time(), __o)?; })
             }
             Op::ForEachBatch => {
                 let records = self.take(input);
                 let f = self.func(o, 0);
                 let fspan = self.arg_span(o, 0);
-                quote_spanned!(fspan=> #p::sinks::for_each::for_each_batch(__b.time(), #p::concat(#records), #f);)
+                let call = quote_spanned!(fspan=> #p::sinks::for_each::for_each_batch(__b.time(), #p::concat_parts(__o), #f));
+                quote!(if let #some(__o) = #records { #call; })
             }
             Op::Collect => {
                 let job = format_ident!("__outj{}", o);
                 let records = self.take(input);
-                quote_spanned!(span=> #job.push(#p::concat(#records));)
+                quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); })
             }
             other => unreachable!("{other:?} is not an output"),
         }

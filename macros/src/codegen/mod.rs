@@ -7,6 +7,7 @@
 mod driver;
 mod narrow;
 mod stage;
+mod state;
 
 use crate::ops::{Arg, Class, Op, Source};
 use crate::plan::{Kind, NodeId, Plan, Step, TailPlan};
@@ -107,8 +108,8 @@ impl Gen<'_> {
         format_ident!("__s{}", n)
     }
 
-    /// Node `m`'s partitions for a consumer that needs them by value: moved when the
-    /// consumer is the only one, else cloned.
+    /// Node `m`'s `Option` of partitions for a consumer that needs them by value: moved
+    /// when the consumer is the only one, else cloned.
     pub fn take(&self, m: NodeId) -> TokenStream {
         let v = Self::var(m);
         if self.plan.consumers[m].len() == 1 {
@@ -116,6 +117,24 @@ impl Gen<'_> {
         } else {
             quote!(::core::clone::Clone::clone(&#v))
         }
+    }
+
+    /// Binds `name` to node `m`'s partitions (by value or by reference), or ends the
+    /// enclosing `'__step` block with `None` when `m` has no output at this batch (a
+    /// window between its slides).
+    pub fn bind(&self, m: NodeId, by_value: bool, name: &Ident) -> TokenStream {
+        let src = if by_value {
+            self.take(m)
+        } else {
+            let v = Self::var(m);
+            quote!(&#v)
+        };
+        quote!(let ::core::option::Option::Some(#name) = #src else { break '__step ::core::option::Option::None; };)
+    }
+
+    /// Whether node `m`'s partitions are shared `Arc`s (the output of `window`).
+    pub fn shared_parts(&self, m: NodeId) -> bool {
+        self.plan.nodes[m].op() == Some(Op::Window)
     }
 
     /// Evaluates non-closure arguments once, before the job: values, and functions given
@@ -152,6 +171,8 @@ impl Gen<'_> {
                 }
                 Kind::Op(_) => {}
             }
+            self.slide_setup(n);
+            self.state_setup(n);
         }
     }
 
@@ -213,14 +234,14 @@ impl Gen<'_> {
             Step::Source(n) => {
                 let v = Self::var(*n);
                 let handle = format_ident!("__src{}", n);
-                quote!(let #v = #handle.take(__b);)
+                quote!(let #v = ::core::option::Option::Some(#handle.take(__b));)
             }
             Step::Stage(st) => self.stage(st),
             Step::Exchange(op, side) => {
                 let w = stage::written(*op, *side);
                 let x = stage::exchanged(*op, *side);
                 let n = self.shuffle_partitions(*op);
-                quote!(let #x = ::rill::__private::ops::shuffle::exchange(#w, #n);)
+                quote!(let #x = #w.map(|__w| ::rill::__private::ops::shuffle::exchange(__w, #n));)
             }
             Step::Driver(n) => self.driver(*n),
             Step::Output(o) => self.output(*o),

@@ -1,33 +1,38 @@
 //! A fused stage: a parallel loop over partitions, the narrow chain per record, a sink.
+//!
+//! Every stage's result is an `Option`: `None` when its input has no output at this
+//! batch (a window between slides), so everything downstream skips the batch too.
 
 use super::{Gen, Mode, Rec};
 use crate::ops::Op;
 use crate::plan::{Input, NodeId, Sink, Stage};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// The variable holding what a stage wrote for side `side` of shuffle `op`.
-pub fn written(op: NodeId, side: usize) -> proc_macro2::Ident {
+pub fn written(op: NodeId, side: usize) -> Ident {
     format_ident!("__w{}_{}", op, side)
 }
 
 /// The variable holding the exchanged buckets for side `side` of shuffle `op`.
-pub fn exchanged(op: NodeId, side: usize) -> proc_macro2::Ident {
+pub fn exchanged(op: NodeId, side: usize) -> Ident {
     format_ident!("__x{}_{}", op, side)
 }
 
-fn partial(op: NodeId) -> proc_macro2::Ident {
+/// The variable holding the per-partition partial results of a global node.
+pub fn partial(op: NodeId) -> Ident {
     format_ident!("__p{}", op)
 }
 
 impl Gen<'_> {
-    /// How a stage reads a materialized input: by reference when the input is shared or
-    /// a `flat_map` may borrow from it; else by value, so `map` moves records.
+    /// How a stage reads a materialized input: by reference when the input is shared,
+    /// a window's shared partitions, or a `flat_map` may borrow from it; else by value,
+    /// so `map` moves records.
     fn input_mode(&self, st: &Stage) -> Mode {
         let Input::Materialized(m) = st.input else {
             return Mode::Owned;
         };
-        if self.plan.consumers[m].len() > 1 {
+        if self.plan.consumers[m].len() > 1 || self.shared_parts(m) {
             return Mode::Ref;
         }
         for n in &st.chain {
@@ -47,72 +52,45 @@ impl Gen<'_> {
             Sink::ShuffleWrite(op, side) => written(op, side),
             Sink::Partial(op) => partial(op),
         };
-        // A shuffle read straight into its materialization needs no loop.
-        if let (Input::ShuffleRead(op), true, Sink::Materialize(_)) =
-            (st.input, st.chain.is_empty(), st.sink)
-        {
-            let (params, records) = self.shuffle_read(op);
-            let run = self.run_over_shuffle(op, params, records);
-            return quote!(let #out = #run;);
+        if let (Input::ShuffleRead(op), true, Sink::Materialize(_)) = (st.input, st.chain.is_empty(), st.sink) {
+            return self.read_into_materialized(op);
         }
         let (init, finish) = self.sink_init(st.sink);
         let rec = self.fresh("r");
-        let mode = match st.input {
-            Input::Materialized(_) => self.input_mode(st),
-            Input::ShuffleRead(_) => Mode::Owned,
-        };
-        let body = self.chain(
-            &st.chain,
-            Rec {
-                var: rec.clone(),
-                mode,
-            },
-            st.sink,
-        );
+        let mode = self.input_mode(st);
+        let body = self.chain(&st.chain, Rec { var: rec.clone(), mode }, st.sink);
         match st.input {
             Input::Materialized(m) => {
-                let v = Self::var(m);
                 let sole = self.plan.consumers[m].len() == 1;
                 let indexed = matches!(st.sink, Sink::ShuffleWrite(op, _) if self.plan.nodes[op].op() == Some(Op::Repartition));
-                let (method, arg, params, iter) = match (mode, sole, indexed) {
+                let input = format_ident!("__in");
+                let bind = self.bind(m, mode == Mode::Owned && sole, &input);
+                let (method, arg, params, iter) = match (mode, indexed) {
                     // Round-robin needs the partition's index to spread small partitions.
-                    (Mode::Owned, true, true) => (
+                    (Mode::Owned, true) => (
                         quote!(map_owned),
-                        quote!(#v.into_iter().enumerate().collect::<::std::vec::Vec<_>>()),
+                        quote!(#input.into_iter().enumerate().collect::<::std::vec::Vec<_>>()),
                         quote!((__pi, __part)),
                         quote!(__part),
                     ),
-                    (_, _, true) => (
+                    (Mode::Ref, true) => (
                         quote!(map_owned),
-                        quote!(#v.iter().enumerate().collect::<::std::vec::Vec<_>>()),
+                        quote!(#input.iter().enumerate().collect::<::std::vec::Vec<_>>()),
                         quote!((__pi, __part)),
                         quote!(__part.iter()),
                     ),
-                    (Mode::Owned, true, false) => (
-                        quote!(map_owned),
-                        quote!(#v),
-                        quote!(__part),
-                        quote!(__part),
-                    ),
-                    (Mode::Owned, false, false) => (
-                        quote!(map_ref),
-                        quote!(&#v),
-                        quote!(__part),
-                        quote!(__part.iter().cloned()),
-                    ),
-                    (Mode::Ref, _, false) => (
-                        quote!(map_ref),
-                        quote!(&#v),
-                        quote!(__part),
-                        quote!(__part.iter()),
-                    ),
+                    (Mode::Owned, false) => (quote!(map_owned), quote!(#input), quote!(__part), quote!(__part)),
+                    (Mode::Ref, false) => (quote!(map_ref), quote!(#input), quote!(__part), quote!(__part.iter())),
                 };
                 quote! {
-                    let #out = __b.#method(#arg, |#params| {
-                        #init
-                        for #rec in #iter { #body }
-                        #finish
-                    });
+                    let #out = '__step: {
+                        #bind
+                        ::core::option::Option::Some(__b.#method(#arg, |#params| {
+                            #init
+                            for #rec in #iter { #body }
+                            #finish
+                        }))
+                    };
                 }
             }
             Input::ShuffleRead(op) => {
@@ -122,64 +100,72 @@ impl Gen<'_> {
                     for #rec in #records { #body }
                     #finish
                 }};
-                let run = self.run_over_shuffle(op, params, inner);
-                quote!(let #out = #run;)
+                let (binds, run) = self.run_over_shuffle(op, params, inner);
+                quote! {
+                    let #out = '__step: {
+                        #binds
+                        ::core::option::Option::Some(#run)
+                    };
+                }
             }
         }
     }
 
-    /// Runs `body` over the exchanged partitions of shuffle `op`, with `params` bound.
-    fn run_over_shuffle(&self, op: NodeId, params: TokenStream, body: TokenStream) -> TokenStream {
+    /// Binds the exchanged inputs of shuffle `op` and runs `body` over their partitions.
+    pub fn run_over_shuffle(&self, op: NodeId, params: TokenStream, body: TokenStream) -> (TokenStream, TokenStream) {
+        let none = quote!(else { break '__step ::core::option::Option::None; };);
         let x0 = exchanged(op, 0);
         if self.plan.nodes[op].inputs.len() == 2 {
             let x1 = exchanged(op, 1);
-            quote!(__b.map_zip(#x0, #x1, |#params| #body))
+            (
+                quote!(let ::core::option::Option::Some(__x0) = #x0 #none let ::core::option::Option::Some(__x1) = #x1 #none),
+                quote!(__b.map_zip(__x0, __x1, |#params| #body)),
+            )
         } else {
-            quote!(__b.map_owned(#x0, |#params| #body))
+            (
+                quote!(let ::core::option::Option::Some(__x0) = #x0 #none),
+                quote!(__b.map_owned(__x0, |#params| #body)),
+            )
         }
     }
 
-    /// The closure parameters and the record iterable of a shuffle's read side.
+    /// The closure parameters and the record iterable of a (stateless) shuffle's read side.
     fn shuffle_read(&mut self, op: NodeId) -> (TokenStream, TokenStream) {
         let rt = quote!(::rill::__private::ops);
         let one = quote!(__in);
-        let two = quote!((__in, __in2));
+        let two = quote!(__in, __in2);
         match self.plan.nodes[op].op().expect("a shuffle is an operator") {
             Op::ReduceByKey => {
                 let f = self.func(op, 0);
                 let span = self.arg_span(op, 0);
-                (
-                    one,
-                    quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)),
-                )
+                (one, quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)))
             }
-            Op::CountByValue => (
-                one,
-                quote!(#rt::reduce_by_key::reduce_side(__in, #rt::count_by_value::add)),
-            ),
+            Op::CountByValue => (one, quote!(#rt::reduce_by_key::reduce_side(__in, #rt::count_by_value::add))),
             Op::GroupByKey => (one, quote!(#rt::group_by_key::group_side(__in))),
             Op::Repartition => (one, quote!(#rt::repartition::read_side(__in))),
-            Op::Join => (quote!(__in, __in2), quote!(#rt::join::inner(__in, __in2))),
-            Op::LeftOuterJoin => (
-                quote!(__in, __in2),
-                quote!(#rt::join::left_outer(__in, __in2)),
-            ),
-            Op::RightOuterJoin => (
-                quote!(__in, __in2),
-                quote!(#rt::join::right_outer(__in, __in2)),
-            ),
-            Op::FullOuterJoin => (
-                quote!(__in, __in2),
-                quote!(#rt::join::full_outer(__in, __in2)),
-            ),
-            Op::Cogroup => (
-                quote!(__in, __in2),
-                quote!(#rt::cogroup::cogroup_side(__in, __in2)),
-            ),
-            other => {
-                let _ = two;
-                unreachable!("{other:?} is not a shuffle")
-            }
+            Op::Join => (two, quote!(#rt::join::inner(__in, __in2))),
+            Op::LeftOuterJoin => (two, quote!(#rt::join::left_outer(__in, __in2))),
+            Op::RightOuterJoin => (two, quote!(#rt::join::right_outer(__in, __in2))),
+            Op::FullOuterJoin => (two, quote!(#rt::join::full_outer(__in, __in2))),
+            Op::Cogroup => (two, quote!(#rt::cogroup::cogroup_side(__in, __in2))),
+            other => unreachable!("{other:?} has no stateless read side"),
+        }
+    }
+
+    /// A shuffle read straight into the node's materialization: no loop, and for a
+    /// stateful operator the state's own step.
+    fn read_into_materialized(&mut self, op: NodeId) -> TokenStream {
+        if self.plan.nodes[op].stateful() {
+            return self.stateful_read(op);
+        }
+        let out = Self::var(op);
+        let (params, records) = self.shuffle_read(op);
+        let (binds, run) = self.run_over_shuffle(op, params, records);
+        quote! {
+            let #out = '__step: {
+                #binds
+                ::core::option::Option::Some(#run)
+            };
         }
     }
 
@@ -189,32 +175,53 @@ impl Gen<'_> {
         match sink {
             Sink::Materialize(_) => (quote!(let mut __o = ::std::vec::Vec::new();), quote!(__o)),
             Sink::ShuffleWrite(op, _) => {
-                match self.plan.nodes[op].op().expect("a shuffle is an operator") {
-                    Op::ReduceByKey | Op::CountByValue => (
+                if self.combines(op) {
+                    (
                         quote!(let mut __o = #p::combine::Combiner::new();),
                         quote!(__o.into_buckets(__np)),
-                    ),
-                    Op::Repartition => {
-                        let n = self.shuffle_partitions(op);
-                        (
-                            quote!(let mut __o = #p::ops::repartition::RoundRobin::new(#n, __pi);),
-                            quote!(__o.finish()),
-                        )
-                    }
-                    _ => (
+                    )
+                } else if self.plan.nodes[op].op() == Some(Op::Repartition) {
+                    let n = self.shuffle_partitions(op);
+                    (
+                        quote!(let mut __o = #p::ops::repartition::RoundRobin::new(#n, __pi);),
+                        quote!(__o.finish()),
+                    )
+                } else {
+                    (
                         quote!(let mut __o = #p::combine::Buckets::new(__np);),
                         quote!(__o.finish()),
-                    ),
+                    )
                 }
             }
-            Sink::Partial(op) => match self.plan.nodes[op].op() {
-                Some(Op::Count) => (quote!(let mut __o: u64 = 0;), quote!(__o)),
-                _ => (
-                    quote!(let mut __o = ::core::option::Option::None;),
-                    quote!(__o),
-                ),
-            },
+            Sink::Partial(op) => {
+                if self.counts(op) {
+                    (quote!(let mut __o: u64 = 0;), quote!(__o))
+                } else {
+                    (quote!(let mut __o = ::core::option::Option::None;), quote!(__o))
+                }
+            }
         }
+    }
+
+    /// Whether shuffle `op` combines values on the map side (with its reduce function,
+    /// or by counting).
+    fn combines(&self, op: NodeId) -> bool {
+        matches!(
+            self.plan.nodes[op].op(),
+            Some(
+                Op::ReduceByKey
+                    | Op::CountByValue
+                    | Op::ReduceByKeyAndWindow
+                    | Op::ReduceByKeyAndWindowInv
+                    | Op::CountByValueAndWindow
+                    | Op::RunningReduceByKey
+            )
+        )
+    }
+
+    /// Whether global node `op` counts records (rather than reducing them).
+    fn counts(&self, op: NodeId) -> bool {
+        matches!(self.plan.nodes[op].op(), Some(Op::Count | Op::CountByWindow))
     }
 
     /// What the sink does with one record.
@@ -233,30 +240,29 @@ impl Gen<'_> {
                     Mode::Owned => quote!(__v),
                     Mode::Ref => quote!(::core::clone::Clone::clone(__v)),
                 };
-                match node.op().expect("a shuffle is an operator") {
-                    Op::ReduceByKey => {
-                        let f = self.func(op, 0);
-                        quote_spanned!(span=> { let (__k, __v) = #x; __o.insert(__k, #v, #f); })
-                    }
-                    Op::CountByValue => {
-                        quote_spanned!(span=> __o.insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
-                    }
-                    Op::Repartition => {
-                        let x = r.owned();
-                        quote!(__o.push(#x);)
-                    }
-                    _ => quote_spanned!(span=> { let (__k, __v) = #x; __o.push(__k, #v); }),
+                let kind = node.op().expect("a shuffle is an operator");
+                if matches!(kind, Op::CountByValue | Op::CountByValueAndWindow) {
+                    quote_spanned!(span=> __o.insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
+                } else if self.combines(op) {
+                    let f = self.func(op, 0);
+                    quote_spanned!(span=> { let (__k, __v) = #x; __o.insert(__k, #v, #f); })
+                } else if kind == Op::Repartition {
+                    let x = r.owned();
+                    quote!(__o.push(#x);)
+                } else {
+                    quote_spanned!(span=> { let (__k, __v) = #x; __o.push(__k, #v); })
                 }
             }
-            Sink::Partial(op) => match self.plan.nodes[op].op() {
-                Some(Op::Count) => quote!(__o += 1;),
-                _ => {
+            Sink::Partial(op) => {
+                if self.counts(op) {
+                    quote!(__o += 1;)
+                } else {
                     let f = self.func(op, 0);
                     let x = r.owned();
                     let span = self.arg_span(op, 0);
                     quote_spanned!(span=> #p::ops::reduce::fold(&mut __o, #x, #f);)
                 }
-            },
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Kind, Node, NodeId};
 use crate::errors::Errors;
-use crate::ops::{self, Arg, Class};
+use crate::ops::{self, Arg, Class, Op};
 use crate::parse::StreamExpr;
 use crate::suggest::did_you_mean;
 use proc_macro2::Span;
@@ -53,6 +53,15 @@ impl Builder<'_> {
                             self.nodes[input].op_name(),
                             name
                         ),
+                    );
+                    return None;
+                }
+                if self.nodes[id].op() == Some(Op::StateSnapshots)
+                    && self.nodes[input].op() != Some(Op::MapWithState)
+                {
+                    self.errors.error(
+                        name,
+                        "`state_snapshots()` applies to the stream a `map_with_state(spec)` returns",
                     );
                     return None;
                 }
@@ -133,16 +142,14 @@ impl Builder<'_> {
             }
             return None;
         };
-        if args.len() != spec.args.len() {
+        if args.len() < spec.min_args || args.len() > spec.args.len() {
             let described: Vec<&str> = spec.args.iter().map(|(_, d)| *d).collect();
-            self.errors.error(
-                name,
-                format!(
-                    "`{text}` takes {}, {} given",
-                    ops::describe_args(&described),
-                    args.len()
-                ),
-            );
+            let count = if spec.min_args < spec.args.len() {
+                format!("{} to {}", spec.min_args, ops::describe_args(&described))
+            } else {
+                ops::describe_args(&described)
+            };
+            self.errors.error(name, format!("`{text}` takes {count}, {} given", args.len()));
             return None;
         }
         let mut inputs = Vec::new();

@@ -45,6 +45,11 @@ impl Node {
         }
     }
 
+    /// Whether the node keeps state across batches (its output is always materialized).
+    pub fn stateful(&self) -> bool {
+        self.op().is_some_and(|op| ops::spec(op).stateful)
+    }
+
     /// The operator, if the node is one.
     pub fn op(&self) -> Option<Op> {
         match self.kind {
@@ -261,8 +266,8 @@ impl Plan {
         if !self.fused || self.consumers[n].len() != 1 {
             return false;
         }
-        let produces_in_loop =
-            matches!(self.nodes[n].class(), Some(Class::Narrow | Class::Shuffle));
+        let produces_in_loop = matches!(self.nodes[n].class(), Some(Class::Narrow | Class::Shuffle))
+            && !self.nodes[n].stateful();
         let consumer = self.consumers[n][0];
         let consumes_in_loop = matches!(
             self.nodes[consumer].class(),

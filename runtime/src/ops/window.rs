@@ -35,6 +35,11 @@ impl WindowSpec {
         Ok(WindowSpec { len_ms: l, slide_ms: s })
     }
 
+    /// The slide as a duration.
+    pub fn slide(&self) -> Duration {
+        Duration::from_millis(self.slide_ms)
+    }
+
     /// Whether the window produces output at `t` (a multiple of the slide after `zero`).
     pub fn fires(&self, t: Time, zero: Time) -> bool {
         t > zero && (t.millis() - zero.millis()) % self.slide_ms == 0
