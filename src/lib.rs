@@ -74,6 +74,11 @@ pub use rill_runtime::{
 };
 pub use std::time::Duration;
 
+/// Runtime state types used in pipelines (`StateSpec`, `State` of `map_with_state`).
+pub mod ops {
+    pub use rill_runtime::ops::map_with_state;
+}
+
 /// Metrics helpers (percentiles of per-batch figures).
 pub mod metrics {
     pub use rill_runtime::metrics::*;
@@ -88,5 +93,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use rill_runtime::private::*;
-    pub use rill_runtime::{combine, concat, concat_parts, into_parts, ops, sinks, Batch};
+    pub use rill_runtime::{Batch, combine, concat, concat_parts, into_parts, ops, sinks};
 }

@@ -83,7 +83,12 @@ pub struct OpSpec {
     pub stateful: bool,
 }
 
-const fn entry(name: &'static str, op: Op, args: &'static [(Arg, &'static str)], class: Class) -> OpSpec {
+const fn entry(
+    name: &'static str,
+    op: Op,
+    args: &'static [(Arg, &'static str)],
+    class: Class,
+) -> OpSpec {
     OpSpec {
         name,
         op,
@@ -113,39 +118,194 @@ use Class::*;
 
 /// The operator table.
 pub static OPS: &[OpSpec] = &[
-    entry("map", Op::Map, &[(Func, "a function of the record")], Narrow),
-    entry("flat_map", Op::FlatMap, &[(Func, "a function from `&record` to an iterable")], Narrow),
-    entry("filter", Op::Filter, &[(Func, "a predicate on `&record`")], Narrow),
-    entry("map_values", Op::MapValues, &[(Func, "a function of the value")], Narrow),
-    entry("flat_map_values", Op::FlatMapValues, &[(Func, "a function from `&value` to an iterable")], Narrow),
-    entry("reduce_by_key", Op::ReduceByKey, &[(Func, "a reduce function `|a, b| ...`")], Shuffle),
+    entry(
+        "map",
+        Op::Map,
+        &[(Func, "a function of the record")],
+        Narrow,
+    ),
+    entry(
+        "flat_map",
+        Op::FlatMap,
+        &[(Func, "a function from `&record` to an iterable")],
+        Narrow,
+    ),
+    entry(
+        "filter",
+        Op::Filter,
+        &[(Func, "a predicate on `&record`")],
+        Narrow,
+    ),
+    entry(
+        "map_values",
+        Op::MapValues,
+        &[(Func, "a function of the value")],
+        Narrow,
+    ),
+    entry(
+        "flat_map_values",
+        Op::FlatMapValues,
+        &[(Func, "a function from `&value` to an iterable")],
+        Narrow,
+    ),
+    entry(
+        "reduce_by_key",
+        Op::ReduceByKey,
+        &[(Func, "a reduce function `|a, b| ...`")],
+        Shuffle,
+    ),
     entry("count_by_value", Op::CountByValue, &[], Shuffle),
     entry("group_by_key", Op::GroupByKey, &[], Shuffle),
-    entry("join", Op::Join, &[(Stream, "the other keyed stream")], Shuffle),
-    entry("left_outer_join", Op::LeftOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
-    entry("right_outer_join", Op::RightOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
-    entry("full_outer_join", Op::FullOuterJoin, &[(Stream, "the other keyed stream")], Shuffle),
-    entry("cogroup", Op::Cogroup, &[(Stream, "the other keyed stream")], Shuffle),
-    entry("repartition", Op::Repartition, &[(Value, "the number of partitions")], Shuffle),
+    entry(
+        "join",
+        Op::Join,
+        &[(Stream, "the other keyed stream")],
+        Shuffle,
+    ),
+    entry(
+        "left_outer_join",
+        Op::LeftOuterJoin,
+        &[(Stream, "the other keyed stream")],
+        Shuffle,
+    ),
+    entry(
+        "right_outer_join",
+        Op::RightOuterJoin,
+        &[(Stream, "the other keyed stream")],
+        Shuffle,
+    ),
+    entry(
+        "full_outer_join",
+        Op::FullOuterJoin,
+        &[(Stream, "the other keyed stream")],
+        Shuffle,
+    ),
+    entry(
+        "cogroup",
+        Op::Cogroup,
+        &[(Stream, "the other keyed stream")],
+        Shuffle,
+    ),
+    entry(
+        "repartition",
+        Op::Repartition,
+        &[(Value, "the number of partitions")],
+        Shuffle,
+    ),
     entry("count", Op::Count, &[], Global),
-    entry("reduce", Op::Reduce, &[(Func, "a reduce function `|a, b| ...`")], Global),
+    entry(
+        "reduce",
+        Op::Reduce,
+        &[(Func, "a reduce function `|a, b| ...`")],
+        Global,
+    ),
     entry("union", Op::Union, &[(Stream, "the other stream")], Batch),
-    entry("transform", Op::Transform, &[(Func, "a function of the batch's records (and optionally the time first)")], Batch),
+    entry(
+        "transform",
+        Op::Transform,
+        &[(
+            Func,
+            "a function of the batch's records (and optionally the time first)",
+        )],
+        Batch,
+    ),
     stateful(entry("window", Op::Window, &[LEN, SLIDE], Batch), 1),
-    stateful(entry("count_by_window", Op::CountByWindow, &[LEN, SLIDE], Global), 2),
-    stateful(entry("reduce_by_window", Op::ReduceByWindow, &[REDUCE, LEN, SLIDE], Global), 3),
-    stateful(entry("reduce_by_key_and_window", Op::ReduceByKeyAndWindow, &[REDUCE, LEN, SLIDE], Shuffle), 3),
-    stateful(entry("reduce_by_key_and_window_inv", Op::ReduceByKeyAndWindowInv, &[REDUCE, INV, LEN, SLIDE, FILTER], Shuffle), 4),
-    stateful(entry("count_by_value_and_window", Op::CountByValueAndWindow, &[LEN, SLIDE], Shuffle), 2),
-    stateful(entry("update_state_by_key", Op::UpdateStateByKey, &[UPDATE, INITIAL], Shuffle), 1),
-    stateful(entry("map_with_state", Op::MapWithState, &[(Value, "a StateSpec")], Shuffle), 1),
+    stateful(
+        entry("count_by_window", Op::CountByWindow, &[LEN, SLIDE], Global),
+        2,
+    ),
+    stateful(
+        entry(
+            "reduce_by_window",
+            Op::ReduceByWindow,
+            &[REDUCE, LEN, SLIDE],
+            Global,
+        ),
+        3,
+    ),
+    stateful(
+        entry(
+            "reduce_by_key_and_window",
+            Op::ReduceByKeyAndWindow,
+            &[REDUCE, LEN, SLIDE],
+            Shuffle,
+        ),
+        3,
+    ),
+    stateful(
+        entry(
+            "reduce_by_key_and_window_inv",
+            Op::ReduceByKeyAndWindowInv,
+            &[REDUCE, INV, LEN, SLIDE, FILTER],
+            Shuffle,
+        ),
+        4,
+    ),
+    stateful(
+        entry(
+            "count_by_value_and_window",
+            Op::CountByValueAndWindow,
+            &[LEN, SLIDE],
+            Shuffle,
+        ),
+        2,
+    ),
+    stateful(
+        entry(
+            "update_state_by_key",
+            Op::UpdateStateByKey,
+            &[UPDATE, INITIAL],
+            Shuffle,
+        ),
+        1,
+    ),
+    stateful(
+        entry(
+            "map_with_state",
+            Op::MapWithState,
+            &[(Value, "a StateSpec")],
+            Shuffle,
+        ),
+        1,
+    ),
     entry("state_snapshots", Op::StateSnapshots, &[], Batch),
-    stateful(entry("sliding_by_key", Op::SlidingByKey, &[(Value, "the number of values per key")], Shuffle), 1),
-    stateful(entry("running_reduce_by_key", Op::RunningReduceByKey, &[REDUCE], Shuffle), 1),
+    stateful(
+        entry(
+            "sliding_by_key",
+            Op::SlidingByKey,
+            &[(Value, "the number of values per key")],
+            Shuffle,
+        ),
+        1,
+    ),
+    stateful(
+        entry(
+            "running_reduce_by_key",
+            Op::RunningReduceByKey,
+            &[REDUCE],
+            Shuffle,
+        ),
+        1,
+    ),
     entry("print", Op::Print, &[], Output),
-    entry("print_n", Op::PrintN, &[(Value, "the number of records to print")], Output),
-    entry("save_as_text_files", Op::SaveAsTextFiles, &[(Value, "the prefix"), (Value, "the suffix")], Output),
-    entry("for_each_batch", Op::ForEachBatch, &[(Func, "a function `|time, records| ...`")], Output),
+    entry(
+        "print_n",
+        Op::PrintN,
+        &[(Value, "the number of records to print")],
+        Output,
+    ),
+    entry(
+        "save_as_text_files",
+        Op::SaveAsTextFiles,
+        &[(Value, "the prefix"), (Value, "the suffix")],
+        Output,
+    ),
+    entry(
+        "for_each_batch",
+        Op::ForEachBatch,
+        &[(Func, "a function `|time, records| ...`")],
+        Output,
+    ),
     entry("collect", Op::Collect, &[], Output),
 ];
 

@@ -72,11 +72,11 @@ impl<'e> Batch<'e> {
         F: Fn(&'a P) -> R + Sync + Send,
     {
         if parts.len() <= 1 || self.exec.parallelism == 1 {
-            return parts.iter().map(|p| f(p)).collect();
+            return parts.iter().map(&f).collect();
         }
         self.exec
             .pool
-            .install(|| parts.par_iter().map(|p| f(p)).collect())
+            .install(|| parts.par_iter().map(&f).collect())
     }
 
     /// Runs `f` over every partition, consuming the data; results in partition order.

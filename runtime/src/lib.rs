@@ -25,7 +25,7 @@ pub use context::{Builder, StreamingContext};
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
 pub use metrics::BatchInfo;
-pub use partition::{concat_parts, into_parts, Partition};
+pub use partition::{Partition, concat_parts, into_parts};
 pub use record::{Key, Record};
 pub use sinks::collect::Collected;
 pub use time::{Time, parse_duration};

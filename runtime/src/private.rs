@@ -148,7 +148,10 @@ pub fn window_spec(
     crate::ops::window::WindowSpec::new(op, len, slide, parent).unwrap_or_else(|e| {
         pipeline_error(ctx, e);
         let p = (parent.as_millis() as u64).max(1);
-        crate::ops::window::WindowSpec { len_ms: p, slide_ms: p }
+        crate::ops::window::WindowSpec {
+            len_ms: p,
+            slide_ms: p,
+        }
     })
 }
 

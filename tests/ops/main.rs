@@ -19,3 +19,14 @@ mod repartition;
 mod shared_streams;
 mod transform;
 mod union;
+
+mod count_by_value_and_window;
+mod count_by_window;
+mod map_with_state;
+mod reduce_by_key_and_window;
+mod reduce_by_key_and_window_inv;
+mod reduce_by_window;
+mod running_reduce_by_key;
+mod sliding_by_key;
+mod update_state_by_key;
+mod window;

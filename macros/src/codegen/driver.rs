@@ -1,8 +1,8 @@
 //! Driver steps (union, transform, merging count and reduce partials, windows over whole
 //! batches) and outputs.
 
-use super::stage::partial;
 use super::Gen;
+use super::stage::partial;
 use crate::ops::Op;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
@@ -19,7 +19,10 @@ impl Gen<'_> {
         let (a, b) = (format_ident!("__a"), format_ident!("__b2"));
         let body = match node.op().expect("a driver step is an operator") {
             Op::Union => {
-                let (bind_a, bind_b) = (self.bind(node.inputs[0], true, &a), self.bind(node.inputs[1], true, &b));
+                let (bind_a, bind_b) = (
+                    self.bind(node.inputs[0], true, &a),
+                    self.bind(node.inputs[1], true, &b),
+                );
                 quote!(#bind_a #bind_b #some(#rt::union::union(#p::into_parts(#a), #p::into_parts(#b))))
             }
             Op::Transform => {
@@ -99,7 +102,9 @@ impl Gen<'_> {
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
         match node.op().expect("an output is an operator") {
-            Op::Print => quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize); }),
+            Op::Print => {
+                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize); })
+            }
             Op::PrintN => {
                 let n = self.value(o, 0);
                 quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #n); })

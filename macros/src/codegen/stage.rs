@@ -52,13 +52,22 @@ impl Gen<'_> {
             Sink::ShuffleWrite(op, side) => written(op, side),
             Sink::Partial(op) => partial(op),
         };
-        if let (Input::ShuffleRead(op), true, Sink::Materialize(_)) = (st.input, st.chain.is_empty(), st.sink) {
+        if let (Input::ShuffleRead(op), true, Sink::Materialize(_)) =
+            (st.input, st.chain.is_empty(), st.sink)
+        {
             return self.read_into_materialized(op);
         }
         let (init, finish) = self.sink_init(st.sink);
         let rec = self.fresh("r");
         let mode = self.input_mode(st);
-        let body = self.chain(&st.chain, Rec { var: rec.clone(), mode }, st.sink);
+        let body = self.chain(
+            &st.chain,
+            Rec {
+                var: rec.clone(),
+                mode,
+            },
+            st.sink,
+        );
         match st.input {
             Input::Materialized(m) => {
                 let sole = self.plan.consumers[m].len() == 1;
@@ -79,8 +88,18 @@ impl Gen<'_> {
                         quote!((__pi, __part)),
                         quote!(__part.iter()),
                     ),
-                    (Mode::Owned, false) => (quote!(map_owned), quote!(#input), quote!(__part), quote!(__part)),
-                    (Mode::Ref, false) => (quote!(map_ref), quote!(#input), quote!(__part), quote!(__part.iter())),
+                    (Mode::Owned, false) => (
+                        quote!(map_owned),
+                        quote!(#input),
+                        quote!(__part),
+                        quote!(__part),
+                    ),
+                    (Mode::Ref, false) => (
+                        quote!(map_ref),
+                        quote!(#input),
+                        quote!(__part),
+                        quote!(__part.iter()),
+                    ),
                 };
                 quote! {
                     let #out = '__step: {
@@ -112,7 +131,12 @@ impl Gen<'_> {
     }
 
     /// Binds the exchanged inputs of shuffle `op` and runs `body` over their partitions.
-    pub fn run_over_shuffle(&self, op: NodeId, params: TokenStream, body: TokenStream) -> (TokenStream, TokenStream) {
+    pub fn run_over_shuffle(
+        &self,
+        op: NodeId,
+        params: TokenStream,
+        body: TokenStream,
+    ) -> (TokenStream, TokenStream) {
         let none = quote!(else { break '__step ::core::option::Option::None; };);
         let x0 = exchanged(op, 0);
         if self.plan.nodes[op].inputs.len() == 2 {
@@ -138,9 +162,15 @@ impl Gen<'_> {
             Op::ReduceByKey => {
                 let f = self.func(op, 0);
                 let span = self.arg_span(op, 0);
-                (one, quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)))
+                (
+                    one,
+                    quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)),
+                )
             }
-            Op::CountByValue => (one, quote!(#rt::reduce_by_key::reduce_side(__in, #rt::count_by_value::add))),
+            Op::CountByValue => (
+                one,
+                quote!(#rt::reduce_by_key::reduce_side(__in, #rt::count_by_value::add)),
+            ),
             Op::GroupByKey => (one, quote!(#rt::group_by_key::group_side(__in))),
             Op::Repartition => (one, quote!(#rt::repartition::read_side(__in))),
             Op::Join => (two, quote!(#rt::join::inner(__in, __in2))),
@@ -197,7 +227,10 @@ impl Gen<'_> {
                 if self.counts(op) {
                     (quote!(let mut __o: u64 = 0;), quote!(__o))
                 } else {
-                    (quote!(let mut __o = ::core::option::Option::None;), quote!(__o))
+                    (
+                        quote!(let mut __o = ::core::option::Option::None;),
+                        quote!(__o),
+                    )
                 }
             }
         }
@@ -221,7 +254,10 @@ impl Gen<'_> {
 
     /// Whether global node `op` counts records (rather than reducing them).
     fn counts(&self, op: NodeId) -> bool {
-        matches!(self.plan.nodes[op].op(), Some(Op::Count | Op::CountByWindow))
+        matches!(
+            self.plan.nodes[op].op(),
+            Some(Op::Count | Op::CountByWindow)
+        )
     }
 
     /// What the sink does with one record.

@@ -1,8 +1,8 @@
 //! Windows and keyed state: each node's slide, the state objects made before the job,
 //! and the calls that step them every batch.
 
-use super::stage::{exchanged, partial};
 use super::Gen;
+use super::stage::{exchanged, partial};
 use crate::ops::Op;
 use crate::plan::{Kind, NodeId};
 use proc_macro2::{Ident, TokenStream};
@@ -46,7 +46,11 @@ impl Gen<'_> {
                 let parent = slide(node.inputs[0]);
                 if let Some((l, s)) = self.window_args(n) {
                     let len = self.value(n, l);
-                    let every = if node.args.len() > s { self.value(n, s) } else { quote!(#parent) };
+                    let every = if node.args.len() > s {
+                        self.value(n, s)
+                    } else {
+                        quote!(#parent)
+                    };
                     let ws = spec(n);
                     let span = node.span;
                     self.setup.push(quote_spanned!(span=>
@@ -85,7 +89,11 @@ impl Gen<'_> {
                 quote!(#ops::reduce_by_key_and_window_inv::InvWindow::new(#ws, #parts))
             }
             Op::UpdateStateByKey => {
-                let initial = if node.args.len() > 1 { self.value(n, 1) } else { quote!(::std::vec::Vec::new()) };
+                let initial = if node.args.len() > 1 {
+                    self.value(n, 1)
+                } else {
+                    quote!(::std::vec::Vec::new())
+                };
                 quote!(#ops::update_state_by_key::UpdateStateByKey::new(#parts, #initial))
             }
             Op::MapWithState => {
@@ -96,7 +104,9 @@ impl Gen<'_> {
                 let w = self.value(n, 0);
                 quote!(#ops::sliding_by_key::SlidingByKey::new(#w, #parts))
             }
-            Op::RunningReduceByKey => quote!(#ops::running_reduce_by_key::RunningReduceByKey::new(#parts)),
+            Op::RunningReduceByKey => {
+                quote!(#ops::running_reduce_by_key::RunningReduceByKey::new(#parts))
+            }
             other => unreachable!("{other:?} is not stateful"),
         };
         let st = state(n);
@@ -138,27 +148,30 @@ impl Gen<'_> {
             }
             Op::ReduceByKeyAndWindowInv => {
                 let (f, inv) = (self.func(op, 0), self.func(op, 1));
-                let filter = if node.args.len() > 4 {
+                if node.args.len() > 4 {
                     let h = self.func(op, 4);
-                    quote!(#some(#h))
+                    quote_spanned!(span=> #st.step_with_filter(__b, __x0, #f, #inv, #h))
                 } else {
-                    quote!(::core::option::Option::None::<#rt::reduce_by_key_and_window_inv::NoFilter<_, _>>)
-                };
-                quote_spanned!(span=> #st.step(__b, __x0, #f, #inv, #filter))
+                    quote_spanned!(span=> #st.step(__b, __x0, #f, #inv))
+                }
             }
-            Op::CountByValueAndWindow => quote_spanned!(span=> #st.step(
+            Op::CountByValueAndWindow => quote_spanned!(span=> #st.step_with_filter(
                 __b,
                 __x0,
                 #rt::count_by_value::add,
                 #rt::count_by_value_and_window::sub,
-                #some(#rt::count_by_value_and_window::nonzero),
+                #rt::count_by_value_and_window::nonzero,
             )),
             Op::UpdateStateByKey => {
                 let f = self.func(op, 0);
                 let fspan = self.arg_span(op, 0);
                 let adapter = match self.closure_arity(op, 0) {
-                    Some(4) => quote_spanned!(fspan=> |__k, __vs, __s, __t| #p::call4(__t, __k, __vs, __s, #f)),
-                    Some(3) => quote_spanned!(fspan=> |__k, __vs, __s, _| #p::call3(__k, __vs, __s, #f)),
+                    Some(4) => {
+                        quote_spanned!(fspan=> |__k, __vs, __s, __t| #p::call4(__t, __k, __vs, __s, #f))
+                    }
+                    Some(3) => {
+                        quote_spanned!(fspan=> |__k, __vs, __s, _| #p::call3(__k, __vs, __s, #f))
+                    }
                     _ => quote_spanned!(fspan=> |_, __vs, __s, _| #p::call_2(__vs, __s, #f)),
                 };
                 quote_spanned!(span=> #some(#st.step(__b, __x0, #adapter)))

@@ -149,7 +149,10 @@ impl Builder<'_> {
             } else {
                 ops::describe_args(&described)
             };
-            self.errors.error(name, format!("`{text}` takes {count}, {} given", args.len()));
+            self.errors.error(
+                name,
+                format!("`{text}` takes {count}, {} given", args.len()),
+            );
             return None;
         }
         let mut inputs = Vec::new();

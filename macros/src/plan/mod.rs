@@ -266,8 +266,9 @@ impl Plan {
         if !self.fused || self.consumers[n].len() != 1 {
             return false;
         }
-        let produces_in_loop = matches!(self.nodes[n].class(), Some(Class::Narrow | Class::Shuffle))
-            && !self.nodes[n].stateful();
+        let produces_in_loop =
+            matches!(self.nodes[n].class(), Some(Class::Narrow | Class::Shuffle))
+                && !self.nodes[n].stateful();
         let consumer = self.consumers[n][0];
         let consumes_in_loop = matches!(
             self.nodes[consumer].class(),

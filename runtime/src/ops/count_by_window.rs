@@ -27,7 +27,11 @@ impl CountByWindow {
     pub fn step(&mut self, batch: &Batch<'_>, partials: Vec<u64>) -> Option<Parts<u64>> {
         let t = batch.time();
         self.counts.push_back((t, partials.into_iter().sum()));
-        while self.counts.front().is_some_and(|(b, _)| !self.spec.contains(*b, t)) {
+        while self
+            .counts
+            .front()
+            .is_some_and(|(b, _)| !self.spec.contains(*b, t))
+        {
             self.counts.pop_front();
         }
         if !self.spec.fires(t, batch.zero_time()) {

@@ -2,8 +2,8 @@
 //! partition's shuffled records. State lives where the shuffle sends its keys, so it never
 //! moves between batches and results do not depend on the parallelism.
 
-use crate::combine::{hash_key, partition_of};
 use crate::Batch;
+use crate::combine::{hash_key, partition_of};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -11,7 +11,12 @@ use std::hash::Hash;
 pub type KeyMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// Runs `f` on each partition's input together with that partition's state, in parallel.
-pub fn for_partitions<C, S, R, F>(batch: &Batch<'_>, inputs: Vec<C>, states: &mut [S], f: F) -> Vec<R>
+pub fn for_partitions<C, S, R, F>(
+    batch: &Batch<'_>,
+    inputs: Vec<C>,
+    states: &mut [S],
+    f: F,
+) -> Vec<R>
 where
     C: Send,
     S: Send,

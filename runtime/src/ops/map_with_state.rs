@@ -10,7 +10,7 @@
 //! timed-out key as soon as it times out, where Spark may report it several batches later.
 
 use super::group_by_key::group;
-use super::keyed_state::{for_partitions, partitioned, KeyMap};
+use super::keyed_state::{KeyMap, for_partitions, partitioned};
 use crate::{Batch, Error, Parts, Time};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -191,7 +191,11 @@ where
                     if st.removed {
                         continue;
                     }
-                    let at = if st.updated || timeout.is_some() { Some(t) } else { prev_time };
+                    let at = if st.updated || timeout.is_some() {
+                        Some(t)
+                    } else {
+                        prev_time
+                    };
                     if let (Some(s), Some(at)) = (st.value, at) {
                         state.insert(k.clone(), (s, at));
                     }
@@ -214,13 +218,19 @@ where
                     }
                 }
             }
-            let snap = snapshots.then(|| state.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect());
+            let snap = snapshots.then(|| {
+                state
+                    .iter()
+                    .map(|(k, (s, _))| (k.clone(), s.clone()))
+                    .collect()
+            });
             Ok((out, snap))
         });
         let mut mapped = Vec::with_capacity(results.len());
         let mut snaps = snapshots.then(Vec::new);
         for r in results {
-            let (out, snap) = r.map_err(|m| Error::Pipeline(format!("map_with_state at {t}: {m}")))?;
+            let (out, snap) =
+                r.map_err(|m| Error::Pipeline(format!("map_with_state at {t}: {m}")))?;
             mapped.push(out);
             if let (Some(all), Some(s)) = (snaps.as_mut(), snap) {
                 all.push(s);

@@ -30,7 +30,12 @@ where
     }
 
     /// Adds a batch's shuffled pairs; at a firing time returns the window's reduction.
-    pub fn step<F>(&mut self, batch: &Batch<'_>, chunks: Vec<Vec<Vec<(K, V)>>>, f: F) -> Option<Parts<(K, V)>>
+    pub fn step<F>(
+        &mut self,
+        batch: &Batch<'_>,
+        chunks: Vec<Vec<Vec<(K, V)>>>,
+        f: F,
+    ) -> Option<Parts<(K, V)>>
     where
         F: Fn(V, V) -> V + Sync + Send,
     {

@@ -9,7 +9,7 @@
 //! With `slide > len` (windows with gaps) the batches between windows belong to neither,
 //! so the result is still the reduction of exactly the window's batches.
 
-use super::keyed_state::{for_partitions, KeyMap};
+use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
 use super::window::WindowSpec;
 use crate::combine::Combiner;
@@ -46,7 +46,40 @@ where
     }
 
     /// Adds a batch's shuffled pairs; at a firing time returns every key's windowed value.
-    pub fn step<F, G, H>(
+    pub fn step<F, G>(
+        &mut self,
+        batch: &Batch<'_>,
+        chunks: Vec<Vec<Vec<(K, V)>>>,
+        f: F,
+        inv: G,
+    ) -> Option<Parts<(K, V)>>
+    where
+        F: Fn(V, V) -> V + Sync + Send,
+        G: Fn(V, V) -> V + Sync + Send,
+    {
+        self.step_filtered(batch, chunks, f, inv, None::<NoFilter<K, V>>)
+    }
+
+    /// [`step_filtered`](Self::step_filtered) with a filter that is always given.
+    pub fn step_with_filter<F, G, H>(
+        &mut self,
+        batch: &Batch<'_>,
+        chunks: Vec<Vec<Vec<(K, V)>>>,
+        f: F,
+        inv: G,
+        filter: H,
+    ) -> Option<Parts<(K, V)>>
+    where
+        F: Fn(V, V) -> V + Sync + Send,
+        G: Fn(V, V) -> V + Sync + Send,
+        H: Fn(&K, &V) -> bool + Sync + Send,
+    {
+        self.step_filtered(batch, chunks, f, inv, Some(filter))
+    }
+
+    /// [`step`](Self::step), keeping only the keys `filter` accepts (in the result and in
+    /// the state the next window starts from).
+    pub fn step_filtered<F, G, H>(
         &mut self,
         batch: &Batch<'_>,
         chunks: Vec<Vec<Vec<(K, V)>>>,
@@ -97,10 +130,17 @@ where
             if let Some(keep) = &filter {
                 part.prev.retain(|k, v| keep(k, v));
             }
-            while part.batches.front().is_some_and(|(b, _)| (b.millis() as i128) <= now - len) {
+            while part
+                .batches
+                .front()
+                .is_some_and(|(b, _)| (b.millis() as i128) <= now - len)
+            {
                 part.batches.pop_front();
             }
-            part.prev.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            part.prev
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         });
         fires.then_some(out)
     }

@@ -23,12 +23,21 @@ impl<T: Clone> ReduceByWindow<T> {
 
     /// Adds a batch's per-partition partial results; at a firing time returns the window's
     /// reduction (partials combined in time order).
-    pub fn step<F: Fn(T, T) -> T>(&mut self, batch: &Batch<'_>, partials: Vec<Option<T>>, f: F) -> Option<Parts<T>> {
+    pub fn step<F: Fn(T, T) -> T>(
+        &mut self,
+        batch: &Batch<'_>,
+        partials: Vec<Option<T>>,
+        f: F,
+    ) -> Option<Parts<T>> {
         let t = batch.time();
         if let Some(r) = partials.into_iter().flatten().reduce(&f) {
             self.partials.push_back((t, r));
         }
-        while self.partials.front().is_some_and(|(b, _)| !self.spec.contains(*b, t)) {
+        while self
+            .partials
+            .front()
+            .is_some_and(|(b, _)| !self.spec.contains(*b, t))
+        {
             self.partials.pop_front();
         }
         if !self.spec.fires(t, batch.zero_time()) {

@@ -8,7 +8,7 @@
 //! `(key, S(t))` for every key seen so far. The map side combines each batch with `f`, so
 //! the state holds one value per key.
 
-use super::keyed_state::{for_partitions, KeyMap};
+use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
 use crate::{Batch, Key, Parts};
 
@@ -30,7 +30,12 @@ where
     }
 
     /// Folds a batch's shuffled pairs into the running values; returns them all.
-    pub fn step<F>(&mut self, batch: &Batch<'_>, chunks: Vec<Vec<Vec<(K, V)>>>, f: F) -> Parts<(K, V)>
+    pub fn step<F>(
+        &mut self,
+        batch: &Batch<'_>,
+        chunks: Vec<Vec<Vec<(K, V)>>>,
+        f: F,
+    ) -> Parts<(K, V)>
     where
         F: Fn(V, V) -> V + Sync + Send,
     {

@@ -9,7 +9,7 @@
 //! its last `w` values oldest first (fewer while the key has seen fewer than `w`).
 
 use super::group_by_key::group;
-use super::keyed_state::{for_partitions, KeyMap};
+use super::keyed_state::{KeyMap, for_partitions};
 use crate::{Batch, Parts};
 use std::collections::VecDeque;
 use std::hash::Hash;

@@ -4,7 +4,7 @@
 //! for every key with state or new values; the stream is the complete state every batch.
 
 use super::group_by_key::group;
-use super::keyed_state::{for_partitions, partitioned, KeyMap};
+use super::keyed_state::{KeyMap, for_partitions, partitioned};
 use crate::{Batch, Parts, Time};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -30,7 +30,12 @@ where
     }
 
     /// Applies a batch's shuffled pairs; returns the complete state.
-    pub fn step<F>(&mut self, batch: &Batch<'_>, chunks: Vec<Vec<Vec<(K, V)>>>, f: F) -> Parts<(K, S)>
+    pub fn step<F>(
+        &mut self,
+        batch: &Batch<'_>,
+        chunks: Vec<Vec<Vec<(K, V)>>>,
+        f: F,
+    ) -> Parts<(K, S)>
     where
         F: Fn(&K, Vec<V>, Option<S>, Time) -> Option<S> + Sync + Send,
     {

@@ -22,17 +22,31 @@ pub struct WindowSpec {
 impl WindowSpec {
     /// A window of `len` sliding by `slide` over a stream producing every `parent`.
     /// Both must be positive multiples of `parent`, as Spark requires.
-    pub fn new(op: &str, len: Duration, slide: Duration, parent: Duration) -> Result<WindowSpec, String> {
-        let (l, s, p) = (len.as_millis() as u64, slide.as_millis() as u64, parent.as_millis() as u64);
+    pub fn new(
+        op: &str,
+        len: Duration,
+        slide: Duration,
+        parent: Duration,
+    ) -> Result<WindowSpec, String> {
+        let (l, s, p) = (
+            len.as_millis() as u64,
+            slide.as_millis() as u64,
+            parent.as_millis() as u64,
+        );
         if l == 0 || s == 0 {
-            return Err(format!("{op}: the window length ({len:?}) and slide ({slide:?}) must be positive"));
+            return Err(format!(
+                "{op}: the window length ({len:?}) and slide ({slide:?}) must be positive"
+            ));
         }
         if p == 0 || l % p != 0 || s % p != 0 {
             return Err(format!(
                 "{op}: the window length ({len:?}) and slide ({slide:?}) must be multiples of the stream's interval ({parent:?})"
             ));
         }
-        Ok(WindowSpec { len_ms: l, slide_ms: s })
+        Ok(WindowSpec {
+            len_ms: l,
+            slide_ms: s,
+        })
     }
 
     /// The slide as a duration.
@@ -92,7 +106,11 @@ impl<T> Window<T> {
 
     /// Adds the parent's batch; at a firing time returns the window's partitions, in time
     /// order, sharing the kept batches.
-    pub fn step<P: IntoShared<T>>(&mut self, batch: &Batch<'_>, parts: Vec<P>) -> Option<Vec<Arc<Vec<T>>>> {
+    pub fn step<P: IntoShared<T>>(
+        &mut self,
+        batch: &Batch<'_>,
+        parts: Vec<P>,
+    ) -> Option<Vec<Arc<Vec<T>>>> {
         let t = batch.time();
         let shared: Vec<Arc<Vec<T>>> = parts
             .into_iter()
@@ -109,7 +127,12 @@ impl<T> Window<T> {
         if !self.spec.fires(t, batch.zero_time()) {
             return None;
         }
-        Some(self.batches.iter().flat_map(|(_, p)| p.iter().cloned()).collect())
+        Some(
+            self.batches
+                .iter()
+                .flat_map(|(_, p)| p.iter().cloned())
+                .collect(),
+        )
     }
 }
 
@@ -119,7 +142,13 @@ mod tests {
     use crate::Executor;
 
     pub(crate) fn spec(l: u64, s: u64) -> WindowSpec {
-        WindowSpec::new("window", Duration::from_secs(l), Duration::from_secs(s), Duration::from_secs(1)).unwrap()
+        WindowSpec::new(
+            "window",
+            Duration::from_secs(l),
+            Duration::from_secs(s),
+            Duration::from_secs(1),
+        )
+        .unwrap()
     }
 
     fn run(l: u64, s: u64, batches: usize) -> Vec<(u64, Vec<u32>)> {
@@ -129,7 +158,10 @@ mod tests {
         for i in 1..=batches as u64 {
             let b = Batch::new(Time(i * 1000), Time(0), &exec);
             if let Some(parts) = w.step(&b, vec![vec![i as u32]]) {
-                out.push((i * 1000, parts.iter().flat_map(|p| p.iter().copied()).collect()));
+                out.push((
+                    i * 1000,
+                    parts.iter().flat_map(|p| p.iter().copied()).collect(),
+                ));
             }
         }
         out
@@ -138,11 +170,18 @@ mod tests {
     #[test]
     fn sparks_window_examples() {
         // W=2s, S=1s: the first window holds batch 1 only.
-        assert_eq!(run(2, 1, 3), vec![(1000, vec![1]), (2000, vec![1, 2]), (3000, vec![2, 3])]);
+        assert_eq!(
+            run(2, 1, 3),
+            vec![(1000, vec![1]), (2000, vec![1, 2]), (3000, vec![2, 3])]
+        );
         // W=4s, S=2s: outputs at 2000 (1-2), 4000 (1-4), 6000 (3-6).
         assert_eq!(
             run(4, 2, 6),
-            vec![(2000, vec![1, 2]), (4000, vec![1, 2, 3, 4]), (6000, vec![3, 4, 5, 6])]
+            vec![
+                (2000, vec![1, 2]),
+                (4000, vec![1, 2, 3, 4]),
+                (6000, vec![3, 4, 5, 6])
+            ]
         );
         // W=2s, S=3s: batches 2-3 at 3000, 5-6 at 6000.
         assert_eq!(run(2, 3, 6), vec![(3000, vec![2, 3]), (6000, vec![5, 6])]);

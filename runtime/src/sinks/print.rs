@@ -1,6 +1,6 @@
 //! `print()` / `print_n(n)`: Spark's `DStream.print` frame on stdout.
 
-use crate::{Parts, Time};
+use crate::{Partition, Time};
 use std::fmt::{Debug, Write as _};
 use std::io::Write as _;
 
@@ -13,9 +13,9 @@ const DASHES: &str = "-------------------------------------------";
 /// let frame = rill_runtime::sinks::print::frame(rill_runtime::Time(1000), &vec![vec![1, 2, 3]], 2);
 /// assert_eq!(frame, "-------------------------------------------\nTime: 1000 ms\n-------------------------------------------\n1\n2\n...\n\n");
 /// ```
-pub fn frame<T: Debug>(time: Time, parts: &Parts<T>, num: usize) -> String {
+pub fn frame<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) -> String {
     let mut out = format!("{DASHES}\nTime: {time}\n{DASHES}\n");
-    let mut records = parts.iter().flatten();
+    let mut records = parts.iter().flat_map(|p| p.records());
     for r in records.by_ref().take(num) {
         let _ = writeln!(out, "{r:?}");
     }
@@ -27,7 +27,7 @@ pub fn frame<T: Debug>(time: Time, parts: &Parts<T>, num: usize) -> String {
 }
 
 /// Prints the frame of a batch to stdout in one write.
-pub fn print<T: Debug>(time: Time, parts: &Parts<T>, num: usize) {
+pub fn print<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) {
     let text = frame(time, parts, num);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
@@ -40,13 +40,13 @@ mod tests {
 
     #[test]
     fn empty_batch_prints_header_only() {
-        let f = frame::<u8>(Time(2000), &vec![vec![]], 10);
+        let f = frame::<u8, _>(Time(2000), &[vec![]], 10);
         assert_eq!(f, format!("{DASHES}\nTime: 2000 ms\n{DASHES}\n\n"));
     }
 
     #[test]
     fn exactly_num_records_has_no_ellipsis() {
-        let f = frame(Time(1000), &vec![vec![("a", 1)], vec![("b", 2)]], 2);
+        let f = frame(Time(1000), &[vec![("a", 1)], vec![("b", 2)]], 2);
         assert_eq!(
             f,
             format!("{DASHES}\nTime: 1000 ms\n{DASHES}\n(\"a\", 1)\n(\"b\", 2)\n\n")

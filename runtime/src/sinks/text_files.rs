@@ -5,7 +5,7 @@
 //! renamed, so a reader never sees half a batch; a batch written again replaces its
 //! directory.
 
-use crate::{Error, Parts, Time};
+use crate::{Error, Partition, Time};
 use std::fmt::Debug;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ impl TextFiles {
     }
 
     /// Writes the batch at `time`.
-    pub fn write<T: Debug>(&self, time: Time, parts: &Parts<T>) -> crate::Result<()> {
+    pub fn write<T: Debug, P: Partition<T>>(&self, time: Time, parts: &[P]) -> crate::Result<()> {
         let dir = self.dir_name(time);
         let file_name = dir
             .file_name()
@@ -57,7 +57,7 @@ impl TextFiles {
             let mut w = std::io::BufWriter::new(
                 std::fs::File::create(&path).map_err(|e| io("cannot write in", e))?,
             );
-            for r in part {
+            for r in part.records() {
                 writeln!(w, "{r:?}").map_err(|e| io("cannot write in", e))?;
             }
             w.into_inner()
@@ -109,7 +109,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).unwrap();
         let out = TextFiles::new(base.join("w").to_string_lossy(), "txt");
-        out.write(Time(1000), &vec![vec![1, 2], vec![3]]).unwrap();
+        out.write(Time(1000), &[vec![1, 2], vec![3]]).unwrap();
         let dir = base.join("w-1000.txt");
         assert_eq!(
             std::fs::read_to_string(dir.join("part-00000")).unwrap(),
@@ -120,7 +120,7 @@ mod tests {
             "3\n"
         );
         assert!(dir.join("_SUCCESS").exists());
-        out.write(Time(1000), &vec![vec![9]]).unwrap();
+        out.write(Time(1000), &[vec![9]]).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.join("part-00000")).unwrap(),
             "9\n"
