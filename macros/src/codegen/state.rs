@@ -24,12 +24,7 @@ pub fn state(n: NodeId) -> Ident {
 impl Gen<'_> {
     /// Positions of the window length and slide among a window operator's arguments.
     fn window_args(&self, n: NodeId) -> Option<(usize, usize)> {
-        match self.plan.nodes[n].op()? {
-            Op::Window | Op::CountByWindow | Op::CountByValueAndWindow => Some((0, 1)),
-            Op::ReduceByWindow | Op::ReduceByKeyAndWindow => Some((1, 2)),
-            Op::ReduceByKeyAndWindowInv => Some((2, 3)),
-            _ => None,
-        }
+        crate::plan::window_args(self.plan.nodes[n].op()?)
     }
 
     /// `let __sl<n>`: how often node `n` produces output (checked against its inputs at

@@ -139,12 +139,14 @@ pub struct Plan {
 }
 
 mod build;
+mod check;
 mod explain;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 use build::Builder;
+pub use check::window_args;
 use schedule::Scheduler;
 
 /// Builds the plan of a parsed pipeline, collecting every error into `errors`.
@@ -246,6 +248,10 @@ pub fn plan(p: &Pipeline, errors: &mut Errors) -> Option<Plan> {
         consumers,
         steps: Vec::new(),
     };
+    check::windows(&plan, check::literal_interval(&p.ctx), errors);
+    if !errors.is_empty() {
+        return None;
+    }
     plan.steps = Scheduler::new(&plan).run();
     Some(plan)
 }

@@ -168,3 +168,24 @@ fn unknown_stream_suggests_a_defined_name() {
         vec!["unknown stream `cuonts`; did you mean `counts`?"]
     );
 }
+
+#[test]
+fn literal_windows_are_checked_at_compile_time() {
+    let errs = plan_of(quote::quote! { StreamingContext::manual(Duration::from_secs(1));
+        let a = queue_stream(vec![vec![1]]);
+        a.window(Duration::from_millis(1500), Duration::from_secs(1)).print();
+        a.count_by_window(Duration::from_secs(0), Duration::from_secs(1)).print();
+        a.window(Duration::from_secs(4), Duration::from_secs(2)).window(Duration::from_secs(3), Duration::from_secs(2)).print();
+        a.window(len, slide).print();
+    })
+    .err()
+    .expect("errors");
+    assert_eq!(
+        errs,
+        vec![
+            "must be a multiple of the stream's interval (1000 ms), not 1500 ms",
+            "a window length or slide must be positive",
+            "must be a multiple of the stream's interval (2000 ms), not 3000 ms",
+        ]
+    );
+}

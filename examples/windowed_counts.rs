@@ -1,0 +1,62 @@
+//! Word counts over a sliding window, and a rolling total per word, from a socket.
+//!
+//! ```text
+//! cargo run --release --example windowed_counts       # listens on 127.0.0.1:9999
+//! echo "to be or not to be" | nc localhost 9999
+//! ```
+//!
+//! Every 10 s it prints the counts of the last 30 s (Spark's `reduceByKeyAndWindow`
+//! with an inverse function, so each slide only adds the newest batches and subtracts
+//! the expired ones), and every second the running total of every word since start.
+//! Flags: `--listen ADDR`, `--batch-interval 1s`, `--window 30s`, `--slide 10s`.
+
+use rill::prelude::*;
+
+fn flag(args: &[String], name: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    if let Err(e) = run() {
+        eprintln!("windowed_counts: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let listen = flag(&args, "--listen", "127.0.0.1:9999");
+    let interval = rill::parse_duration(&flag(&args, "--batch-interval", "1s"))?;
+    let window = rill::parse_duration(&flag(&args, "--window", "30s"))?;
+    let slide = rill::parse_duration(&flag(&args, "--slide", "10s"))?;
+    let ctx = StreamingContext::builder()
+        .batch_interval(interval)
+        .parallelism(2)
+        .checkpoint_dir("checkpoints")
+        .build()?;
+    stream! { ctx;
+        let words = socket_listen_stream(&listen)
+            .flat_map(|l| l.split_whitespace())
+            .map(|w| (w, 1u64));
+        let windowed = words.reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, window, slide, |_, n| *n > 0);
+        windowed.print_n(20);
+        words.running_reduce_by_key(|a, b| a + b).print_n(20);
+    };
+    ctx.start()?;
+    if let Some(addr) = ctx.local_addrs().first() {
+        println!("windowed_counts: listening on {addr}; window {window:?} every {slide:?}");
+    }
+    ctx.await_termination()?;
+    Ok(())
+}
