@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench windows`
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rill::prelude::*;
 use std::hint::black_box;
 use std::time::Instant;
@@ -15,7 +15,8 @@ const KEYS: u64 = 5_000;
 
 /// A deterministic key for record `i` of batch `b` (a multiplicative hash).
 fn key(b: u64, i: u64) -> u64 {
-    (b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).rotate_left(17) % KEYS
+    (b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).rotate_left(17)
+        % KEYS
 }
 
 /// Time of `iters` batches after the window filled up (`window` batches, untimed).
@@ -55,11 +56,17 @@ fn windows(c: &mut Criterion) {
     let mut g = c.benchmark_group("keyed window, per batch");
     g.sample_size(20);
     for inverse in [true, false] {
-        let name = if inverse { "with inverse" } else { "without inverse" };
+        let name = if inverse {
+            "with inverse"
+        } else {
+            "without inverse"
+        };
         for window in [6u64, 60] {
-            g.bench_with_input(BenchmarkId::new(name, format!("{window}-batch window")), &window, |b, &w| {
-                b.iter_custom(|iters| run(w, inverse, iters))
-            });
+            g.bench_with_input(
+                BenchmarkId::new(name, format!("{window}-batch window")),
+                &window,
+                |b, &w| b.iter_custom(|iters| run(w, inverse, iters)),
+            );
         }
     }
     g.finish();

@@ -57,6 +57,29 @@
 //! | `transform(f)` | `f(records)` (or `f(time, records)`) over the whole batch |
 //! | `repartition(n)` | the same records spread round-robin over `n` partitions |
 //!
+//! **Windows** (length and slide are `Duration`s, multiples of the stream's interval; a
+//! windowed stream has output only at multiples of its slide, and early windows are
+//! partial, as in Spark):
+//!
+//! | operator | result at each slide `t` |
+//! |---|---|
+//! | `window(len[, slide])` | the records of the batches in `(t - len, t]`, shared, not copied |
+//! | `count_by_window(len, slide)` | the number of records (nothing before the first record, then `0` for an empty window) |
+//! | `reduce_by_window(f, len, slide)` | the records reduced with `f` |
+//! | `reduce_by_key_and_window(f, len, slide)` | per key, its values reduced; keys with no value are absent |
+//! | `reduce_by_key_and_window_inv(f, inv, len, slide[, filter])` | the same kept incrementally; keys at the neutral value stay unless `filter(&k, &v)` drops them |
+//! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
+//!
+//! **Keyed state** (lives in the partition that owns the key):
+//!
+//! | operator | result every batch |
+//! |---|---|
+//! | `update_state_by_key(f[, initial])` | the complete state; `f(values, state)` (or `f(&key, values, state)`, or `f(time, &key, values, state)`) is called for every key with state or values; `None` removes the key |
+//! | `map_with_state(StateSpec::function(f).timeout(d).initial_state(v))` | what `f(&key, Some(value), &mut State)` returns, per record; idle keys are called once more with `None` and removed |
+//! | `state_snapshots()` | on a `map_with_state` stream: every `(key, state)` after the batch |
+//! | `running_reduce_by_key(f)` | the seed's rolling sum `S(t) = d_0 ⊕ ... ⊕ d_t` of every key seen so far |
+//! | `sliding_by_key(w)` | the seed's count window `W(t) = {d_t, ..., d_(t-w+1)}` of every key updated in the batch |
+//!
 //! **Outputs**: `print()` / `print_n(n)` (Spark's frame), `save_as_text_files(prefix,
 //! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle).
 //!
