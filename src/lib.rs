@@ -107,6 +107,11 @@ pub mod metrics {
     pub use rill_runtime::metrics::*;
 }
 
+/// The deterministic Zipf corpus of the benchmarks and examples.
+pub mod corpus {
+    pub use rill_runtime::corpus::*;
+}
+
 /// The names a pipeline needs: `use rill::prelude::*;`.
 pub mod prelude {
     pub use crate::{Collected, Duration, Key, Record, StreamingContext, Time, stream};

@@ -8,6 +8,7 @@
 mod clock;
 pub mod combine;
 mod context;
+pub mod corpus;
 mod error;
 mod exec;
 pub mod metrics;
