@@ -121,5 +121,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use rill_runtime::private::*;
-    pub use rill_runtime::{Batch, combine, concat, concat_parts, into_parts, ops, sinks};
+    pub use rill_runtime::{Batch, combine, concat, concat_parts, interp, into_parts, ops, sinks};
 }

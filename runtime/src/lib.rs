@@ -11,6 +11,8 @@ mod context;
 pub mod corpus;
 mod error;
 mod exec;
+#[doc(hidden)]
+pub mod interp;
 pub mod metrics;
 pub mod ops;
 mod partition;

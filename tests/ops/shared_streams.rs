@@ -44,3 +44,17 @@ fn let_bound_output_handles_and_for_each_batch() {
         vec![(1000, vec![1, 2]), (2000, vec![]), (3000, vec![3])]
     );
 }
+
+#[test]
+fn the_suite_runs_with_the_plan_it_asks_for() {
+    let ctx = ctx(1);
+    stream! { ctx;
+        queue_stream(vec![vec![1]]).map(|x: i32| x + 1).filter(|x| *x > 0).print();
+    };
+    let text = ctx.explain();
+    if cfg!(feature = "force-unfused") {
+        assert!(text.contains("(unfused): 2 stages"), "{text}");
+    } else {
+        assert!(text.contains("(fused): 1 stage,"), "{text}");
+    }
+}

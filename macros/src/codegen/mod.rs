@@ -60,6 +60,13 @@ pub struct Gen<'p> {
     pub plan: &'p Plan,
     setup: Vec<TokenStream>,
     fresh: usize,
+    /// Unfused plans: the current stage's partition, which fixes the record type of the
+    /// boxed operators made once per partition.
+    witness: Option<TokenStream>,
+    /// Unfused plans: the boxed operators of the current stage.
+    prelude: Vec<TokenStream>,
+    /// Unfused plans: the current stage's shuffle combines through a boxed reduce function.
+    boxed_reduce: bool,
 }
 
 /// Generates the whole expansion of a planned pipeline.
@@ -68,6 +75,9 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         plan,
         setup: Vec::new(),
         fresh: 0,
+        witness: None,
+        prelude: Vec::new(),
+        boxed_reduce: false,
     };
     g.hoist_arguments();
     let steps: Vec<TokenStream> = plan.steps.iter().map(|s| g.step(s)).collect();

@@ -9,9 +9,25 @@ use super::{Gen, Mode, Rec};
 use crate::ops::Op;
 use crate::plan::{NodeId, Sink};
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{format_ident, quote, quote_spanned};
 
 impl Gen<'_> {
+    /// Function argument `i` of node `n` as it is called per record: the closure itself
+    /// (fused), or a boxed operator made once per partition (unfused).
+    fn call_target(&mut self, n: NodeId, i: usize, ctor: &str) -> TokenStream {
+        let f = self.func(n, i);
+        match &self.witness {
+            Some(w) => {
+                let op = format_ident!("__op{}", n);
+                let ctor = format_ident!("{}", ctor);
+                self.prelude
+                    .push(quote!(let #op = ::rill::__private::interp::#ctor(#w, #f);));
+                quote!(&*#op)
+            }
+            None => f,
+        }
+    }
+
     /// The nested code of `chain` applied to `r`, ending in `sink`.
     pub fn chain(&mut self, chain: &[NodeId], r: Rec, sink: Sink) -> TokenStream {
         let Some((&n, rest)) = chain.split_first() else {
@@ -32,7 +48,7 @@ impl Gen<'_> {
 
     /// `map(f)`: `f(record)`.
     fn map(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.func(n, 0);
+        let f = self.call_target(n, 0, "map");
         let span = self.arg_span(n, 0);
         let x = r.owned();
         let y = self.fresh("r");
@@ -49,7 +65,7 @@ impl Gen<'_> {
 
     /// `filter(p)`: `p(&record)`.
     fn filter(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.func(n, 0);
+        let f = self.call_target(n, 0, "filter");
         let span = self.arg_span(n, 0);
         let x = r.by_ref();
         let cont = self.chain(rest, r, sink);
@@ -58,7 +74,7 @@ impl Gen<'_> {
 
     /// `flat_map(f)`: every item of `f(&record)`; items may borrow from the record.
     fn flat_map(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.func(n, 0);
+        let f = self.call_target(n, 0, "flat_map");
         let span = self.arg_span(n, 0);
         let x = r.by_ref();
         let y = self.fresh("r");
@@ -75,7 +91,7 @@ impl Gen<'_> {
 
     /// `map_values(f)`: `(k, f(v))`.
     fn map_values(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.func(n, 0);
+        let f = self.call_target(n, 0, "map_values");
         let span = self.arg_span(n, 0);
         let op_span = self.plan.nodes[n].span;
         let x = r.owned();
@@ -94,7 +110,7 @@ impl Gen<'_> {
 
     /// `flat_map_values(f)`: `(k, item)` for every item of `f(&v)`.
     fn flat_map_values(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.func(n, 0);
+        let f = self.call_target(n, 0, "flat_map_values");
         let span = self.arg_span(n, 0);
         let op_span = self.plan.nodes[n].span;
         let x = &r.var;

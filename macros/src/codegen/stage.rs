@@ -60,14 +60,26 @@ impl Gen<'_> {
         let (init, finish) = self.sink_init(st.sink);
         let rec = self.fresh("r");
         let mode = self.input_mode(st);
-        let body = self.chain(
-            &st.chain,
-            Rec {
-                var: rec.clone(),
-                mode,
-            },
-            st.sink,
-        );
+        // Unfused plans call operators through boxes made once per partition.
+        self.witness = match (self.plan.fused, st.input, mode) {
+            (false, Input::Materialized(_), Mode::Owned) => Some(quote!(&__part)),
+            (false, Input::Materialized(_), Mode::Ref) => Some(quote!(__part)),
+            _ => None,
+        };
+        self.boxed_reduce = false;
+        if let (Some(w), Sink::ShuffleWrite(op, _), true) = (&self.witness, st.sink, st.chain.is_empty()) {
+            let kind = self.plan.nodes[op].op();
+            if self.combines(op) && !matches!(kind, Some(Op::CountByValue | Op::CountByValueAndWindow)) {
+                let f = self.func(op, 0);
+                self.prelude
+                    .push(quote!(let __rf = ::rill::__private::interp::reduce_values(#w, #f);));
+                self.boxed_reduce = true;
+            }
+        }
+        let rec0 = Rec { var: rec.clone(), mode };
+        let body = self.chain(&st.chain, rec0, st.sink);
+        let prelude = std::mem::take(&mut self.prelude);
+        let init = quote!(#init #(#prelude)*);
         match st.input {
             Input::Materialized(m) => {
                 let sole = self.plan.consumers[m].len() == 1;
@@ -280,7 +292,7 @@ impl Gen<'_> {
                 if matches!(kind, Op::CountByValue | Op::CountByValueAndWindow) {
                     quote_spanned!(span=> __o.insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
                 } else if self.combines(op) {
-                    let f = self.func(op, 0);
+                    let f = if self.boxed_reduce { quote!(&*__rf) } else { self.func(op, 0) };
                     quote_spanned!(span=> { let (__k, __v) = #x; __o.insert(__k, #v, #f); })
                 } else if kind == Op::Repartition {
                     let x = r.owned();

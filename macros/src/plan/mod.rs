@@ -162,6 +162,9 @@ pub fn plan(p: &Pipeline, errors: &mut Errors) -> Option<Plan> {
             ),
         }
     }
+    if cfg!(feature = "force-unfused") {
+        fused = false;
+    }
     let later: HashSet<String> = p
         .stmts
         .iter()
