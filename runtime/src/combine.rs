@@ -5,9 +5,10 @@
 //! only when it is new in the table, so a word count allocates once per distinct word per
 //! partition per batch, not once per word.
 
-use crate::Key;
+use crate::{Key, Record};
 use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The hasher of every shuffle: deterministic across runs and processes.
 pub type KeyHasher = rustc_hash::FxBuildHasher;
@@ -25,9 +26,141 @@ pub fn partition_of(h: u64, n: usize) -> usize {
     (((h >> 32) * n as u64) >> 32) as usize
 }
 
-/// A hash table that combines values per key with a reduce function.
-pub struct Combiner<K, V> {
+const FILLED: &str = "a combiner slot always holds a value";
+
+/// The size of the largest table a shuffle's map side made last batch, so the next
+/// batch's tables start at that size instead of growing (and rehashing) up to it.
+#[derive(Debug, Default)]
+pub struct CapacityHint(AtomicUsize);
+
+impl CapacityHint {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn record(&self, n: usize) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+}
+
+/// Values combined per key with a reduce function: one destination partition's share
+/// of a map-side combine, and what its reduce side merges.
+pub struct Combined<K, V> {
     table: HashTable<(u64, K, Option<V>)>,
+}
+
+impl<K, V> Default for Combined<K, V> {
+    fn default() -> Self {
+        Combined::with_capacity(0)
+    }
+}
+
+impl<K, V> Combined<K, V> {
+    /// An empty table with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Combined {
+            table: HashTable::with_capacity(n),
+        }
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether there is no key.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Combines `v` into the value of `k` (whose hash is `h`) with `f(old, v)`; a key new
+    /// to the table is made owned, an existing one is only compared.
+    #[inline]
+    pub fn insert_hashed<Q, F>(&mut self, h: u64, k: Q, v: V, f: F)
+    where
+        Q: Key<Owned = K>,
+        F: FnOnce(V, V) -> V,
+    {
+        match self.table.find_mut(h, |e| k.eq_owned(&e.1)) {
+            Some(e) => {
+                let old = e.2.take().expect(FILLED);
+                e.2 = Some(f(old, v));
+            }
+            None => {
+                self.table
+                    .insert_unique(h, (h, k.into_owned(), Some(v)), |e| e.0);
+            }
+        }
+    }
+
+    /// Combines `v` into the value of `k` (whose hash is `h`), keeping `k` as it is:
+    /// for keys that borrow from the batch, which the reduce side makes owned once.
+    #[inline]
+    pub fn insert_as_is<F>(&mut self, h: u64, k: K, v: V, f: F)
+    where
+        K: Key,
+        F: FnOnce(V, V) -> V,
+    {
+        match self.table.find_mut(h, |e| k.key_eq(&e.1)) {
+            Some(e) => {
+                let old = e.2.take().expect(FILLED);
+                e.2 = Some(f(old, v));
+            }
+            None => {
+                self.table.insert_unique(h, (h, k, Some(v)), |e| e.0);
+            }
+        }
+    }
+
+    /// Combines every key of `other` into this table.
+    pub fn merge<F: Fn(V, V) -> V>(&mut self, other: Combined<K, V>, f: F)
+    where
+        K: Key,
+    {
+        for (h, k, v) in other.table {
+            let v = v.expect(FILLED);
+            match self.table.find_mut(h, |e| k.key_eq(&e.1)) {
+                Some(e) => {
+                    let old = e.2.take().expect(FILLED);
+                    e.2 = Some(f(old, v));
+                }
+                None => {
+                    self.table.insert_unique(h, (h, k, Some(v)), |e| e.0);
+                }
+            }
+        }
+    }
+
+    /// The combined pairs, in no particular order.
+    pub fn into_pairs(self) -> Vec<(K, V)> {
+        let mut out = Vec::with_capacity(self.table.len());
+        out.extend(
+            self.table
+                .into_iter()
+                .map(|(_, k, v)| (k, v.expect(FILLED))),
+        );
+        out
+    }
+
+    /// The combined pairs with their keys made owned, in no particular order.
+    pub fn into_owned_pairs(self) -> Vec<(K::Owned, V)>
+    where
+        K: Record,
+    {
+        let mut out = Vec::with_capacity(self.table.len());
+        out.extend(
+            self.table
+                .into_iter()
+                .map(|(_, k, v)| (k.into_owned(), v.expect(FILLED))),
+        );
+        out
+    }
+}
+
+/// A map-side combine: one [`Combined`] table per destination partition, so the reduce
+/// side merges tables instead of re-inserting every pair.
+pub struct Combiner<K, V> {
+    parts: Vec<Combined<K, V>>,
 }
 
 impl<K, V> Default for Combiner<K, V> {
@@ -37,21 +170,31 @@ impl<K, V> Default for Combiner<K, V> {
 }
 
 impl<K, V> Combiner<K, V> {
-    /// An empty combiner.
+    /// A combiner with a single table (a local combine, no shuffle).
     pub fn new() -> Self {
         Combiner {
-            table: HashTable::new(),
+            parts: vec![Combined::default()],
+        }
+    }
+
+    /// A combiner for a shuffle to `n` partitions, sized after `hint`.
+    pub fn partitioned(n: usize, hint: &CapacityHint) -> Self {
+        let cap = hint.get();
+        Combiner {
+            parts: (0..n.max(1))
+                .map(|_| Combined::with_capacity(cap))
+                .collect(),
         }
     }
 
     /// Number of distinct keys.
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.parts.iter().map(Combined::len).sum()
     }
 
     /// Whether no key was inserted.
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.len() == 0
     }
 
     /// Combines `v` into the value of `k` with `f(old, v)`; a new key is made owned.
@@ -62,33 +205,44 @@ impl<K, V> Combiner<K, V> {
         F: FnOnce(V, V) -> V,
     {
         let h = hash_key(&k);
-        match self.table.find_mut(h, |e| k.eq_owned(&e.1)) {
-            Some(e) => {
-                let old = e.2.take().expect("combiner slot always holds a value");
-                e.2 = Some(f(old, v));
-            }
-            None => {
-                self.table
-                    .insert_unique(h, (h, k.into_owned(), Some(v)), |e| e.0);
-            }
-        }
+        let p = if self.parts.len() == 1 {
+            0
+        } else {
+            partition_of(h, self.parts.len())
+        };
+        self.parts[p].insert_hashed(h, k, v, f);
+    }
+
+    /// Combines `v` into the value of `k`, keeping `k` as it is (see
+    /// [`Combined::insert_as_is`]).
+    #[inline]
+    pub fn insert_as_is<F>(&mut self, k: K, v: V, f: F)
+    where
+        K: Key,
+        F: FnOnce(V, V) -> V,
+    {
+        let h = hash_key(&k);
+        let p = if self.parts.len() == 1 {
+            0
+        } else {
+            partition_of(h, self.parts.len())
+        };
+        self.parts[p].insert_as_is(h, k, v, f);
     }
 
     /// The combined pairs, in no particular order.
     pub fn into_pairs(self) -> Vec<(K, V)> {
-        self.table
-            .into_iter()
-            .map(|(_, k, v)| (k, v.expect("combiner slot always holds a value")))
-            .collect()
-    }
-
-    /// The combined pairs split into `n` hash partitions.
-    pub fn into_buckets(self, n: usize) -> Vec<Vec<(K, V)>> {
-        let mut out: Vec<Vec<(K, V)>> = (0..n).map(|_| Vec::new()).collect();
-        for (h, k, v) in self.table {
-            out[partition_of(h, n)].push((k, v.expect("combiner slot always holds a value")));
+        let mut out = Vec::with_capacity(self.len());
+        for part in self.parts {
+            out.extend(part.into_pairs());
         }
         out
+    }
+
+    /// The tables, one per destination partition; records their size in `hint`.
+    pub fn into_buckets(self, hint: &CapacityHint) -> Vec<Combined<K, V>> {
+        hint.record(self.parts.iter().map(Combined::len).max().unwrap_or(0));
+        self.parts
     }
 }
 
@@ -189,18 +343,39 @@ mod tests {
 
     #[test]
     fn buckets_agree_with_partition_of() {
-        let mut c: Combiner<u64, u64> = Combiner::new();
+        let hint = CapacityHint::default();
+        let mut c: Combiner<u64, u64> = Combiner::partitioned(4, &hint);
         for k in 0..1000u64 {
             c.insert(k, 1, |a, b| a + b);
         }
-        let buckets = c.into_buckets(4);
-        assert_eq!(buckets.iter().map(Vec::len).sum::<usize>(), 1000);
-        for (p, b) in buckets.iter().enumerate() {
+        let buckets = c.into_buckets(&hint);
+        assert_eq!(buckets.iter().map(Combined::len).sum::<usize>(), 1000);
+        assert_eq!(hint.get(), buckets.iter().map(Combined::len).max().unwrap());
+        for (p, b) in buckets.into_iter().enumerate() {
             assert!(b.len() > 150, "partition {p} has only {} keys", b.len());
-            for (k, _) in b {
-                assert_eq!(partition_of(hash_key(k), 4), p);
+            for (k, _) in b.into_pairs() {
+                assert_eq!(partition_of(hash_key(&k), 4), p);
             }
         }
+    }
+
+    #[test]
+    fn merge_combines_tables() {
+        let mut a: Combined<String, u32> = Combined::default();
+        let mut b: Combined<String, u32> = Combined::default();
+        for w in ["x", "y"] {
+            a.insert_hashed(hash_key(w), w, 1, |p, q| p + q);
+        }
+        for w in ["x", "z"] {
+            b.insert_hashed(hash_key(w), w, 1, |p, q| p + q);
+        }
+        a.merge(b, |p, q| p + q);
+        let mut pairs = a.into_pairs();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            vec![("x".into(), 2), ("y".into(), 1), ("z".into(), 1)]
+        );
     }
 
     #[test]

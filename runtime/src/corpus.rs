@@ -120,6 +120,9 @@ mod tests {
         assert!((25_000..29_000).contains(&counts[0]), "{}", counts[0]);
         assert!(counts[0] > counts[1] && counts[1] > counts[9]);
         let line = Corpus::new(100_000, 1.1, 7).lines(1).remove(0);
-        assert!(line.split(' ').all(|w| w.starts_with('w') && w[1..].parse::<usize>().unwrap() < 100_000));
+        assert!(
+            line.split(' ')
+                .all(|w| w.starts_with('w') && w[1..].parse::<usize>().unwrap() < 100_000)
+        );
     }
 }

@@ -15,6 +15,7 @@ pub type Parts<T> = Vec<Vec<T>>;
 pub struct Executor {
     pool: rayon::ThreadPool,
     parallelism: usize,
+    janitor: Option<crossbeam_channel::Sender<Box<dyn Send>>>,
 }
 
 impl Executor {
@@ -25,7 +26,19 @@ impl Executor {
             .thread_name(|i| format!("rill-worker-{i}"))
             .build()
             .map_err(|e| crate::Error::Config(format!("cannot start worker threads: {e}")))?;
-        Ok(Executor { pool, parallelism })
+        // Freeing a consumed batch (every line a `String`) is work the next batch need
+        // not wait for: a janitor thread drops what the job hands it.
+        let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn Send>>();
+        let janitor = std::thread::Builder::new()
+            .name("rill-janitor".into())
+            .spawn(move || rx.iter().for_each(drop))
+            .ok()
+            .map(|_| tx);
+        Ok(Executor {
+            pool,
+            parallelism,
+            janitor,
+        })
     }
 
     /// Number of hash partitions and worker threads.
@@ -61,6 +74,14 @@ impl<'e> Batch<'e> {
     /// Number of hash partitions (the context's parallelism).
     pub fn partitions(&self) -> usize {
         self.exec.parallelism
+    }
+
+    /// Drops `x` on the janitor thread, off the batch's critical path.
+    pub fn defer_drop<T: Send + 'static>(&self, x: T) {
+        if let Some(j) = &self.exec.janitor {
+            // If the janitor is gone, the value comes back and is dropped here.
+            let _ = j.send(Box::new(x));
+        }
     }
 
     /// Runs `f` over every partition, borrowing the data; results in partition order.

@@ -12,12 +12,18 @@ pub fn opaque<T>(x: T) -> T {
 }
 
 /// `map(f)` as a boxed function of a record.
-pub fn map<'f, T, U, P: Partition<T>>(_: &P, f: impl Fn(T) -> U + Sync + 'f) -> Box<dyn Fn(T) -> U + Sync + 'f> {
+pub fn map<'f, T, U, P: Partition<T>>(
+    _: &P,
+    f: impl Fn(T) -> U + Sync + 'f,
+) -> Box<dyn Fn(T) -> U + Sync + 'f> {
     opaque(Box::new(f))
 }
 
 /// `filter(p)` as a boxed predicate.
-pub fn filter<'f, T, P: Partition<T>>(_: &P, f: impl Fn(&T) -> bool + Sync + 'f) -> Box<dyn Fn(&T) -> bool + Sync + 'f> {
+pub fn filter<'f, T, P: Partition<T>>(
+    _: &P,
+    f: impl Fn(&T) -> bool + Sync + 'f,
+) -> Box<dyn Fn(&T) -> bool + Sync + 'f> {
     opaque(Box::new(f))
 }
 

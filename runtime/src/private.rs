@@ -53,7 +53,7 @@ pub fn queue_stream<T: Send + 'static>(
     ctx: &StreamingContext,
     batches: Vec<Vec<T>>,
 ) -> SourceHandle<T> {
-    let (src, slot) = QueueSource::new(batches);
+    let (src, slot) = QueueSource::new(batches, ctx.inner.parallelism);
     add_source(ctx, src, slot)
 }
 
@@ -63,13 +63,22 @@ pub fn socket_text_stream(
     host: impl AsRef<str>,
     port: u16,
 ) -> SourceHandle<String> {
-    let (src, slot) = SocketSource::new(host.as_ref(), port, ctx.inner.stats.clone());
+    let (src, slot) = SocketSource::new(
+        host.as_ref(),
+        port,
+        ctx.inner.stats.clone(),
+        ctx.inner.parallelism,
+    );
     add_source(ctx, src, slot)
 }
 
 /// `socket_listen_stream(addr)`.
 pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> SourceHandle<String> {
-    let (src, slot) = ListenSource::new(addr.as_ref(), ctx.inner.stats.clone());
+    let (src, slot) = ListenSource::new(
+        addr.as_ref(),
+        ctx.inner.stats.clone(),
+        ctx.inner.parallelism,
+    );
     add_source(ctx, src, slot)
 }
 
@@ -78,7 +87,7 @@ pub fn text_file_stream(
     ctx: &StreamingContext,
     dir: impl AsRef<std::path::Path>,
 ) -> SourceHandle<String> {
-    let (src, slot) = FileSource::new(dir.as_ref(), ctx.inner.stats.clone());
+    let (src, slot) = FileSource::new(dir.as_ref(), ctx.inner.stats.clone(), ctx.inner.parallelism);
     add_source(ctx, src, slot)
 }
 

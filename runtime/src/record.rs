@@ -40,9 +40,15 @@ pub trait Record {
     label = "keys are hashed and made owned when they leave the stage",
     note = "a key must be a string, a number, a bool, a char, a tuple, an Option or a Vec of keys, or a type that derives `rill::Key`"
 )]
-pub trait Key: Record<Owned: Hash + Eq> + Hash {
+pub trait Key: Record<Owned: Hash + Eq> + Hash + Eq {
     /// Whether this key equals the owned key `owned`.
     fn eq_owned(&self, owned: &Self::Owned) -> bool;
+
+    /// Whether this key equals `other` (what a hash table compares).
+    #[inline]
+    fn key_eq(&self, other: &Self) -> bool {
+        self == other
+    }
 }
 
 macro_rules! owned_records {
@@ -94,7 +100,30 @@ impl Record for &str {
 impl Key for &str {
     #[inline]
     fn eq_owned(&self, owned: &String) -> bool {
-        *self == owned.as_str()
+        short_eq(self.as_bytes(), owned.as_bytes())
+    }
+    #[inline]
+    fn key_eq(&self, other: &Self) -> bool {
+        short_eq(self.as_bytes(), other.as_bytes())
+    }
+}
+
+/// Byte equality that compares short strings (words) with two word-sized loads instead
+/// of a call to `memcmp`; longer ones fall back to it.
+#[inline]
+pub fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -109,6 +138,10 @@ impl<T: Key + Clone> Key for &T {
     #[inline]
     fn eq_owned(&self, owned: &T::Owned) -> bool {
         (**self).eq_owned(owned)
+    }
+    #[inline]
+    fn key_eq(&self, other: &Self) -> bool {
+        (**self).key_eq(other)
     }
 }
 
@@ -183,6 +216,35 @@ mod tests {
         assert!(same_hash(&7u64));
         let s = String::from("y");
         assert!(same_hash(&s));
+    }
+
+    #[test]
+    fn short_eq_is_byte_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "w12345",
+            "w1234567",
+            "w12345678",
+            "sixteen-bytes-ab",
+            "seventeen-bytes-a",
+            "a longer string of words",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(short_eq(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
+            let mut c = a.as_bytes().to_vec();
+            for i in 0..c.len() {
+                c[i] ^= 1;
+                assert!(!short_eq(a.as_bytes(), &c), "{a:?} differs at {i}");
+                c[i] ^= 1;
+            }
+        }
     }
 
     #[test]

@@ -67,6 +67,11 @@ pub struct Gen<'p> {
     prelude: Vec<TokenStream>,
     /// Unfused plans: the current stage's shuffle combines through a boxed reduce function.
     boxed_reduce: bool,
+    /// The current stage's map-side combine keeps keys as they are (they can only
+    /// borrow from the batch, never from a record made inside the loop).
+    keys_as_is: bool,
+    /// Nodes whose partitions some step moved (so they are not dropped at the end).
+    moved: std::cell::RefCell<std::collections::HashSet<NodeId>>,
 }
 
 /// Generates the whole expansion of a planned pipeline.
@@ -78,9 +83,28 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         witness: None,
         prelude: Vec::new(),
         boxed_reduce: false,
+        keys_as_is: false,
+        moved: Default::default(),
     };
     g.hoist_arguments();
-    let steps: Vec<TokenStream> = plan.steps.iter().map(|s| g.step(s)).collect();
+    // Sources are taken first; every other step runs in an inner block, so what borrows
+    // from a source's batch is gone when the batch is handed to the janitor thread.
+    let (sources, others): (Vec<&Step>, Vec<&Step>) = plan
+        .steps
+        .iter()
+        .partition(|s| matches!(s, Step::Source(_)));
+    let takes: Vec<TokenStream> = sources.iter().map(|s| g.step(s)).collect();
+    let steps: Vec<TokenStream> = others.iter().map(|s| g.step(s)).collect();
+    let drops: Vec<TokenStream> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Step::Source(n) if !g.moved.borrow().contains(n) => {
+                let v = Gen::var(*n);
+                Some(quote!(__b.defer_drop(#v);))
+            }
+            _ => None,
+        })
+        .collect();
     let setup = &g.setup;
     let explain = plan.explain();
     let semi = plan.tail.is_some().then(|| quote!(;));
@@ -98,7 +122,11 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         ::rill::__private::register_job(__ctx, #explain, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
-            #(#steps)*
+            #(#takes)*
+            {
+                #(#steps)*
+            }
+            #(#drops)*
             ::core::result::Result::Ok(())
         })
         #semi
@@ -123,6 +151,7 @@ impl Gen<'_> {
     pub fn take(&self, m: NodeId) -> TokenStream {
         let v = Self::var(m);
         if self.plan.consumers[m].len() == 1 {
+            self.moved.borrow_mut().insert(m);
             quote!(#v)
         } else {
             quote!(::core::clone::Clone::clone(&#v))

@@ -19,6 +19,11 @@ pub fn exchanged(op: NodeId, side: usize) -> Ident {
     format_ident!("__x{}_{}", op, side)
 }
 
+/// The capacity hint of the map-side tables of combining shuffle `op`.
+pub fn capacity_hint(op: NodeId) -> Ident {
+    format_ident!("__cap{}", op)
+}
+
 /// The variable holding the per-partition partial results of a global node.
 pub fn partial(op: NodeId) -> Ident {
     format_ident!("__p{}", op)
@@ -45,6 +50,22 @@ impl Gen<'_> {
         Mode::Owned
     }
 
+    /// Whether every key reaching the sink lives as long as the batch: it can borrow only
+    /// from a materialized partition (a `flat_map` reading the partition by reference),
+    /// never from a record made inside the loop. Then a map-side combine keeps keys as
+    /// they are, and the reduce side makes each key owned once.
+    fn keys_outlive_the_loop(&self, st: &Stage, mode: Mode) -> bool {
+        let mut from_partition = matches!(st.input, Input::Materialized(_)) && mode == Mode::Ref;
+        for n in &st.chain {
+            match self.plan.nodes[*n].op() {
+                Some(Op::Filter) => {}
+                Some(Op::FlatMap | Op::FlatMapValues) if !from_partition => return false,
+                _ => from_partition = false,
+            }
+        }
+        true
+    }
+
     /// The code of one stage.
     pub fn stage(&mut self, st: &Stage) -> TokenStream {
         let out = match st.sink {
@@ -67,16 +88,24 @@ impl Gen<'_> {
             _ => None,
         };
         self.boxed_reduce = false;
-        if let (Some(w), Sink::ShuffleWrite(op, _), true) = (&self.witness, st.sink, st.chain.is_empty()) {
+        if let (Some(w), Sink::ShuffleWrite(op, _), true) =
+            (&self.witness, st.sink, st.chain.is_empty())
+        {
             let kind = self.plan.nodes[op].op();
-            if self.combines(op) && !matches!(kind, Some(Op::CountByValue | Op::CountByValueAndWindow)) {
+            if self.combines(op)
+                && !matches!(kind, Some(Op::CountByValue | Op::CountByValueAndWindow))
+            {
                 let f = self.func(op, 0);
                 self.prelude
                     .push(quote!(let __rf = ::rill::__private::interp::reduce_values(#w, #f);));
                 self.boxed_reduce = true;
             }
         }
-        let rec0 = Rec { var: rec.clone(), mode };
+        self.keys_as_is = self.keys_outlive_the_loop(st, mode);
+        let rec0 = Rec {
+            var: rec.clone(),
+            mode,
+        };
         let body = self.chain(&st.chain, rec0, st.sink);
         let prelude = std::mem::take(&mut self.prelude);
         let init = quote!(#init #(#prelude)*);
@@ -218,9 +247,10 @@ impl Gen<'_> {
             Sink::Materialize(_) => (quote!(let mut __o = ::std::vec::Vec::new();), quote!(__o)),
             Sink::ShuffleWrite(op, _) => {
                 if self.combines(op) {
+                    let hint = capacity_hint(op);
                     (
-                        quote!(let mut __o = #p::combine::Combiner::new();),
-                        quote!(__o.into_buckets(__np)),
+                        quote!(let mut __o = #p::combine::Combiner::partitioned(__np, &#hint);),
+                        quote!(__o.into_buckets(&#hint)),
                     )
                 } else if self.plan.nodes[op].op() == Some(Op::Repartition) {
                     let n = self.shuffle_partitions(op);
@@ -250,7 +280,7 @@ impl Gen<'_> {
 
     /// Whether shuffle `op` combines values on the map side (with its reduce function,
     /// or by counting).
-    fn combines(&self, op: NodeId) -> bool {
+    pub fn combines(&self, op: NodeId) -> bool {
         matches!(
             self.plan.nodes[op].op(),
             Some(
@@ -289,11 +319,23 @@ impl Gen<'_> {
                     Mode::Ref => quote!(::core::clone::Clone::clone(__v)),
                 };
                 let kind = node.op().expect("a shuffle is an operator");
+                let insert = Ident::new(
+                    if self.keys_as_is {
+                        "insert_as_is"
+                    } else {
+                        "insert"
+                    },
+                    span,
+                );
                 if matches!(kind, Op::CountByValue | Op::CountByValueAndWindow) {
-                    quote_spanned!(span=> __o.insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
+                    quote_spanned!(span=> __o.#insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
                 } else if self.combines(op) {
-                    let f = if self.boxed_reduce { quote!(&*__rf) } else { self.func(op, 0) };
-                    quote_spanned!(span=> { let (__k, __v) = #x; __o.insert(__k, #v, #f); })
+                    let f = if self.boxed_reduce {
+                        quote!(&*__rf)
+                    } else {
+                        self.func(op, 0)
+                    };
+                    quote_spanned!(span=> { let (__k, __v) = #x; __o.#insert(__k, #v, #f); })
                 } else if kind == Op::Repartition {
                     let x = r.owned();
                     quote!(__o.push(#x);)

@@ -67,6 +67,11 @@ impl Gen<'_> {
     /// `let mut __st<n>`: the state of a stateful node, made before the job.
     pub fn state_setup(&mut self, n: NodeId) {
         let node = &self.plan.nodes[n];
+        if node.class() == Some(crate::ops::Class::Shuffle) && self.combines(n) {
+            let hint = super::stage::capacity_hint(n);
+            self.setup
+                .push(quote!(let #hint = ::rill::__private::combine::CapacityHint::default();));
+        }
         if !node.stateful() {
             return;
         }

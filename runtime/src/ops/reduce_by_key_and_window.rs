@@ -6,7 +6,7 @@
 use super::keyed_state::for_partitions;
 use super::reduce_by_key::reduce_side;
 use super::window::WindowSpec;
-use crate::combine::Combiner;
+use crate::combine::{Combined, Combiner};
 use crate::{Batch, Key, Parts, Time};
 use std::collections::VecDeque;
 
@@ -30,10 +30,10 @@ where
     }
 
     /// Adds a batch's shuffled pairs; at a firing time returns the window's reduction.
-    pub fn step<F>(
+    pub fn step<Q: Key<Owned = K> + Send, F>(
         &mut self,
         batch: &Batch<'_>,
-        chunks: Vec<Vec<Vec<(K, V)>>>,
+        chunks: Vec<Vec<Combined<Q, V>>>,
         f: F,
     ) -> Option<Parts<(K, V)>>
     where

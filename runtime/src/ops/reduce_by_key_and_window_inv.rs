@@ -12,7 +12,7 @@
 use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
 use super::window::WindowSpec;
-use crate::combine::Combiner;
+use crate::combine::{Combined, Combiner};
 use crate::{Batch, Key, Parts, Time};
 use std::collections::VecDeque;
 
@@ -46,10 +46,10 @@ where
     }
 
     /// Adds a batch's shuffled pairs; at a firing time returns every key's windowed value.
-    pub fn step<F, G>(
+    pub fn step<Q: Key<Owned = K> + Send, F, G>(
         &mut self,
         batch: &Batch<'_>,
-        chunks: Vec<Vec<Vec<(K, V)>>>,
+        chunks: Vec<Vec<Combined<Q, V>>>,
         f: F,
         inv: G,
     ) -> Option<Parts<(K, V)>>
@@ -61,10 +61,10 @@ where
     }
 
     /// [`step_filtered`](Self::step_filtered) with a filter that is always given.
-    pub fn step_with_filter<F, G, H>(
+    pub fn step_with_filter<Q: Key<Owned = K> + Send, F, G, H>(
         &mut self,
         batch: &Batch<'_>,
-        chunks: Vec<Vec<Vec<(K, V)>>>,
+        chunks: Vec<Vec<Combined<Q, V>>>,
         f: F,
         inv: G,
         filter: H,
@@ -79,10 +79,10 @@ where
 
     /// [`step`](Self::step), keeping only the keys `filter` accepts (in the result and in
     /// the state the next window starts from).
-    pub fn step_filtered<F, G, H>(
+    pub fn step_filtered<Q: Key<Owned = K> + Send, F, G, H>(
         &mut self,
         batch: &Batch<'_>,
-        chunks: Vec<Vec<Vec<(K, V)>>>,
+        chunks: Vec<Vec<Combined<Q, V>>>,
         f: F,
         inv: G,
         filter: Option<H>,

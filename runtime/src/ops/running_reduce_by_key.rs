@@ -10,6 +10,7 @@
 
 use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
+use crate::combine::Combined;
 use crate::{Batch, Key, Parts};
 
 /// The state of one `running_reduce_by_key`.
@@ -30,10 +31,10 @@ where
     }
 
     /// Folds a batch's shuffled pairs into the running values; returns them all.
-    pub fn step<F>(
+    pub fn step<Q: Key<Owned = K> + Send, F>(
         &mut self,
         batch: &Batch<'_>,
-        chunks: Vec<Vec<Vec<(K, V)>>>,
+        chunks: Vec<Vec<Combined<Q, V>>>,
         f: F,
     ) -> Parts<(K, V)>
     where

@@ -1,9 +1,10 @@
 //! The exchange of a shuffle: buckets written per input partition, read per output partition.
 
 /// Transposes map-side output `[source partition][target partition]` into
-/// `[target partition][source partition]`, moving the buckets without copying records.
-pub fn exchange<T>(written: Vec<Vec<Vec<T>>>, n: usize) -> Vec<Vec<Vec<T>>> {
-    let mut out: Vec<Vec<Vec<T>>> = (0..n).map(|_| Vec::with_capacity(written.len())).collect();
+/// `[target partition][source partition]`, moving the buckets (record `Vec`s or combined
+/// tables) without copying records.
+pub fn exchange<B>(written: Vec<Vec<B>>, n: usize) -> Vec<Vec<B>> {
+    let mut out: Vec<Vec<B>> = (0..n).map(|_| Vec::with_capacity(written.len())).collect();
     for buckets in written {
         debug_assert_eq!(buckets.len(), n);
         for (dst, b) in buckets.into_iter().enumerate() {

@@ -19,8 +19,12 @@ pub struct FileSource {
 
 impl FileSource {
     /// A source watching `dir`; returns the source and its slot.
-    pub fn new(dir: impl Into<PathBuf>, stats: Arc<SourceStats>) -> (Arc<Self>, Arc<Slot<String>>) {
-        let slot = Arc::new(Slot::default());
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        stats: Arc<SourceStats>,
+        partitions: usize,
+    ) -> (Arc<Self>, Arc<Slot<String>>) {
+        let slot = Arc::new(Slot::new(partitions));
         let src = FileSource {
             dir: dir.into(),
             seen: Mutex::new(HashSet::new()),
@@ -119,13 +123,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("old.txt"), "old\n").unwrap();
-        let (src, slot) = FileSource::new(&dir, Arc::default());
+        let (src, slot) = FileSource::new(&dir, Arc::default(), 1);
         src.start().unwrap();
         std::fs::write(dir.join("a.txt"), "x y\nz\n").unwrap();
         std::fs::write(dir.join(".hidden"), "no\n").unwrap();
         std::fs::write(dir.join("b.txt"), b"ok\n\xff\nlast").unwrap();
         assert_eq!(src.cut(Time(1000)), 4);
-        assert_eq!(slot.take(Time(1000)), vec!["x y", "z", "ok", "last"]);
+        assert_eq!(slot.take(Time(1000)), vec![vec!["x y", "z", "ok", "last"]]);
         assert_eq!(src.cut(Time(2000)), 0);
         assert_eq!(src.stats.malformed_count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -25,9 +25,13 @@ pub struct ListenSource {
 
 impl ListenSource {
     /// A listener for `addr` (bound at `start()`); returns the source and its slot.
-    pub fn new(addr: &str, stats: Arc<SourceStats>) -> (Arc<Self>, Arc<Slot<String>>) {
+    pub fn new(
+        addr: &str,
+        stats: Arc<SourceStats>,
+        partitions: usize,
+    ) -> (Arc<Self>, Arc<Slot<String>>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let slot = Arc::new(Slot::default());
+        let slot = Arc::new(Slot::new(partitions));
         let src = ListenSource {
             addr: addr.to_string(),
             tx,
@@ -111,7 +115,7 @@ impl SourceControl for ListenSource {
 
     fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        self.slot.put(time, self.rx.try_iter().take(n).collect())
+        self.slot.put_iter(time, n, self.rx.try_iter())
     }
 
     fn stop(&self) {

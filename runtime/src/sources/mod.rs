@@ -57,29 +57,55 @@ pub trait SourceControl: Send + Sync {
     }
 }
 
-/// Blocks of one source waiting for their batch.
+/// Blocks of one source waiting for their batch, already split into partitions.
 pub struct Slot<T> {
-    blocks: Mutex<VecDeque<(Time, Vec<T>)>>,
-}
-
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot {
-            blocks: Mutex::new(VecDeque::new()),
-        }
-    }
+    partitions: usize,
+    blocks: Mutex<VecDeque<(Time, Parts<T>)>>,
 }
 
 impl<T> Slot<T> {
-    /// Files `records` as the block of `time`.
+    /// An empty slot for blocks of `partitions` partitions.
+    pub fn new(partitions: usize) -> Self {
+        Slot {
+            partitions: partitions.max(1),
+            blocks: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Number of partitions of a block.
+    pub fn partitions(&self) -> usize {
+        self.partitions
+    }
+
+    /// Files `records` as the block of `time`, split into partitions in order.
     pub fn put(&self, time: Time, records: Vec<T>) -> usize {
-        let n = records.len();
-        lock(&self.blocks).push_back((time, records));
+        self.put_parts(time, split_even(records, self.partitions))
+    }
+
+    /// Files the first `n` items of `records` as the block of `time`, split into
+    /// partitions in order without an intermediate `Vec`.
+    pub fn put_iter(&self, time: Time, n: usize, mut records: impl Iterator<Item = T>) -> usize {
+        let p = self.partitions;
+        let parts = (0..p)
+            .map(|i| {
+                records
+                    .by_ref()
+                    .take(n / p + usize::from(i < n % p))
+                    .collect()
+            })
+            .collect();
+        self.put_parts(time, parts)
+    }
+
+    /// Files already partitioned records as the block of `time`.
+    pub fn put_parts(&self, time: Time, parts: Parts<T>) -> usize {
+        let n = parts.iter().map(Vec::len).sum();
+        lock(&self.blocks).push_back((time, parts));
         n
     }
 
     /// Removes the block of `time`, dropping blocks of earlier times nobody took.
-    fn take(&self, time: Time) -> Vec<T> {
+    fn take(&self, time: Time) -> Parts<T> {
         let mut blocks = lock(&self.blocks);
         while let Some((t, _)) = blocks.front() {
             if *t < time {
@@ -90,7 +116,7 @@ impl<T> Slot<T> {
         }
         match blocks.front() {
             Some((t, _)) if *t == time => blocks.pop_front().map(|(_, r)| r).unwrap_or_default(),
-            _ => Vec::new(),
+            _ => (0..self.partitions).map(|_| Vec::new()).collect(),
         }
     }
 }
@@ -114,9 +140,9 @@ impl<T> SourceHandle<T> {
         SourceHandle { slot }
     }
 
-    /// The records of `batch`, split into the batch's partitions in arrival order.
+    /// The records of `batch`, in partitions, in arrival order.
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
-        split_even(self.slot.take(batch.time()), batch.partitions())
+        self.slot.take(batch.time())
     }
 }
 
@@ -132,12 +158,15 @@ mod tests {
 
     #[test]
     fn take_returns_the_block_of_its_time_and_drops_stale_ones() {
-        let slot = Slot::default();
+        let slot = Slot::new(1);
         slot.put(Time(1000), vec![1]);
         slot.put(Time(2000), vec![2]);
         slot.put(Time(3000), vec![3]);
-        assert_eq!(slot.take(Time(2000)), vec![2]);
-        assert_eq!(slot.take(Time(2500)), Vec::<i32>::new());
-        assert_eq!(slot.take(Time(3000)), vec![3]);
+        assert_eq!(slot.take(Time(2000)), vec![vec![2]]);
+        assert_eq!(slot.take(Time(2500)), vec![Vec::<i32>::new()]);
+        assert_eq!(slot.take(Time(3000)), vec![vec![3]]);
+        let two = Slot::new(2);
+        two.put_iter(Time(1), 3, [1, 2, 3, 4].into_iter());
+        assert_eq!(two.take(Time(1)), vec![vec![1, 2], vec![3]]);
     }
 }

@@ -30,9 +30,14 @@ pub struct SocketSource {
 
 impl SocketSource {
     /// A receiver for `host:port`; returns the source and its slot.
-    pub fn new(host: &str, port: u16, stats: Arc<SourceStats>) -> (Arc<Self>, Arc<Slot<String>>) {
+    pub fn new(
+        host: &str,
+        port: u16,
+        stats: Arc<SourceStats>,
+        partitions: usize,
+    ) -> (Arc<Self>, Arc<Slot<String>>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let slot = Arc::new(Slot::default());
+        let slot = Arc::new(Slot::new(partitions));
         let src = SocketSource {
             target: format!("{host}:{port}"),
             tx,
@@ -128,7 +133,7 @@ impl SourceControl for SocketSource {
 
     fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        self.slot.put(time, self.rx.try_iter().take(n).collect())
+        self.slot.put_iter(time, n, self.rx.try_iter())
     }
 
     fn stop(&self) {
