@@ -52,7 +52,12 @@ fn ctx() -> StreamingContext {
 fn fused_stages_do_not_allocate_per_record() {
     // Word count: 200,000 words over 50 distinct words.
     let lines: Vec<String> = (0..20_000)
-        .map(|i| (0..10).map(|j| format!("w{}", (i * 7 + j) % 50)).collect::<Vec<_>>().join(" "))
+        .map(|i| {
+            (0..10)
+                .map(|j| format!("w{}", (i * 7 + j) % 50))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     let ctx = ctx();
     stream! { ctx;
@@ -65,7 +70,10 @@ fn fused_stages_do_not_allocate_per_record() {
     ctx.start().unwrap();
     ctx.advance(1).unwrap(); // sizes the tables
     let n = allocations(|| ctx.advance(1).unwrap());
-    assert!(n < 500, "{n} allocations for 200,000 words of 50 distinct words");
+    assert!(
+        n < 500,
+        "{n} allocations for 200,000 words of 50 distinct words"
+    );
 
     // A narrow chain over 1,000,000 numbers, then count.
     let ctx = self::ctx();

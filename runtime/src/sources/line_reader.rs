@@ -21,66 +21,108 @@ pub(crate) enum ReadEnd {
     Failed(String),
 }
 
-/// Reads lines from `stream` into `out` until EOF, an error, or `stop`. A line that is not
-/// UTF-8 is counted in `stats`, logged and skipped; `\r\n` endings are accepted. A last
-/// line without `\n` before EOF is kept.
+/// Lines read together, handed to the scheduler as one block.
+pub(crate) type Block = Vec<String>;
+
+/// How many blocks a receiver may buffer before it stops reading (so TCP pushes back on
+/// the sender instead of memory growing without bound).
+pub(crate) const BUFFERED_BLOCKS: usize = 64;
+
+/// The channel a receiver hands its blocks through.
+pub(crate) fn block_channel() -> (Sender<Block>, crossbeam_channel::Receiver<Block>) {
+    crossbeam_channel::bounded(BUFFERED_BLOCKS)
+}
+
+/// Reads lines from `stream` into `out` until EOF, an error, or `stop`, one block per
+/// read from the socket. A line that is not UTF-8 is counted in `stats`, logged and
+/// skipped; `\r\n` endings are accepted. A last line without `\n` before EOF is kept.
 pub(crate) fn read_lines(
     stream: TcpStream,
-    out: &Sender<String>,
+    out: &Sender<Block>,
     stop: &AtomicBool,
     stats: &SourceStats,
 ) -> ReadEnd {
     if let Err(e) = stream.set_read_timeout(Some(POLL)) {
         return ReadEnd::Failed(e.to_string());
     }
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
-    let mut buf = Vec::with_capacity(256);
+    let mut reader = BufReader::with_capacity(256 * 1024, stream);
+    // The start of a line whose end has not arrived yet.
+    let mut partial: Vec<u8> = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
             return ReadEnd::Stopped;
         }
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => {
-                if !buf.is_empty() {
-                    emit(&mut buf, out, stats);
-                }
-                return ReadEnd::Closed;
-            }
-            Ok(_) => {
-                if buf.last() == Some(&b'\n') {
-                    emit(&mut buf, out, stats);
-                }
-            }
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
             Err(e)
                 if matches!(
                     e.kind(),
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
+                ) =>
+            {
+                continue;
+            }
             Err(e) => return ReadEnd::Failed(e.to_string()),
+        };
+        if chunk.is_empty() {
+            let mut block = Vec::new();
+            if !partial.is_empty() {
+                push_line(&partial, &mut block, stats);
+            }
+            return match hand_over(block, out, stop) {
+                true => ReadEnd::Closed,
+                false => ReadEnd::Stopped,
+            };
+        }
+        let mut block = Vec::with_capacity(chunk.len() / 32);
+        let mut rest = chunk;
+        while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+            if partial.is_empty() {
+                push_line(&rest[..end], &mut block, stats);
+            } else {
+                partial.extend_from_slice(&rest[..end]);
+                push_line(&partial, &mut block, stats);
+                partial.clear();
+            }
+            rest = &rest[end + 1..];
+        }
+        partial.extend_from_slice(rest);
+        let consumed = chunk.len();
+        reader.consume(consumed);
+        if !hand_over(block, out, stop) {
+            return ReadEnd::Stopped;
         }
     }
 }
 
-fn emit(buf: &mut Vec<u8>, out: &Sender<String>, stats: &SourceStats) {
-    let mut line = std::mem::take(buf);
-    if line.last() == Some(&b'\n') {
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
+/// Sends a non-empty block, waiting while the buffer is full; false if stopped meanwhile.
+fn hand_over(block: Block, out: &Sender<Block>, stop: &AtomicBool) -> bool {
+    if block.is_empty() {
+        return true;
+    }
+    let mut block = block;
+    loop {
+        match out.send_timeout(block, POLL) {
+            Ok(()) => return true,
+            Err(crossbeam_channel::SendTimeoutError::Timeout(b)) => {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
+                block = b;
+            }
+            // The context is shutting down: the lines have nowhere to go.
+            Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return false,
         }
     }
-    match String::from_utf8(line) {
-        Ok(s) => {
-            // The receiving side lives as long as the context; a send error means it is
-            // shutting down and the line has nowhere to go.
-            let _ = out.send(s);
-        }
-        Err(e) => {
+}
+
+fn push_line(bytes: &[u8], block: &mut Block, stats: &SourceStats) {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => block.push(s.to_owned()),
+        Err(_) => {
             stats.malformed();
-            tracing::warn!(
-                bytes = e.as_bytes().len(),
-                "skipping a line that is not UTF-8"
-            );
+            tracing::warn!(bytes = bytes.len(), "skipping a line that is not UTF-8");
         }
     }
 }
@@ -102,12 +144,12 @@ mod tests {
             s.write_all(b"second\nlast").unwrap();
         });
         let (conn, _) = l.accept().unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = block_channel();
         let stats = SourceStats::default();
         let end = read_lines(conn, &tx, &AtomicBool::new(false), &stats);
         writer.join().unwrap();
         assert_eq!(end, ReadEnd::Closed);
-        let lines: Vec<String> = rx.try_iter().collect();
+        let lines: Vec<String> = rx.try_iter().flatten().collect();
         assert_eq!(lines, vec!["hello world", "second", "last"]);
         assert_eq!(stats.malformed_count(), 1);
     }

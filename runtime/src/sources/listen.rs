@@ -1,7 +1,7 @@
 //! `socket_listen_stream(addr)`: listens on `addr` and receives UTF-8 lines from any
 //! number of clients, so `echo "a b" | nc localhost 9999` feeds the stream.
 
-use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::line_reader::{Block, POLL, ReadEnd, block_channel, read_lines};
 use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
 use crossbeam_channel::{Receiver, Sender};
@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 /// A receiver listening on an address and reading lines from every client.
 pub struct ListenSource {
     addr: String,
-    tx: Sender<String>,
-    rx: Receiver<String>,
+    tx: Sender<Block>,
+    rx: Receiver<Block>,
     slot: Arc<Slot<String>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -30,7 +30,7 @@ impl ListenSource {
         stats: Arc<SourceStats>,
         partitions: usize,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = block_channel();
         let slot = Arc::new(Slot::new(partitions));
         let src = ListenSource {
             addr: addr.to_string(),
@@ -48,7 +48,7 @@ impl ListenSource {
 
 fn accept_loop(
     listener: TcpListener,
-    tx: Sender<String>,
+    tx: Sender<Block>,
     stop: Arc<AtomicBool>,
     stats: Arc<SourceStats>,
 ) {
@@ -115,7 +115,10 @@ impl SourceControl for ListenSource {
 
     fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        self.slot.put_iter(time, n, self.rx.try_iter())
+        let blocks: Vec<Block> = self.rx.try_iter().take(n).collect();
+        let lines = blocks.iter().map(Vec::len).sum();
+        self.slot
+            .put_iter(time, lines, blocks.into_iter().flatten())
     }
 
     fn stop(&self) {

@@ -2,7 +2,7 @@
 //! `socketTextStream`. It reconnects with backoff while the server is absent or after it
 //! closes the connection, until the context stops.
 
-use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::line_reader::{Block, POLL, ReadEnd, block_channel, read_lines};
 use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
 use crossbeam_channel::{Receiver, Sender};
@@ -20,8 +20,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A receiver connecting to `host:port` and reading lines.
 pub struct SocketSource {
     target: String,
-    tx: Sender<String>,
-    rx: Receiver<String>,
+    tx: Sender<Block>,
+    rx: Receiver<Block>,
     slot: Arc<Slot<String>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -36,7 +36,7 @@ impl SocketSource {
         stats: Arc<SourceStats>,
         partitions: usize,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = block_channel();
         let slot = Arc::new(Slot::new(partitions));
         let src = SocketSource {
             target: format!("{host}:{port}"),
@@ -76,7 +76,7 @@ fn connect(target: &str) -> std::io::Result<TcpStream> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
-fn receive(target: String, tx: Sender<String>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+fn receive(target: String, tx: Sender<Block>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
     let mut backoff = MIN_BACKOFF;
     let mut warned = false;
     while !stop.load(Ordering::Relaxed) {
@@ -133,7 +133,10 @@ impl SourceControl for SocketSource {
 
     fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        self.slot.put_iter(time, n, self.rx.try_iter())
+        let blocks: Vec<Block> = self.rx.try_iter().take(n).collect();
+        let lines = blocks.iter().map(Vec::len).sum();
+        self.slot
+            .put_iter(time, lines, blocks.into_iter().flatten())
     }
 
     fn stop(&self) {
