@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 
 const RECORDS: u64 = 1_000_000;
 
+/// The pipeline, fused or with the given planning option.
+macro_rules! chain {
+    ($ctx:ident, $batch:ident $(, $option:ident)?) => {
+        stream! { $ctx $(, $option)?;
+            queue_stream($batch)
+                .map(|x| x.wrapping_mul(3))
+                .filter(|x| x % 2 == 0)
+                .map(|x| x + 7)
+                .flat_map(|x| [*x, *x >> 1])
+                .filter(|x| x % 3 != 0)
+                .map(|x| x ^ 0x5555)
+                .count()
+                .for_each_batch(|_, n| { black_box(n); });
+        }
+    };
+}
+
 fn run(fused: bool, iters: u64) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
@@ -21,29 +38,9 @@ fn run(fused: bool, iters: u64) -> Duration {
             .unwrap();
         let batch = vec![(0..RECORDS).collect::<Vec<u64>>()];
         if fused {
-            stream! { ctx;
-                queue_stream(batch)
-                    .map(|x| x.wrapping_mul(3))
-                    .filter(|x| x % 2 == 0)
-                    .map(|x| x + 7)
-                    .flat_map(|x| [*x, *x >> 1])
-                    .filter(|x| x % 3 != 0)
-                    .map(|x| x ^ 0x5555)
-                    .count()
-                    .for_each_batch(|_, n| { black_box(n); });
-            };
+            chain!(ctx, batch);
         } else {
-            stream! { ctx, unfused;
-                queue_stream(batch)
-                    .map(|x| x.wrapping_mul(3))
-                    .filter(|x| x % 2 == 0)
-                    .map(|x| x + 7)
-                    .flat_map(|x| [*x, *x >> 1])
-                    .filter(|x| x % 3 != 0)
-                    .map(|x| x ^ 0x5555)
-                    .count()
-                    .for_each_batch(|_, n| { black_box(n); });
-            };
+            chain!(ctx, batch, unfused);
         }
         ctx.start().unwrap();
         let start = Instant::now();

@@ -62,6 +62,19 @@ fn context() -> StreamingContext {
         .unwrap()
 }
 
+/// The word count, fused or with the given planning option.
+macro_rules! word_count {
+    ($ctx:ident, $batch:ident $(, $option:ident)?) => {
+        stream! { $ctx $(, $option)?;
+            queue_stream($batch)
+                .flat_map(|l| l.split(' '))
+                .map(|w| (w, 1u64))
+                .reduce_by_key(|a, b| a + b)
+                .for_each_batch(|_, counts| { black_box(counts.len()); });
+        }
+    };
+}
+
 /// Time of `iters` batches of `lines` through the fused (or unfused) word count; each
 /// is the second batch of a fresh context, so the first one sized its hash tables.
 fn rill_word_count(lines: &[String], fused: bool, iters: u64) -> Duration {
@@ -70,21 +83,9 @@ fn rill_word_count(lines: &[String], fused: bool, iters: u64) -> Duration {
         let ctx = context();
         let batch = vec![lines.to_vec(), lines.to_vec()];
         if fused {
-            stream! { ctx;
-                queue_stream(batch)
-                    .flat_map(|l| l.split(' '))
-                    .map(|w| (w, 1u64))
-                    .reduce_by_key(|a, b| a + b)
-                    .for_each_batch(|_, counts| { black_box(counts.len()); });
-            };
+            word_count!(ctx, batch);
         } else {
-            stream! { ctx, unfused;
-                queue_stream(batch)
-                    .flat_map(|l| l.split(' '))
-                    .map(|w| (w, 1u64))
-                    .reduce_by_key(|a, b| a + b)
-                    .for_each_batch(|_, counts| { black_box(counts.len()); });
-            };
+            word_count!(ctx, batch, unfused);
         }
         ctx.start().unwrap();
         ctx.advance(1).unwrap();

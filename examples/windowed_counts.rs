@@ -12,6 +12,8 @@
 
 use rill::prelude::*;
 
+mod common;
+
 fn flag(args: &[String], name: &str, default: &str) -> String {
     args.iter()
         .position(|a| a == name)
@@ -21,13 +23,7 @@ fn flag(args: &[String], name: &str, default: &str) -> String {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    common::init_logging();
     if let Err(e) = run() {
         eprintln!("windowed_counts: {e}");
         std::process::exit(1);

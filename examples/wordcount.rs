@@ -11,6 +11,8 @@
 
 use rill::prelude::*;
 
+mod common;
+
 struct Args {
     listen: String,
     connect: Option<(String, u16)>,
@@ -77,13 +79,7 @@ fn parse_master(m: &str) -> Result<usize, String> {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    common::init_logging();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -28,6 +28,13 @@ pub fn partition_of(h: u64, n: usize) -> usize {
 
 const FILLED: &str = "a combiner slot always holds a value";
 
+/// Folds `v` into a table slot with `f(old, v)`.
+#[inline]
+fn fold_slot<V>(slot: &mut Option<V>, v: V, f: impl FnOnce(V, V) -> V) {
+    let old = slot.take().expect(FILLED);
+    *slot = Some(f(old, v));
+}
+
 /// The size of the largest table a shuffle's map side made last batch, so the next
 /// batch's tables start at that size instead of growing (and rehashing) up to it.
 #[derive(Debug, Default)]
@@ -82,10 +89,7 @@ impl<K, V> Combined<K, V> {
         F: FnOnce(V, V) -> V,
     {
         match self.table.find_mut(h, |e| k.eq_owned(&e.1)) {
-            Some(e) => {
-                let old = e.2.take().expect(FILLED);
-                e.2 = Some(f(old, v));
-            }
+            Some(e) => fold_slot(&mut e.2, v, f),
             None => {
                 self.table
                     .insert_unique(h, (h, k.into_owned(), Some(v)), |e| e.0);
@@ -102,10 +106,7 @@ impl<K, V> Combined<K, V> {
         F: FnOnce(V, V) -> V,
     {
         match self.table.find_mut(h, |e| k.key_eq(&e.1)) {
-            Some(e) => {
-                let old = e.2.take().expect(FILLED);
-                e.2 = Some(f(old, v));
-            }
+            Some(e) => fold_slot(&mut e.2, v, f),
             None => {
                 self.table.insert_unique(h, (h, k, Some(v)), |e| e.0);
             }
@@ -120,10 +121,7 @@ impl<K, V> Combined<K, V> {
         for (h, k, v) in other.table {
             let v = v.expect(FILLED);
             match self.table.find_mut(h, |e| k.key_eq(&e.1)) {
-                Some(e) => {
-                    let old = e.2.take().expect(FILLED);
-                    e.2 = Some(f(old, v));
-                }
+                Some(e) => fold_slot(&mut e.2, v, &f),
                 None => {
                     self.table.insert_unique(h, (h, k, Some(v)), |e| e.0);
                 }

@@ -46,11 +46,9 @@ impl Gen<'_> {
         }
     }
 
-    /// `map(f)`: `f(record)`.
-    fn map(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
-        let f = self.call_target(n, 0, "map");
-        let span = self.arg_span(n, 0);
-        let x = r.owned();
+    /// A fresh variable for the owned record an operator makes, and the rest of the
+    /// chain applied to it.
+    fn next_owned(&mut self, rest: &[NodeId], sink: Sink) -> (proc_macro2::Ident, TokenStream) {
         let y = self.fresh("r");
         let cont = self.chain(
             rest,
@@ -60,6 +58,15 @@ impl Gen<'_> {
             },
             sink,
         );
+        (y, cont)
+    }
+
+    /// `map(f)`: `f(record)`.
+    fn map(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
+        let f = self.call_target(n, 0, "map");
+        let span = self.arg_span(n, 0);
+        let x = r.owned();
+        let (y, cont) = self.next_owned(rest, sink);
         quote_spanned!(span=> let #y = ::rill::__private::call_val(#x, #f); #cont)
     }
 
@@ -77,15 +84,7 @@ impl Gen<'_> {
         let f = self.call_target(n, 0, "flat_map");
         let span = self.arg_span(n, 0);
         let x = r.by_ref();
-        let y = self.fresh("r");
-        let cont = self.chain(
-            rest,
-            Rec {
-                var: y.clone(),
-                mode: Mode::Owned,
-            },
-            sink,
-        );
+        let (y, cont) = self.next_owned(rest, sink);
         quote_spanned!(span=> for #y in ::core::iter::IntoIterator::into_iter(::rill::__private::call_ref(#x, #f)) { #cont })
     }
 
@@ -95,15 +94,8 @@ impl Gen<'_> {
         let span = self.arg_span(n, 0);
         let op_span = self.plan.nodes[n].span;
         let x = r.owned();
-        let (k, v, y) = (self.fresh("k"), self.fresh("v"), self.fresh("r"));
-        let cont = self.chain(
-            rest,
-            Rec {
-                var: y.clone(),
-                mode: Mode::Owned,
-            },
-            sink,
-        );
+        let (k, v) = (self.fresh("k"), self.fresh("v"));
+        let (y, cont) = self.next_owned(rest, sink);
         let destructure = quote_spanned!(op_span=> let (#k, #v) = #x;);
         quote_spanned!(span=> #destructure let #y = (#k, ::rill::__private::call_val(#v, #f)); #cont)
     }
@@ -114,20 +106,8 @@ impl Gen<'_> {
         let span = self.arg_span(n, 0);
         let op_span = self.plan.nodes[n].span;
         let x = &r.var;
-        let (k, v, w, y) = (
-            self.fresh("k"),
-            self.fresh("v"),
-            self.fresh("w"),
-            self.fresh("r"),
-        );
-        let cont = self.chain(
-            rest,
-            Rec {
-                var: y.clone(),
-                mode: Mode::Owned,
-            },
-            sink,
-        );
+        let (k, v, w) = (self.fresh("k"), self.fresh("v"), self.fresh("w"));
+        let (y, cont) = self.next_owned(rest, sink);
         // In `Ref` mode destructuring `&(K, V)` binds references; in `Owned` mode the
         // pair is owned and borrowed below, so both read `k` and `v` by reference.
         let destructure = match r.mode {

@@ -1,10 +1,11 @@
 //! `socket_listen_stream(addr)`: listens on `addr` and receives UTF-8 lines from any
 //! number of clients, so `echo "a b" | nc localhost 9999` feeds the stream.
 
-use super::line_reader::{Block, POLL, ReadEnd, block_channel, read_lines};
+use super::line_reader::{Block, POLL, ReadEnd, read_lines};
+use super::receiver::Receiving;
 use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,13 +15,8 @@ use std::thread::JoinHandle;
 /// A receiver listening on an address and reading lines from every client.
 pub struct ListenSource {
     addr: String,
-    tx: Sender<Block>,
-    rx: Receiver<Block>,
-    slot: Arc<Slot<String>>,
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    receiving: Receiving,
     bound: Mutex<Option<SocketAddr>>,
-    stats: Arc<SourceStats>,
 }
 
 impl ListenSource {
@@ -30,17 +26,12 @@ impl ListenSource {
         stats: Arc<SourceStats>,
         partitions: usize,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let (tx, rx) = block_channel();
-        let slot = Arc::new(Slot::new(partitions));
+        let receiving = Receiving::new(stats, partitions);
+        let slot = receiving.slot();
         let src = ListenSource {
             addr: addr.to_string(),
-            tx,
-            rx,
-            slot: slot.clone(),
-            stop: Arc::new(AtomicBool::new(false)),
-            thread: Mutex::new(None),
+            receiving,
             bound: Mutex::new(None),
-            stats,
         };
         (Arc::new(src), slot)
     }
@@ -104,28 +95,18 @@ impl SourceControl for ListenSource {
             .map_err(|e| crate::Error::io("cannot read the listener's address", e))?;
         *lock(&self.bound) = Some(local);
         tracing::info!(addr = %local, "listening for lines");
-        let (tx, stop, stats) = (self.tx.clone(), self.stop.clone(), self.stats.clone());
-        let handle = std::thread::Builder::new()
-            .name(format!("rill-listen-{local}"))
-            .spawn(move || accept_loop(listener, tx, stop, stats))
-            .map_err(|e| crate::Error::io("cannot start the listener thread", e))?;
-        *lock(&self.thread) = Some(handle);
-        Ok(())
+        self.receiving
+            .spawn(format!("rill-listen-{local}"), move |tx, stop, stats| {
+                accept_loop(listener, tx, stop, stats)
+            })
     }
 
     fn cut(&self, time: Time) -> usize {
-        let n = self.rx.len();
-        let blocks: Vec<Block> = self.rx.try_iter().take(n).collect();
-        let lines = blocks.iter().map(Vec::len).sum();
-        self.slot
-            .put_iter(time, lines, blocks.into_iter().flatten())
+        self.receiving.cut(time)
     }
 
     fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = lock(&self.thread).take() {
-            let _ = h.join();
-        }
+        self.receiving.stop();
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {

@@ -9,6 +9,7 @@ mod file;
 mod line_reader;
 mod listen;
 mod queue;
+mod receiver;
 mod socket;
 
 pub use file::FileSource;

@@ -2,14 +2,14 @@
 //! `socketTextStream`. It reconnects with backoff while the server is absent or after it
 //! closes the connection, until the context stops.
 
-use super::line_reader::{Block, POLL, ReadEnd, block_channel, read_lines};
-use super::{Slot, SourceControl, SourceStats, lock};
+use super::line_reader::{Block, POLL, ReadEnd, read_lines};
+use super::receiver::Receiving;
+use super::{Slot, SourceControl, SourceStats};
 use crate::Time;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// First wait before reconnecting; doubles up to [`MAX_BACKOFF`].
@@ -20,12 +20,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A receiver connecting to `host:port` and reading lines.
 pub struct SocketSource {
     target: String,
-    tx: Sender<Block>,
-    rx: Receiver<Block>,
-    slot: Arc<Slot<String>>,
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-    stats: Arc<SourceStats>,
+    receiving: Receiving,
 }
 
 impl SocketSource {
@@ -36,16 +31,11 @@ impl SocketSource {
         stats: Arc<SourceStats>,
         partitions: usize,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let (tx, rx) = block_channel();
-        let slot = Arc::new(Slot::new(partitions));
+        let receiving = Receiving::new(stats, partitions);
+        let slot = receiving.slot();
         let src = SocketSource {
             target: format!("{host}:{port}"),
-            tx,
-            rx,
-            slot: slot.clone(),
-            stop: Arc::new(AtomicBool::new(false)),
-            thread: Mutex::new(None),
-            stats,
+            receiving,
         };
         (Arc::new(src), slot)
     }
@@ -117,32 +107,18 @@ impl SourceControl for SocketSource {
     }
 
     fn start(&self) -> crate::Result<()> {
-        let (target, tx, stop, stats) = (
-            self.target.clone(),
-            self.tx.clone(),
-            self.stop.clone(),
-            self.stats.clone(),
-        );
-        let handle = std::thread::Builder::new()
-            .name(format!("rill-socket-{}", self.target))
-            .spawn(move || receive(target, tx, stop, stats))
-            .map_err(|e| crate::Error::io("cannot start the socket receiver", e))?;
-        *lock(&self.thread) = Some(handle);
-        Ok(())
+        let target = self.target.clone();
+        self.receiving.spawn(
+            format!("rill-socket-{}", self.target),
+            move |tx, stop, stats| receive(target, tx, stop, stats),
+        )
     }
 
     fn cut(&self, time: Time) -> usize {
-        let n = self.rx.len();
-        let blocks: Vec<Block> = self.rx.try_iter().take(n).collect();
-        let lines = blocks.iter().map(Vec::len).sum();
-        self.slot
-            .put_iter(time, lines, blocks.into_iter().flatten())
+        self.receiving.cut(time)
     }
 
     fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = lock(&self.thread).take() {
-            let _ = h.join();
-        }
+        self.receiving.stop();
     }
 }
