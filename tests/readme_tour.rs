@@ -23,7 +23,9 @@ fn readme_shows_the_word_count_as_it_stands() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let example = std::fs::read_to_string(format!("{root}/examples/wordcount.rs")).unwrap();
-    let start = example.find("fn run(args: Args)").expect("the example has fn run");
+    let start = example
+        .find("fn run(args: Args)")
+        .expect("the example has fn run");
     let end = start + example[start..].find("\n}\n").expect("fn run ends") + 3;
     assert!(
         readme.contains(&example[start..end]),

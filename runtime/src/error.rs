@@ -23,6 +23,8 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A checkpoint could not be written, read or used.
+    Checkpoint(String),
     /// A user function panicked while the batch at `time` was processed.
     JobPanicked {
         /// The batch time in milliseconds.
@@ -49,6 +51,7 @@ impl fmt::Display for Error {
             Error::State(m) => write!(f, "{m}"),
             Error::Pipeline(m) => write!(f, "invalid pipeline: {m}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::Checkpoint(m) => write!(f, "checkpoint: {m}"),
             Error::JobPanicked { time_ms, message } => {
                 write!(
                     f,

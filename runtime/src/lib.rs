@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 mod clock;
 pub mod combine;
 mod context;

@@ -1,0 +1,7 @@
+//! Checkpoints: durable snapshots of operator state and source positions, and the log
+//! of what every batch took from its sources, so a restarted job resumes where it was.
+
+mod frame;
+pub mod store;
+
+pub use store::{BatchRecord, CheckpointStore, Snapshot};
