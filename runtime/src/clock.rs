@@ -24,8 +24,11 @@ pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
 
 pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
     let interval = inner.batch_interval.as_millis() as u64;
-    let first = first_batch_time(now_ms(), interval);
-    inner.set_zero_time(Time(first.millis() - interval));
+    // The clock goes on from the last batch time: `start()` set it to the first batch
+    // time minus one interval, or a recovered run's last batch, whose missed times are
+    // then due at once and cut one after another, as Spark reschedules them.
+    let (_, last) = inner.clock_times();
+    let first = Time(last.millis() + interval);
     let (tx, rx) = crossbeam_channel::unbounded::<(Time, Instant, usize)>();
     let timer_inner = inner.clone();
     let timer = std::thread::Builder::new()
@@ -39,7 +42,13 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                     std::thread::sleep(Duration::from_millis((next.millis() - now).min(20)));
                     continue;
                 }
-                let records = inner.cut_sources(next);
+                let records = match inner.cut_batch(next) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        inner.fail(&e);
+                        return;
+                    }
+                };
                 inner.set_last_time(next);
                 if tx.send((next, Instant::now(), records)).is_err() {
                     return;

@@ -32,13 +32,18 @@ struct Run {
     state: Lifecycle,
     last_time: Time,
     zero_time: Time,
+    /// The clock resumes a recovered run (its zero and last times came from a checkpoint).
+    recovered: bool,
     failure: Option<String>,
 }
 
 pub(crate) struct Inner {
     pub(crate) batch_interval: Duration,
     pub(crate) parallelism: usize,
-    checkpoint_dir: Option<PathBuf>,
+    checkpoint_dir: Mutex<Option<PathBuf>>,
+    checkpoint_interval: Option<Duration>,
+    resume: AtomicBool,
+    pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
     manual: bool,
     config_error: Option<String>,
     exec: Option<Executor>,
@@ -76,6 +81,7 @@ pub struct Builder {
     batch_interval: Option<Duration>,
     parallelism: Option<usize>,
     checkpoint_dir: Option<PathBuf>,
+    checkpoint_interval: Option<Duration>,
     manual: bool,
 }
 
@@ -98,6 +104,13 @@ impl Builder {
         self
     }
 
+    /// How often stateful operators are checkpointed (a multiple of the batch interval;
+    /// default 10 batch intervals, as Spark's).
+    pub fn checkpoint_interval(mut self, d: Duration) -> Self {
+        self.checkpoint_interval = Some(d);
+        self
+    }
+
     /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
     pub fn manual_clock(mut self) -> Self {
         self.manual = true;
@@ -109,8 +122,20 @@ impl Builder {
         let interval = self
             .batch_interval
             .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
-        let ctx =
+        let mut ctx =
             StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
+        if let Some(every) = self.checkpoint_interval {
+            let (e, i) = (every.as_millis(), interval.as_millis());
+            if e == 0 || i == 0 || e % i != 0 {
+                return Err(Error::Config(format!(
+                    "the checkpoint interval ({every:?}) must be a positive multiple of the batch interval ({interval:?})"
+                )));
+            }
+            match Arc::get_mut(&mut ctx.inner) {
+                Some(inner) => inner.checkpoint_interval = Some(every),
+                None => return Err(Error::Config("the context is already shared".into())),
+            }
+        }
         match &ctx.inner.config_error {
             Some(e) => Err(Error::Config(e.clone())),
             None => Ok(ctx),
@@ -170,7 +195,10 @@ impl StreamingContext {
             inner: Arc::new(Inner {
                 batch_interval: interval,
                 parallelism,
-                checkpoint_dir,
+                checkpoint_dir: Mutex::new(checkpoint_dir),
+                checkpoint_interval: None,
+                resume: AtomicBool::new(false),
+                durability: Mutex::new(None),
                 manual,
                 config_error,
                 exec,
@@ -182,6 +210,7 @@ impl StreamingContext {
                     state: Lifecycle::Initialized,
                     last_time: Time(0),
                     zero_time: Time(0),
+                    recovered: false,
                     failure: None,
                 }),
                 run_changed: Condvar::new(),
@@ -203,8 +232,23 @@ impl StreamingContext {
     }
 
     /// The checkpoint directory, if set.
-    pub fn checkpoint_dir(&self) -> Option<&Path> {
-        self.inner.checkpoint_dir.as_deref()
+    pub fn checkpoint_dir(&self) -> Option<PathBuf> {
+        self.inner.checkpoint_dir()
+    }
+
+    /// Spark's `getOrCreate`: builds the context and its pipelines with `create`, and
+    /// resumes it from the checkpoint in `dir` if there is one: `start()` restores every
+    /// stateful operator and source position from the newest valid snapshot, recomputes
+    /// the logged batches after it, then the batch times missed while the job was down.
+    /// A checkpoint written by different pipelines is refused with an error.
+    pub fn get_or_create<F>(dir: impl AsRef<Path>, create: F) -> Result<StreamingContext>
+    where
+        F: FnOnce() -> Result<StreamingContext>,
+    {
+        let ctx = create()?;
+        *lock(&ctx.inner.checkpoint_dir) = Some(dir.as_ref().to_path_buf());
+        ctx.inner.resume.store(true, Ordering::SeqCst);
+        Ok(ctx)
     }
 
     /// Whether batches run on a manual clock.
@@ -259,6 +303,22 @@ impl StreamingContext {
                 return Err(e);
             }
         }
+        let durable = inner
+            .open_durability(&self.explain(), inner.resume.load(Ordering::SeqCst))
+            .and_then(|()| {
+                if !inner.manual && inner.resumed_at().is_none() {
+                    let interval = inner.batch_interval.as_millis() as u64;
+                    let first = clock::first_batch_time(clock::now_ms(), interval);
+                    inner.set_zero_time(Time(first.millis() - interval));
+                }
+                inner.initial_snapshot()
+            });
+        if let Err(e) = durable {
+            for s in &sources {
+                s.stop();
+            }
+            return Err(e);
+        }
         lock(&inner.run).state = Lifecycle::Active;
         inner.run_changed.notify_all();
         if !inner.manual {
@@ -295,7 +355,7 @@ impl StreamingContext {
                     }
                 }
             };
-            let records = inner.cut_sources(time);
+            let records = inner.cut_batch(time)?;
             lock(&inner.run).last_time = time;
             inner.run_batch(time, Instant::now(), records)?;
         }
@@ -401,10 +461,53 @@ impl Inner {
         run.last_time = t;
     }
 
-    /// Cuts every source's block for `time`; returns the records cut.
-    pub(crate) fn cut_sources(&self, time: Time) -> usize {
+    /// Cuts every source's block for `time` (again, as logged, when recovery recomputes
+    /// the batch) and logs what was cut; returns the records cut.
+    pub(crate) fn cut_batch(&self, time: Time) -> Result<usize> {
+        if let Some(record) = self.next_replay() {
+            if record.time_ms == time.millis() {
+                return self.replay_sources(&record);
+            }
+            tracing::warn!(
+                logged = record.time_ms,
+                time = time.millis(),
+                "the batch log does not match the clock; cutting live"
+            );
+        }
         let sources = lock(&self.sources).clone();
-        sources.iter().map(|s| s.cut(time)).sum()
+        let n = sources.iter().map(|s| s.cut(time)).sum();
+        self.log_cut(time)?;
+        Ok(n)
+    }
+
+    /// The checkpoint directory, if set.
+    pub(crate) fn checkpoint_dir(&self) -> Option<PathBuf> {
+        lock(&self.checkpoint_dir).clone()
+    }
+
+    /// How often state is checkpointed.
+    pub(crate) fn checkpoint_interval(&self) -> Duration {
+        self.checkpoint_interval.unwrap_or(self.batch_interval * 10)
+    }
+
+    /// The clock's zero time and the last batch time.
+    pub(crate) fn clock_times(&self) -> (Time, Time) {
+        let run = lock(&self.run);
+        (run.zero_time, run.last_time)
+    }
+
+    /// Resumes the clock of a recovered run.
+    pub(crate) fn set_recovered_clock(&self, zero: Time, last: Time) {
+        let mut run = lock(&self.run);
+        run.zero_time = zero;
+        run.last_time = last;
+        run.recovered = true;
+    }
+
+    /// Whether the clock resumes a recovered run; its last batch time.
+    pub(crate) fn resumed_at(&self) -> Option<Time> {
+        let run = lock(&self.run);
+        run.recovered.then_some(run.last_time)
     }
 
     /// Runs every job on the batch at `time`, recording metrics.
@@ -415,8 +518,10 @@ impl Inner {
         let started = Instant::now();
         let zero = lock(&self.run).zero_time;
         let batch = Batch::new(time, zero, exec);
+        let hooks = self.batch_checkpoint(time);
         let mut result = Ok(());
-        for job in lock(&self.jobs).iter_mut() {
+        for (i, job) in lock(&self.jobs).iter_mut().enumerate() {
+            let batch = batch.for_job(i, hooks.as_ref());
             match catch_unwind(AssertUnwindSafe(|| (job.run)(&batch))) {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
@@ -436,6 +541,9 @@ impl Inner {
                     break;
                 }
             }
+        }
+        if let (Ok(()), Some(h)) = (&result, hooks) {
+            result = self.finish_checkpoint(time, h);
         }
         let info = BatchInfo {
             time,

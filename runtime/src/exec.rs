@@ -47,18 +47,72 @@ impl Executor {
     }
 }
 
+/// What a batch restores into its jobs' state and saves from it.
+#[derive(Default)]
+pub struct BatchCheckpoint {
+    pub(crate) restore: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    pub(crate) save: Option<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+}
+
 /// One batch in progress: its time and the executor its stages run on.
 pub struct Batch<'e> {
     time: Time,
     zero: Time,
     exec: &'e Executor,
+    job: usize,
+    checkpoint: Option<&'e BatchCheckpoint>,
 }
 
 impl<'e> Batch<'e> {
     /// A batch at `time` running on `exec`, for a context whose clock started at `zero`
     /// (Spark's `zeroTime`: the first batch time minus the interval).
     pub fn new(time: Time, zero: Time, exec: &'e Executor) -> Batch<'e> {
-        Batch { time, zero, exec }
+        Batch {
+            time,
+            zero,
+            exec,
+            job: 0,
+            checkpoint: None,
+        }
+    }
+
+    /// The same batch for job `job`, restoring and saving state through `checkpoint`.
+    pub fn for_job(&self, job: usize, checkpoint: Option<&'e BatchCheckpoint>) -> Batch<'e> {
+        Batch {
+            time: self.time,
+            zero: self.zero,
+            exec: self.exec,
+            job,
+            checkpoint,
+        }
+    }
+
+    fn state_key(&self, id: &str) -> String {
+        format!("job{}/{id}", self.job)
+    }
+
+    /// Restores `state` from the checkpoint being recovered, if it holds state `id`.
+    pub fn restore<S: crate::checkpoint::Durable>(
+        &self,
+        state: &mut S,
+        id: &str,
+    ) -> crate::Result<()> {
+        if let Some(c) = self.checkpoint {
+            let saved = crate::sources::lock(&c.restore).remove(&self.state_key(id));
+            if let Some(bytes) = saved {
+                state.load(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves `state` as state `id` when this batch writes a checkpoint.
+    pub fn save<S: crate::checkpoint::Durable>(&self, state: &S, id: &str) -> crate::Result<()> {
+        if let Some(save) = self.checkpoint.and_then(|c| c.save.as_ref()) {
+            let bytes = state.save()?;
+            crate::sources::lock(save).push((self.state_key(id), bytes));
+        }
+        Ok(())
     }
 
     /// The clock's zero time; windows slide at multiples of their slide after it.

@@ -20,6 +20,7 @@ mod partition;
 #[doc(hidden)]
 pub mod private;
 mod record;
+mod recovery;
 pub mod sinks;
 pub mod sources;
 mod time;

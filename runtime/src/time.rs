@@ -7,7 +7,19 @@ use std::time::Duration;
 ///
 /// With the manual clock batch `k` (k = 1, 2, ...) has time `k * interval`; with the
 /// system clock batch times are wall-clock milliseconds aligned to the interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Time(pub u64);
 
 impl Time {

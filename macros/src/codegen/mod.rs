@@ -105,6 +105,19 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
             _ => None,
         })
         .collect();
+    // Stateful operators restore from a recovered checkpoint at their first batch and
+    // save into the checkpoints the context writes.
+    let (restores, saves): (Vec<TokenStream>, Vec<TokenStream>) = (0..plan.nodes.len())
+        .filter(|n| plan.nodes[*n].stateful())
+        .map(|n| {
+            let st = state::state(n);
+            let id = format!("st{n}");
+            (
+                quote!(__b.restore(&mut #st, #id)?;),
+                quote!(__b.save(&#st, #id)?;),
+            )
+        })
+        .unzip();
     let setup = &g.setup;
     let explain = plan.explain();
     let semi = plan.tail.is_some().then(|| quote!(;));
@@ -122,10 +135,12 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         ::rill::__private::register_job(__ctx, #explain, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
+            #(#restores)*
             #(#takes)*
             {
                 #(#steps)*
             }
+            #(#saves)*
             #(#drops)*
             ::core::result::Result::Ok(())
         })

@@ -1,7 +1,9 @@
 //! Checkpoints: durable snapshots of operator state and source positions, and the log
 //! of what every batch took from its sources, so a restarted job resumes where it was.
 
+pub mod durable;
 mod frame;
 pub mod store;
 
+pub use durable::{Durable, Persist};
 pub use store::{BatchRecord, CheckpointStore, Snapshot};

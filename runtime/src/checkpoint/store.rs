@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub fingerprint: u64,
     /// The batch it was taken after.
     pub time_ms: u64,
+    /// The clock's zero time (windows slide relative to it).
+    pub zero_ms: u64,
     /// `(state id, encoded state)`.
     pub states: Vec<(String, Vec<u8>)>,
     /// `(source id, encoded position)`.
@@ -266,6 +268,7 @@ mod tests {
             time_ms: t,
             states: vec![("s".into(), vec![1, 2, t as u8])],
             sources: vec![],
+            ..Snapshot::default()
         }
     }
 

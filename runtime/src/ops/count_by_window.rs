@@ -3,6 +3,7 @@
 //! record reaches a window, then one count per firing, `0` for an empty window.
 
 use super::window::WindowSpec;
+use crate::checkpoint::durable::{Durable, load, save};
 use crate::{Batch, Parts, Time};
 use std::collections::VecDeque;
 
@@ -40,5 +41,15 @@ impl CountByWindow {
         let total: u64 = self.counts.iter().map(|(_, c)| c).sum();
         self.seen |= total > 0;
         Some(vec![if self.seen { vec![total] } else { Vec::new() }])
+    }
+}
+impl Durable for CountByWindow {
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        save(&(&self.counts, self.seen))
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        (self.counts, self.seen) = load(bytes)?;
+        Ok(())
     }
 }

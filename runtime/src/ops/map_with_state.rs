@@ -11,6 +11,7 @@
 
 use super::group_by_key::group;
 use super::keyed_state::{KeyMap, for_partitions, partitioned};
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::{Batch, Error, Parts, Time};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -237,6 +238,33 @@ where
             }
         }
         Ok((mapped, snaps))
+    }
+}
+
+/// The saved form of a `map_with_state`: initial state not yet applied, and every key's
+/// state with its last update time.
+type SavedMapWithState<K, S> = (Option<Vec<(K, S)>>, Vec<(K, (S, Time))>);
+
+impl<K, V, S, T, F> Durable for MapWithState<K, V, S, T, F>
+where
+    K: Hash + Eq + Clone + Persist,
+    S: Clone + Persist,
+{
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let all: Vec<(K, (S, Time))> = self
+            .parts
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        save(&(self.initial.clone(), all))
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let (initial, all): SavedMapWithState<K, S> = load(bytes)?;
+        self.initial = initial;
+        self.parts = partitioned(self.parts.len(), all);
+        Ok(())
     }
 }
 

@@ -9,9 +9,12 @@
 //! With `slide > len` (windows with gaps) the batches between windows belong to neither,
 //! so the result is still the reduction of exactly the window's batches.
 
+use super::keyed_state::partitioned;
 use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
+use super::reduce_by_key_and_window::{load_batches, save_batches};
 use super::window::WindowSpec;
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::combine::{Combined, Combiner};
 use crate::{Batch, Key, Parts, Time};
 use std::collections::VecDeque;
@@ -148,3 +151,27 @@ where
 
 /// No filter (the type of `None` for [`InvWindow::step`]).
 pub type NoFilter<K, V> = fn(&K, &V) -> bool;
+impl<K, V> Durable for InvWindow<K, V>
+where
+    K: Key<Owned = K> + Clone + Send + Sync + Persist,
+    V: Clone + Send + Sync + Persist,
+{
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let batches: Vec<&VecDeque<(Time, Vec<(K, V)>)>> =
+            self.parts.iter().map(|p| &p.batches).collect();
+        let prev: Vec<(&K, &V)> = self.parts.iter().flat_map(|p| p.prev.iter()).collect();
+        save(&(save_batches(&batches), prev))
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let (batches, prev): (Vec<(Time, Vec<(K, V)>)>, Vec<(K, V)>) = load(bytes)?;
+        let n = self.parts.len();
+        let prev = partitioned(n, prev);
+        self.parts = load_batches(n, batches)
+            .into_iter()
+            .zip(prev)
+            .map(|(batches, prev)| Part { batches, prev })
+            .collect();
+        Ok(())
+    }
+}

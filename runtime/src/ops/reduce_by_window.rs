@@ -3,6 +3,7 @@
 //! partial result per batch is kept, never the records.
 
 use super::window::WindowSpec;
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::{Batch, Parts, Time};
 use std::collections::VecDeque;
 
@@ -45,5 +46,15 @@ impl<T: Clone> ReduceByWindow<T> {
         }
         let total = self.partials.iter().map(|(_, v)| v.clone()).reduce(&f);
         Some(vec![total.into_iter().collect()])
+    }
+}
+impl<T: Persist> Durable for ReduceByWindow<T> {
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        save(&self.partials)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        self.partials = load(bytes)?;
+        Ok(())
     }
 }

@@ -8,8 +8,10 @@
 //! `(key, S(t))` for every key seen so far. The map side combines each batch with `f`, so
 //! the state holds one value per key.
 
+use super::keyed_state::partitioned;
 use super::keyed_state::{KeyMap, for_partitions};
 use super::reduce_by_key::reduce_side;
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::combine::Combined;
 use crate::{Batch, Key, Parts};
 
@@ -50,5 +52,21 @@ where
             }
             state.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         })
+    }
+}
+impl<K, V> Durable for RunningReduceByKey<K, V>
+where
+    K: std::hash::Hash + Eq + Persist,
+    V: Persist,
+{
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let all: Vec<(&K, &V)> = self.parts.iter().flatten().collect();
+        save(&all)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let all: Vec<(K, V)> = load(bytes)?;
+        self.parts = partitioned(self.parts.len(), all);
+        Ok(())
     }
 }

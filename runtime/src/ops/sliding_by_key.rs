@@ -9,7 +9,9 @@
 //! its last `w` values oldest first (fewer while the key has seen fewer than `w`).
 
 use super::group_by_key::group;
+use super::keyed_state::partitioned;
 use super::keyed_state::{KeyMap, for_partitions};
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::{Batch, Parts};
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -48,5 +50,21 @@ where
             }
             out
         })
+    }
+}
+impl<K, V> Durable for SlidingByKey<K, V>
+where
+    K: Hash + Eq + Persist,
+    V: Persist,
+{
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let all: Vec<(&K, &VecDeque<V>)> = self.parts.iter().flatten().collect();
+        save(&all)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let all: Vec<(K, VecDeque<V>)> = load(bytes)?;
+        self.parts = partitioned(self.parts.len(), all);
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 use super::group_by_key::group;
 use super::keyed_state::{KeyMap, for_partitions, partitioned};
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::{Batch, Parts, Time};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -56,5 +57,21 @@ where
             *state = next;
             state.iter().map(|(k, s)| (k.clone(), s.clone())).collect()
         })
+    }
+}
+impl<K, V, S> Durable for UpdateStateByKey<K, V, S>
+where
+    K: Hash + Eq + Persist,
+    S: Persist,
+{
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let all: Vec<(&K, &S)> = self.parts.iter().flatten().collect();
+        save(&all)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let all: Vec<(K, S)> = load(bytes)?;
+        self.parts = partitioned(self.parts.len(), all);
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! [`WindowSpec`] holds the arithmetic every window operator shares.
 
+use crate::checkpoint::durable::{Durable, Persist, load, save};
 use crate::{Batch, Time};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -133,6 +134,26 @@ impl<T> Window<T> {
                 .flat_map(|(_, p)| p.iter().cloned())
                 .collect(),
         )
+    }
+}
+
+impl<T: Clone + Persist> Durable for Window<T> {
+    fn save(&self) -> crate::Result<Vec<u8>> {
+        let all: Vec<(Time, Vec<&Vec<T>>)> = self
+            .batches
+            .iter()
+            .map(|(t, parts)| (*t, parts.iter().map(|p| &**p).collect()))
+            .collect();
+        save(&all)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let all: Vec<(Time, Vec<Vec<T>>)> = load(bytes)?;
+        self.batches = all
+            .into_iter()
+            .map(|(t, parts)| (t, parts.into_iter().map(Arc::new).collect()))
+            .collect();
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 pub struct FileSource {
     dir: PathBuf,
     seen: Mutex<HashSet<PathBuf>>,
+    last_cut: Mutex<(Time, Vec<PathBuf>)>,
     slot: Arc<Slot<String>>,
     stats: Arc<SourceStats>,
 }
@@ -28,6 +29,7 @@ impl FileSource {
         let src = FileSource {
             dir: dir.into(),
             seen: Mutex::new(HashSet::new()),
+            last_cut: Mutex::new((Time(0), Vec::new())),
             slot: slot.clone(),
             stats,
         };
@@ -101,16 +103,59 @@ impl SourceControl for FileSource {
             }
         };
         let mut lines = Vec::new();
+        let mut taken = Vec::new();
         let mut seen = lock(&self.seen);
         for f in files {
             if seen.insert(f.clone()) {
                 self.read_lines(&f, &mut lines);
+                taken.push(f);
             }
         }
+        *lock(&self.last_cut) = (time, taken);
         self.slot.put(time, lines)
     }
 
     fn stop(&self) {}
+
+    fn block_record(&self, time: Time) -> Vec<u8> {
+        let last = lock(&self.last_cut);
+        let files: Vec<String> = if last.0 == time {
+            last.1
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        crate::checkpoint::store::to_bytes(&files).unwrap_or_default()
+    }
+
+    fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
+        let files: Vec<String> = crate::checkpoint::store::from_bytes(record)?;
+        let mut lines = Vec::new();
+        let mut seen = lock(&self.seen);
+        for f in files {
+            let path = PathBuf::from(f);
+            self.read_lines(&path, &mut lines);
+            seen.insert(path);
+        }
+        Ok(self.slot.put(time, lines))
+    }
+
+    fn position(&self) -> crate::Result<Vec<u8>> {
+        let mut seen: Vec<String> = lock(&self.seen)
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        seen.sort();
+        crate::checkpoint::store::to_bytes(&seen)
+    }
+
+    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        let seen: Vec<String> = crate::checkpoint::store::from_bytes(position)?;
+        *lock(&self.seen) = seen.into_iter().map(PathBuf::from).collect();
+        Ok(())
+    }
 }
 
 #[cfg(test)]

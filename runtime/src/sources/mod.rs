@@ -56,6 +56,27 @@ pub trait SourceControl: Send + Sync {
     fn local_addr(&self) -> Option<SocketAddr> {
         None
     }
+
+    /// What the cut of `time` took, for the batch log (empty: nothing to record).
+    fn block_record(&self, _time: Time) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Cuts the block of `time` again from its [`block_record`](Self::block_record),
+    /// when a recovered job recomputes a logged batch.
+    fn replay(&self, time: Time, _record: &[u8]) -> crate::Result<usize> {
+        Ok(self.cut(time))
+    }
+
+    /// Where the source is, for a checkpoint (empty: nothing to remember).
+    fn position(&self) -> crate::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+
+    /// Moves the source back to a checkpointed position.
+    fn restore_position(&self, _position: &[u8]) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// Blocks of one source waiting for their batch, already split into partitions.

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 /// A source that hands out one queued `Vec` per batch.
 pub struct QueueSource<T> {
     queue: Mutex<VecDeque<Parts<T>>>,
+    taken: std::sync::atomic::AtomicU64,
     slot: Arc<Slot<T>>,
 }
 
@@ -23,6 +24,7 @@ impl<T: Send + 'static> QueueSource<T> {
             .collect();
         let src = QueueSource {
             queue: Mutex::new(queue),
+            taken: Default::default(),
             slot: slot.clone(),
         };
         (Arc::new(src), slot)
@@ -39,6 +41,8 @@ impl<T: Send + 'static> SourceControl for QueueSource<T> {
     }
 
     fn cut(&self, time: Time) -> usize {
+        self.taken
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match lock(&self.queue).pop_front() {
             Some(parts) => self.slot.put_parts(time, parts),
             None => self.slot.put(time, Vec::new()),
@@ -46,4 +50,19 @@ impl<T: Send + 'static> SourceControl for QueueSource<T> {
     }
 
     fn stop(&self) {}
+
+    fn position(&self) -> crate::Result<Vec<u8>> {
+        crate::checkpoint::store::to_bytes(&self.taken.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        let taken: u64 = crate::checkpoint::store::from_bytes(position)?;
+        let mut queue = lock(&self.queue);
+        for _ in 0..taken {
+            queue.pop_front();
+        }
+        self.taken
+            .store(taken, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
 }

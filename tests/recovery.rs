@@ -1,0 +1,189 @@
+//! Checkpoints and recovery in one process: a job stopped between checkpoints resumes
+//! from the newest snapshot, recomputes the logged batches, and ends where an
+//! uninterrupted run ends.
+
+use rill::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rill-recovery-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+type Totals = Collected<(String, u64)>;
+
+/// The job: running totals per word of the lines of new files.
+fn job(ckpt: &Path, input: &Path) -> rill::Result<(StreamingContext, Totals)> {
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_secs(1))
+        .parallelism(2)
+        .manual_clock()
+        .checkpoint_dir(ckpt)
+        .checkpoint_interval(Duration::from_secs(2))
+        .build()?;
+    let dir = input.to_path_buf();
+    let totals = stream! { ctx;
+        text_file_stream(dir)
+            .flat_map(|l| l.split(' '))
+            .map(|w| (w.to_string(), 1u64))
+            .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
+            .collect()
+    };
+    Ok((ctx, totals))
+}
+
+fn feed(input: &Path, batch: usize) {
+    std::fs::write(
+        input.join(format!("f{batch:03}.txt")),
+        format!("a b{} c\na\n", batch % 3),
+    )
+    .unwrap();
+}
+
+fn sorted(mut v: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    v.sort();
+    v
+}
+
+/// Feeds a file before each of `batches` batches; returns every batch's totals.
+fn run(
+    ctx: &StreamingContext,
+    totals: &Totals,
+    input: &Path,
+    from: usize,
+    to: usize,
+) -> Vec<Vec<(String, u64)>> {
+    for b in from..to {
+        feed(input, b);
+        ctx.advance(1).unwrap();
+    }
+    totals.take().into_iter().map(sorted).collect()
+}
+
+#[test]
+fn a_job_stopped_between_checkpoints_resumes_exactly() {
+    // Uninterrupted.
+    let (ckpt, input) = (temp("plain-ckpt"), temp("plain-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    let expected = run(&ctx, &totals, &input, 0, 8);
+    drop(ctx);
+
+    // Interrupted after batch 5 (checkpoints at 2 s and 4 s; batch 5 only in the log).
+    let (ckpt, input) = (temp("crash-ckpt"), temp("crash-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    let mut got = run(&ctx, &totals, &input, 0, 5);
+    drop(ctx);
+    let (ctx, totals) = {
+        let mut handle = None;
+        let ctx = StreamingContext::get_or_create(&ckpt, || {
+            let (ctx, totals) = job(&ckpt, &input)?;
+            handle = Some(totals);
+            Ok(ctx)
+        })
+        .unwrap();
+        (ctx, handle.unwrap())
+    };
+    ctx.start().unwrap();
+    // Batch 5 is recomputed from the log (its file is not fed again), then 6.. go on.
+    ctx.advance(1).unwrap();
+    let recomputed = totals.take().into_iter().map(sorted).collect::<Vec<_>>();
+    assert_eq!(
+        recomputed,
+        vec![expected[4].clone()],
+        "batch 5 recomputed exactly"
+    );
+    got.extend(run(&ctx, &totals, &input, 5, 8));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_plain_start_refuses_a_directory_holding_a_checkpoint() {
+    let (ckpt, input) = (temp("refuse-ckpt"), temp("refuse-in"));
+    let (ctx, _) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    drop(ctx);
+    let (ctx, _) = job(&ckpt, &input).unwrap();
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(e.contains("get_or_create"), "{e}");
+}
+
+#[test]
+fn a_checkpoint_of_another_pipeline_is_refused() {
+    let (ckpt, input) = (temp("other-ckpt"), temp("other-in"));
+    let (ctx, _) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    drop(ctx);
+    let ctx = StreamingContext::get_or_create(&ckpt, || {
+        let ctx = StreamingContext::builder()
+            .batch_interval(Duration::from_secs(1))
+            .manual_clock()
+            .build()?;
+        let dir = input.clone();
+        stream! { ctx;
+            text_file_stream(dir).map(|l| (l, 1u32)).running_reduce_by_key(|a, b| a + b).print();
+        };
+        Ok(ctx)
+    })
+    .unwrap();
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(e.contains("different pipeline"), "{e}");
+}
+
+#[test]
+fn damaged_checkpoints_fall_back_or_fail_clearly() {
+    let (ckpt, input) = (temp("damaged-ckpt"), temp("damaged-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    let expected = run(&ctx, &totals, &input, 0, 5);
+    drop(ctx);
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("checkpoint-")
+        })
+        .collect();
+    snaps.sort();
+    assert_eq!(snaps.len(), 2, "the last two snapshots are kept");
+    // Truncate the newest: recovery uses the older one and recomputes more batches.
+    let data = std::fs::read(&snaps[1]).unwrap();
+    std::fs::write(&snaps[1], &data[..data.len() - 3]).unwrap();
+    let resume = || {
+        let mut handle = None;
+        let ctx = StreamingContext::get_or_create(&ckpt, || {
+            let (ctx, totals) = job(&ckpt, &input)?;
+            handle = Some(totals);
+            Ok(ctx)
+        })
+        .unwrap();
+        (ctx, handle.unwrap())
+    };
+    let (ctx, totals) = resume();
+    ctx.start().unwrap();
+    ctx.advance(3).unwrap();
+    let recomputed: Vec<_> = totals.take().into_iter().map(sorted).collect();
+    assert_eq!(recomputed, expected[2..5].to_vec());
+    drop(ctx);
+    // Corrupt every snapshot: a clear error.
+    for p in std::fs::read_dir(&ckpt).unwrap().map(|e| e.unwrap().path()) {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("checkpoint-")
+        {
+            std::fs::write(&p, b"RILLCKP1 garbage").unwrap();
+        }
+    }
+    let (ctx, _) = resume();
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(e.contains("no valid checkpoint"), "{e}");
+}
