@@ -46,7 +46,9 @@ impl TextFiles {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| time.millis().to_string());
-        let tmp = dir.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+        // One temporary name per directory: a run that died half-way leaves it behind,
+        // and the batch written again clears it.
+        let tmp = dir.with_file_name(format!(".{file_name}.tmp"));
         let io = |what: &str, e| Error::io(format!("{what} {}", tmp.display()), e);
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| io("cannot clear", e))?;

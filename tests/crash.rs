@@ -1,0 +1,177 @@
+//! Crash test: the checkpointed running-totals job is killed with SIGKILL at five
+//! points and restarted each time; at the end every word's total counts every line
+//! exactly once, and the output directories are those of an uninterrupted run: one per
+//! batch time with no gap, each complete, each the totals of a prefix of the input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "--example", name])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cannot build the example {name}");
+    }
+    bin
+}
+
+struct Dirs {
+    input: PathBuf,
+    staging: PathBuf,
+    out: PathBuf,
+    ckpt: PathBuf,
+}
+
+fn start(d: &Dirs) -> Child {
+    Command::new(example("running_totals"))
+        .args(["--input", d.input.to_str().unwrap()])
+        .args(["--output", d.out.join("totals").to_str().unwrap()])
+        .args(["--checkpoint", d.ckpt.to_str().unwrap()])
+        .args(["--batch-interval", "100ms"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The words of input file `i` (written atomically into the watched directory).
+fn file_words(i: usize) -> String {
+    format!("w{} common w{}\ncommon x{}\n", i % 4, i % 7, i)
+}
+
+type Totals = BTreeMap<String, u64>;
+
+fn totals_of(files: usize) -> Totals {
+    let mut t = Totals::new();
+    for i in 0..files {
+        for w in file_words(i).split_whitespace() {
+            *t.entry(w.to_string()).or_default() += 1;
+        }
+    }
+    t
+}
+
+/// Output directories `totals-<ms>.txt` with their totals, by time.
+fn outputs(out: &Path) -> BTreeMap<u64, Totals> {
+    let mut all = BTreeMap::new();
+    for e in std::fs::read_dir(out).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(ms) = name
+            .strip_prefix("totals-")
+            .and_then(|n| n.strip_suffix(".txt"))
+            .and_then(|n| n.parse().ok())
+        else {
+            continue;
+        };
+        assert!(e.path().join("_SUCCESS").exists(), "{name} is complete");
+        let mut t = Totals::new();
+        for part in std::fs::read_dir(e.path()).unwrap().flatten() {
+            if !part.file_name().to_string_lossy().starts_with("part-") {
+                continue;
+            }
+            for line in std::fs::read_to_string(part.path()).unwrap().lines() {
+                // ("word", 3)
+                let (w, n) = line
+                    .trim_matches(|c| c == '(' || c == ')')
+                    .split_once(", ")
+                    .unwrap();
+                t.insert(w.trim_matches('"').to_string(), n.parse().unwrap());
+            }
+        }
+        all.insert(ms, t);
+    }
+    all
+}
+
+#[test]
+fn sigkill_at_five_points_loses_and_repeats_nothing() {
+    let base = std::env::temp_dir().join(format!("rill-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let d = Dirs {
+        input: base.join("in"),
+        staging: base.join("staging"),
+        out: base.join("out"),
+        ckpt: base.join("ckpt"),
+    };
+    for p in [&d.input, &d.staging, &d.out] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let files = 30;
+    // Deterministic "random" kill points, in files fed before each kill.
+    let kills = [4usize, 9, 13, 19, 24];
+    let mut job = start(&d);
+    // Files already there when the job first starts are not new (as in Spark): wait
+    // for its first batch.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while outputs(&d.out).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..files {
+        let name = format!("f{i:03}.txt");
+        std::fs::write(d.staging.join(&name), file_words(i)).unwrap();
+        std::fs::rename(d.staging.join(&name), d.input.join(&name)).unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(60 + seed % 120));
+        if kills.contains(&(i + 1)) {
+            job.kill().unwrap(); // SIGKILL
+            job.wait().unwrap();
+            std::thread::sleep(Duration::from_millis(seed % 300));
+            job = start(&d);
+        }
+    }
+    let expected = totals_of(files);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = Totals::new();
+    while Instant::now() < deadline {
+        if let Some((_, t)) = outputs(&d.out).into_iter().next_back() {
+            last = t;
+            if last == expected {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    job.kill().unwrap();
+    job.wait().unwrap();
+    assert_eq!(last, expected, "final totals count every line exactly once");
+
+    let all = outputs(&d.out);
+    let times: Vec<u64> = all.keys().copied().collect();
+    for w in times.windows(2) {
+        assert_eq!(
+            w[1] - w[0],
+            100,
+            "no missing batch between {} and {}",
+            w[0],
+            w[1]
+        );
+    }
+    let prefixes: Vec<Totals> = (0..=files).map(totals_of).collect();
+    let mut seen_prefix = 0;
+    for (ms, t) in &all {
+        let k = prefixes.iter().position(|p| p == t);
+        let k = k.unwrap_or_else(|| {
+            panic!("the totals at {ms} ms are not those of any prefix of the input: {t:?}")
+        });
+        assert!(k >= seen_prefix, "totals never go back in time");
+        seen_prefix = k;
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
