@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! cargo run --release --example running_totals -- --input in --output out/totals --checkpoint ckpt
+//! cargo run --release --example running_totals -- --listen 127.0.0.1:9999 --output out/totals --checkpoint ckpt
 //! ```
+//!
+//! With `--listen` it reads lines from a socket instead of files, and logs them to a
+//! write-ahead log before they enter a batch, so a line the log holds is counted once
+//! even if the job is killed.
 
 use rill::prelude::*;
 
@@ -32,24 +37,42 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let input = flag(&args, "--input", "in");
     let output = flag(&args, "--output", "out/totals");
     let checkpoint = flag(&args, "--checkpoint", "checkpoints");
+    let listen = args
+        .iter()
+        .any(|a| a == "--listen")
+        .then(|| flag(&args, "--listen", "127.0.0.1:9999"));
     let interval = rill::parse_duration(&flag(&args, "--batch-interval", "1s"))?;
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()
             .batch_interval(interval)
             .parallelism(2)
+            .checkpoint_dir(&checkpoint)
             .checkpoint_interval(interval * 5)
+            .write_ahead_log(listen.is_some())
             .build()?;
-        stream! { ctx;
-            text_file_stream(&input)
-                .flat_map(|l| l.split_whitespace())
-                .map(|w| (w.to_string(), 1u64))
-                .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
-                .save_as_text_files(&output, "txt");
-        };
+        match &listen {
+            None => stream! { ctx;
+                text_file_stream(&input)
+                    .flat_map(|l| l.split_whitespace())
+                    .map(|w| (w.to_string(), 1u64))
+                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
+                    .save_as_text_files(&output, "txt");
+            },
+            Some(addr) => stream! { ctx;
+                socket_listen_stream(addr)
+                    .flat_map(|l| l.split_whitespace())
+                    .map(|w| (w.to_string(), 1u64))
+                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
+                    .save_as_text_files(&output, "txt");
+            },
+        }
         Ok(ctx)
     })?;
     ctx.start()?;
-    println!("running_totals: watching {input}, writing {output}-<ms>.txt");
+    match &listen {
+        Some(addr) => println!("running_totals: listening on {addr}, writing {output}-<ms>.txt"),
+        None => println!("running_totals: watching {input}, writing {output}-<ms>.txt"),
+    }
     ctx.await_termination()?;
     Ok(())
 }

@@ -175,3 +175,103 @@ fn sigkill_at_five_points_loses_and_repeats_nothing() {
     }
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+fn start_listening(d: &Dirs, addr: &str) -> Child {
+    Command::new(example("running_totals"))
+        .args(["--listen", addr])
+        .args(["--output", d.out.join("totals").to_str().unwrap()])
+        .args(["--checkpoint", d.ckpt.to_str().unwrap()])
+        .args(["--batch-interval", "100ms"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends lines `from..` one per line for `span`, reconnecting until the job listens;
+/// returns the next line number.
+fn send_for(addr: &str, from: usize, span: Duration) -> usize {
+    use std::io::Write;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut conn = loop {
+        match std::net::TcpStream::connect(addr) {
+            Ok(c) => break c,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the job does not listen on {addr}: {e}"),
+        }
+    };
+    let end = Instant::now() + span;
+    let mut i = from;
+    while Instant::now() < end {
+        if conn.write_all(format!("l{i}\n").as_bytes()).is_err() {
+            break;
+        }
+        i += 1;
+        if i % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    i
+}
+
+#[test]
+fn with_the_write_ahead_log_every_logged_line_counts_once() {
+    let base = std::env::temp_dir().join(format!("rill-crash-wal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let d = Dirs {
+        input: base.join("unused"),
+        staging: base.join("unused"),
+        out: base.join("out"),
+        ckpt: base.join("ckpt"),
+    };
+    std::fs::create_dir_all(&d.out).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let wal = d.ckpt.join("wal-source0.log");
+    let mut logged: std::collections::BTreeSet<String> = Default::default();
+    let mut next = 0;
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..5 {
+        let mut job = start_listening(&d, &addr);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        next = send_for(&addr, next, Duration::from_millis(250 + seed % 500));
+        job.kill().unwrap(); // SIGKILL
+        job.wait().unwrap();
+        for (_, block) in rill_runtime::checkpoint::wal::read(&wal).unwrap() {
+            logged.extend(block);
+        }
+    }
+    let mut job = start_listening(&d, &addr);
+    let last_from = next;
+    next = send_for(&addr, next, Duration::from_millis(400));
+    let final_lines: Vec<String> = (last_from..next).map(|i| format!("l{i}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = Totals::new();
+    while Instant::now() < deadline {
+        if let Some((_, t)) = outputs(&d.out).into_iter().next_back() {
+            last = t;
+            if final_lines.iter().all(|l| last.contains_key(l)) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    job.kill().unwrap();
+    job.wait().unwrap();
+    assert!(!logged.is_empty(), "the log held lines at the kills");
+    for l in logged.iter().chain(&final_lines) {
+        assert_eq!(
+            last.get(l),
+            Some(&1),
+            "line {l} reached the log and must count exactly once"
+        );
+    }
+    assert!(last.values().all(|n| *n == 1), "no line counts twice");
+    std::fs::remove_dir_all(&base).unwrap();
+}

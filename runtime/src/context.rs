@@ -42,6 +42,7 @@ pub(crate) struct Inner {
     pub(crate) parallelism: usize,
     checkpoint_dir: Mutex<Option<PathBuf>>,
     checkpoint_interval: Option<Duration>,
+    write_ahead_log: bool,
     resume: AtomicBool,
     pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
     manual: bool,
@@ -82,6 +83,7 @@ pub struct Builder {
     parallelism: Option<usize>,
     checkpoint_dir: Option<PathBuf>,
     checkpoint_interval: Option<Duration>,
+    write_ahead_log: bool,
     manual: bool,
 }
 
@@ -111,6 +113,14 @@ impl Builder {
         self
     }
 
+    /// Receivers write what they receive to a write-ahead log in the checkpoint
+    /// directory before it enters a batch, so received lines survive a crash (Spark's
+    /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).
+    pub fn write_ahead_log(mut self, on: bool) -> Self {
+        self.write_ahead_log = on;
+        self
+    }
+
     /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
     pub fn manual_clock(mut self) -> Self {
         self.manual = true;
@@ -134,6 +144,16 @@ impl Builder {
             match Arc::get_mut(&mut ctx.inner) {
                 Some(inner) => inner.checkpoint_interval = Some(every),
                 None => return Err(Error::Config("the context is already shared".into())),
+            }
+        }
+        if self.write_ahead_log {
+            if ctx.inner.checkpoint_dir().is_none() {
+                return Err(Error::Config(
+                    "the write-ahead log needs a checkpoint directory".into(),
+                ));
+            }
+            if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
+                inner.write_ahead_log = true;
             }
         }
         match &ctx.inner.config_error {
@@ -197,6 +217,7 @@ impl StreamingContext {
                 parallelism,
                 checkpoint_dir: Mutex::new(checkpoint_dir),
                 checkpoint_interval: None,
+                write_ahead_log: false,
                 resume: AtomicBool::new(false),
                 durability: Mutex::new(None),
                 manual,
@@ -295,6 +316,17 @@ impl StreamingContext {
             println!("{}", self.explain());
         }
         let sources = lock(&inner.sources).clone();
+        if let (true, Some(dir)) = (inner.write_ahead_log, inner.checkpoint_dir()) {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                Error::io(
+                    format!("cannot create checkpoint directory {}", dir.display()),
+                    e,
+                )
+            })?;
+            for (i, s) in sources.iter().enumerate() {
+                s.enable_wal(&dir.join(format!("wal-source{i}.log")))?;
+            }
+        }
         for (i, s) in sources.iter().enumerate() {
             if let Err(e) = s.start() {
                 for started in &sources[..i] {

@@ -4,6 +4,7 @@
 pub mod durable;
 mod frame;
 pub mod store;
+pub mod wal;
 
 pub use durable::{Durable, Persist};
 pub use store::{BatchRecord, CheckpointStore, Snapshot};

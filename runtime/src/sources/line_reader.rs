@@ -1,6 +1,7 @@
 //! Reading `\n`-separated UTF-8 lines from a socket until it closes or the source stops.
 
 use super::SourceStats;
+use super::receiver::BlockSink;
 use crossbeam_channel::Sender;
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::TcpStream;
@@ -28,8 +29,11 @@ pub(crate) type Block = Vec<String>;
 /// the sender instead of memory growing without bound).
 pub(crate) const BUFFERED_BLOCKS: usize = 64;
 
-/// The channel a receiver hands its blocks through.
-pub(crate) fn block_channel() -> (Sender<Block>, crossbeam_channel::Receiver<Block>) {
+/// The channel a receiver hands its numbered blocks through.
+pub(crate) fn block_channel() -> (
+    Sender<(u64, Block)>,
+    crossbeam_channel::Receiver<(u64, Block)>,
+) {
     crossbeam_channel::bounded(BUFFERED_BLOCKS)
 }
 
@@ -38,7 +42,7 @@ pub(crate) fn block_channel() -> (Sender<Block>, crossbeam_channel::Receiver<Blo
 /// skipped; `\r\n` endings are accepted. A last line without `\n` before EOF is kept.
 pub(crate) fn read_lines(
     stream: TcpStream,
-    out: &Sender<Block>,
+    out: &BlockSink,
     stop: &AtomicBool,
     stats: &SourceStats,
 ) -> ReadEnd {
@@ -69,7 +73,7 @@ pub(crate) fn read_lines(
             if !partial.is_empty() {
                 push_line(&partial, &mut block, stats);
             }
-            return match hand_over(block, out, stop) {
+            return match out.hand_over(block, stop) {
                 true => ReadEnd::Closed,
                 false => ReadEnd::Stopped,
             };
@@ -89,29 +93,8 @@ pub(crate) fn read_lines(
         partial.extend_from_slice(rest);
         let consumed = chunk.len();
         reader.consume(consumed);
-        if !hand_over(block, out, stop) {
+        if !out.hand_over(block, stop) {
             return ReadEnd::Stopped;
-        }
-    }
-}
-
-/// Sends a non-empty block, waiting while the buffer is full; false if stopped meanwhile.
-fn hand_over(block: Block, out: &Sender<Block>, stop: &AtomicBool) -> bool {
-    if block.is_empty() {
-        return true;
-    }
-    let mut block = block;
-    loop {
-        match out.send_timeout(block, POLL) {
-            Ok(()) => return true,
-            Err(crossbeam_channel::SendTimeoutError::Timeout(b)) => {
-                if stop.load(Ordering::Relaxed) {
-                    return false;
-                }
-                block = b;
-            }
-            // The context is shutting down: the lines have nowhere to go.
-            Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return false,
         }
     }
 }
@@ -146,10 +129,10 @@ mod tests {
         let (conn, _) = l.accept().unwrap();
         let (tx, rx) = block_channel();
         let stats = SourceStats::default();
-        let end = read_lines(conn, &tx, &AtomicBool::new(false), &stats);
+        let end = read_lines(conn, &BlockSink::new(tx), &AtomicBool::new(false), &stats);
         writer.join().unwrap();
         assert_eq!(end, ReadEnd::Closed);
-        let lines: Vec<String> = rx.try_iter().flatten().collect();
+        let lines: Vec<String> = rx.try_iter().flat_map(|(_, b)| b).collect();
         assert_eq!(lines, vec!["hello world", "second", "last"]);
         assert_eq!(stats.malformed_count(), 1);
     }

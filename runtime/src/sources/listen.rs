@@ -1,11 +1,10 @@
 //! `socket_listen_stream(addr)`: listens on `addr` and receives UTF-8 lines from any
 //! number of clients, so `echo "a b" | nc localhost 9999` feeds the stream.
 
-use super::line_reader::{Block, POLL, ReadEnd, read_lines};
-use super::receiver::Receiving;
+use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::receiver::{BlockSink, Receiving};
 use super::{Slot, SourceControl, SourceStats, lock};
 use crate::Time;
-use crossbeam_channel::Sender;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,7 +38,7 @@ impl ListenSource {
 
 fn accept_loop(
     listener: TcpListener,
-    tx: Sender<Block>,
+    tx: BlockSink,
     stop: Arc<AtomicBool>,
     stats: Arc<SourceStats>,
 ) {
@@ -107,6 +106,26 @@ impl SourceControl for ListenSource {
 
     fn stop(&self) {
         self.receiving.stop();
+    }
+
+    fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
+        self.receiving.enable_wal(path)
+    }
+
+    fn block_record(&self, time: Time) -> Vec<u8> {
+        self.receiving.block_record(time)
+    }
+
+    fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
+        self.receiving.replay(time, record)
+    }
+
+    fn position(&self) -> crate::Result<Vec<u8>> {
+        self.receiving.position()
+    }
+
+    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        self.receiving.restore_position(position)
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {

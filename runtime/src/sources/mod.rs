@@ -57,6 +57,12 @@ pub trait SourceControl: Send + Sync {
         None
     }
 
+    /// Logs what the source receives to a write-ahead log at `path` before it enters a
+    /// batch (receivers only; others ignore it).
+    fn enable_wal(&self, _path: &std::path::Path) -> crate::Result<()> {
+        Ok(())
+    }
+
     /// What the cut of `time` took, for the batch log (empty: nothing to record).
     fn block_record(&self, _time: Time) -> Vec<u8> {
         Vec::new()

@@ -1,22 +1,89 @@
 //! What every receiver source shares: the bounded buffer of blocks, the slot the
-//! scheduler cuts them into, the stop flag, and the receiving thread.
+//! scheduler cuts them into, the stop flag, the receiving thread, and the optional
+//! write-ahead log that makes received lines survive a crash.
 
-use super::line_reader::{Block, block_channel};
+use super::line_reader::{Block, POLL, block_channel};
 use super::{Slot, SourceStats, lock};
 use crate::Time;
-use crossbeam_channel::{Receiver, Sender};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::checkpoint::store::{from_bytes, to_bytes};
+use crate::checkpoint::wal::{Wal, WalBlock};
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// Where a receiving thread hands its blocks: numbered, logged first when the
+/// write-ahead log is on, then queued for the scheduler.
+#[derive(Clone)]
+pub(crate) struct BlockSink {
+    tx: Sender<(u64, Block)>,
+    wal: Arc<Mutex<Option<Wal>>>,
+    seq: Arc<AtomicU64>,
+}
+
+impl BlockSink {
+    /// A sink without a log, numbering from 0.
+    pub(crate) fn new(tx: Sender<(u64, Block)>) -> Self {
+        BlockSink {
+            tx,
+            wal: Arc::new(Mutex::new(None)),
+            seq: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Logs (if on) and queues a non-empty block, waiting while the buffer is full;
+    /// false if the source stopped meanwhile or the block could not be logged.
+    pub(crate) fn hand_over(&self, block: Block, stop: &AtomicBool) -> bool {
+        if block.is_empty() {
+            return true;
+        }
+        // The lock keeps sequence numbers in queue order across client threads.
+        let mut wal = lock(&self.wal);
+        let seq = match wal.as_mut() {
+            Some(w) => match w.append(&block) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot write the write-ahead log; the receiver stops");
+                    return false;
+                }
+            },
+            None => self.seq.fetch_add(1, Ordering::Relaxed),
+        };
+        let mut item = (seq, block);
+        loop {
+            match self.tx.send_timeout(item, POLL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Timeout(b)) => {
+                    if stop.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    item = b;
+                }
+                // The context is shutting down: the lines have nowhere to go.
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+            }
+        }
+    }
+}
+
 /// The shared half of a receiver source.
 pub(crate) struct Receiving {
-    tx: Sender<Block>,
-    rx: Receiver<Block>,
+    sink: BlockSink,
+    rx: Receiver<(u64, Block)>,
     slot: Arc<Slot<String>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<SourceStats>,
+    /// Logged blocks not yet in a batch, restored from the write-ahead log.
+    backlog: Mutex<VecDeque<WalBlock>>,
+    /// Blocks the log held when it was opened.
+    logged: Mutex<Vec<WalBlock>>,
+    /// The batch time and block numbers `[from, to)` of the last cut.
+    last_cut: Mutex<(Time, u64, u64)>,
+    /// Positions reported to the last two checkpoints (what the log must keep).
+    positions: Mutex<VecDeque<u64>>,
 }
 
 impl Receiving {
@@ -24,12 +91,16 @@ impl Receiving {
     pub(crate) fn new(stats: Arc<SourceStats>, partitions: usize) -> Self {
         let (tx, rx) = block_channel();
         Receiving {
-            tx,
+            sink: BlockSink::new(tx),
             rx,
             slot: Arc::new(Slot::new(partitions)),
             stop: Arc::new(AtomicBool::new(false)),
             thread: Mutex::new(None),
             stats,
+            backlog: Mutex::new(VecDeque::new()),
+            logged: Mutex::new(Vec::new()),
+            last_cut: Mutex::new((Time(0), 0, 0)),
+            positions: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -38,27 +109,104 @@ impl Receiving {
         self.slot.clone()
     }
 
+    /// Logs every block received from now on to the write-ahead log at `path`.
+    pub(crate) fn enable_wal(&self, path: &Path) -> crate::Result<()> {
+        let (wal, blocks) = Wal::open(path)?;
+        let next = blocks.last().map_or(0, |(s, _)| s + 1);
+        self.sink.seq.store(next, Ordering::Relaxed);
+        *lock(&self.last_cut) = (Time(0), next, next);
+        *lock(&self.logged) = blocks;
+        *lock(&self.sink.wal) = Some(wal);
+        Ok(())
+    }
+
+    fn wal_on(&self) -> bool {
+        lock(&self.sink.wal).is_some()
+    }
+
     /// Starts the receiving thread `name` running `body(blocks, stop, stats)`.
     pub(crate) fn spawn<F>(&self, name: String, body: F) -> crate::Result<()>
     where
-        F: FnOnce(Sender<Block>, Arc<AtomicBool>, Arc<SourceStats>) + Send + 'static,
+        F: FnOnce(BlockSink, Arc<AtomicBool>, Arc<SourceStats>) + Send + 'static,
     {
-        let (tx, stop, stats) = (self.tx.clone(), self.stop.clone(), self.stats.clone());
+        let (sink, stop, stats) = (self.sink.clone(), self.stop.clone(), self.stats.clone());
         let handle = std::thread::Builder::new()
             .name(name)
-            .spawn(move || body(tx, stop, stats))
+            .spawn(move || body(sink, stop, stats))
             .map_err(|e| crate::Error::io("cannot start a receiver thread", e))?;
         *lock(&self.thread) = Some(handle);
         Ok(())
     }
 
-    /// Cuts the blocks received so far into the batch of `time`.
+    /// Cuts the blocks received so far (after any restored backlog) into the batch of
+    /// `time`.
     pub(crate) fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        let blocks: Vec<Block> = self.rx.try_iter().take(n).collect();
-        let lines = blocks.iter().map(Vec::len).sum();
+        let mut blocks: Vec<WalBlock> = lock(&self.backlog).drain(..).collect();
+        blocks.extend(self.rx.try_iter().take(n));
+        let mut last = lock(&self.last_cut);
+        let from = blocks.first().map_or(last.2, |(s, _)| *s);
+        let to = blocks.last().map_or(from, |(s, _)| s + 1);
+        *last = (time, from, to);
+        drop(last);
+        let lines = blocks.iter().map(|(_, b)| b.len()).sum();
         self.slot
-            .put_iter(time, lines, blocks.into_iter().flatten())
+            .put_iter(time, lines, blocks.into_iter().flat_map(|(_, b)| b))
+    }
+
+    /// The block numbers of the cut of `time`, when the log is on.
+    pub(crate) fn block_record(&self, time: Time) -> Vec<u8> {
+        let last = *lock(&self.last_cut);
+        if !self.wal_on() || last.0 != time {
+            return Vec::new();
+        }
+        to_bytes(&(last.1, last.2)).unwrap_or_default()
+    }
+
+    /// Cuts the logged blocks `[from, to)` of `record` into the batch of `time` again.
+    pub(crate) fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
+        if record.is_empty() {
+            return Ok(self.slot.put(time, Vec::new()));
+        }
+        let (from, to): (u64, u64) = from_bytes(record)?;
+        let mut backlog = lock(&self.backlog);
+        let mut lines = Vec::new();
+        while backlog.front().is_some_and(|(s, _)| *s < to) {
+            if let Some((s, b)) = backlog.pop_front() {
+                if s >= from {
+                    lines.extend(b);
+                }
+            }
+        }
+        *lock(&self.last_cut) = (time, from, to);
+        Ok(self.slot.put(time, lines))
+    }
+
+    /// The first block number not yet in a batch; the log keeps what the two newest
+    /// checkpoints may need.
+    pub(crate) fn position(&self) -> crate::Result<Vec<u8>> {
+        let next = lock(&self.last_cut).2;
+        let mut kept = lock(&self.positions);
+        kept.push_back(next);
+        while kept.len() > crate::checkpoint::store::KEPT_SNAPSHOTS {
+            kept.pop_front();
+        }
+        if let (Some(oldest), Some(wal)) = (kept.front(), lock(&self.sink.wal).as_mut()) {
+            wal.truncate_before(*oldest)?;
+        }
+        to_bytes(&next)
+    }
+
+    /// Resumes after the checkpointed position: the logged blocks from there on are
+    /// recomputed or processed first.
+    pub(crate) fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        let next: u64 = from_bytes(position)?;
+        let logged = std::mem::take(&mut *lock(&self.logged));
+        *lock(&self.backlog) = logged.into_iter().filter(|(s, _)| *s >= next).collect();
+        let mut last = lock(&self.last_cut);
+        *last = (Time(0), next, next);
+        lock(&self.positions).push_back(next);
+        Ok(())
     }
 
     /// Stops receiving and joins the thread.

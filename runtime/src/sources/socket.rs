@@ -2,11 +2,10 @@
 //! `socketTextStream`. It reconnects with backoff while the server is absent or after it
 //! closes the connection, until the context stops.
 
-use super::line_reader::{Block, POLL, ReadEnd, read_lines};
-use super::receiver::Receiving;
+use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::receiver::{BlockSink, Receiving};
 use super::{Slot, SourceControl, SourceStats};
 use crate::Time;
-use crossbeam_channel::Sender;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,7 +65,7 @@ fn connect(target: &str) -> std::io::Result<TcpStream> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
-fn receive(target: String, tx: Sender<Block>, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+fn receive(target: String, tx: BlockSink, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
     let mut backoff = MIN_BACKOFF;
     let mut warned = false;
     while !stop.load(Ordering::Relaxed) {
@@ -120,5 +119,25 @@ impl SourceControl for SocketSource {
 
     fn stop(&self) {
         self.receiving.stop();
+    }
+
+    fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
+        self.receiving.enable_wal(path)
+    }
+
+    fn block_record(&self, time: Time) -> Vec<u8> {
+        self.receiving.block_record(time)
+    }
+
+    fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
+        self.receiving.replay(time, record)
+    }
+
+    fn position(&self) -> crate::Result<Vec<u8>> {
+        self.receiving.position()
+    }
+
+    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        self.receiving.restore_position(position)
     }
 }
