@@ -8,6 +8,7 @@
 use crate::Time;
 use crate::context::Inner;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the epoch.
@@ -22,6 +23,9 @@ pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
     Time((now_ms / interval_ms + 1) * interval_ms)
 }
 
+/// Batches cut but not yet run beyond which receivers are left to fill up.
+const MAX_PENDING: usize = 2;
+
 pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
     let interval = inner.batch_interval.as_millis() as u64;
     // The clock goes on from the last batch time: `start()` set it to the first batch
@@ -30,6 +34,8 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
     let (_, last) = inner.clock_times();
     let first = Time(last.millis() + interval);
     let (tx, rx) = crossbeam_channel::unbounded::<(Time, Instant, usize)>();
+    let pending = Arc::new(AtomicUsize::new(0));
+    let runner_pending = pending.clone();
     let timer_inner = inner.clone();
     let timer = std::thread::Builder::new()
         .name("rill-clock".into())
@@ -42,7 +48,11 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                     std::thread::sleep(Duration::from_millis((next.millis() - now).min(20)));
                     continue;
                 }
-                let records = match inner.cut_batch(next) {
+                // While earlier batches wait to run, receivers are not drained: their
+                // bounded buffers fill, they stop reading, and TCP pushes back, so a
+                // job that falls behind does not buffer without bound.
+                let behind = pending.load(Ordering::SeqCst) >= MAX_PENDING;
+                let records = match inner.cut_batch(next, !behind) {
                     Ok(n) => n,
                     Err(e) => {
                         inner.fail(&e);
@@ -50,6 +60,7 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                     }
                 };
                 inner.set_last_time(next);
+                pending.fetch_add(1, Ordering::SeqCst);
                 if tx.send((next, Instant::now(), records)).is_err() {
                     return;
                 }
@@ -66,7 +77,9 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                 if inner.stopping() {
                     return;
                 }
-                if let Err(e) = inner.run_batch(time, scheduled, records) {
+                let result = inner.run_batch(time, scheduled, records);
+                runner_pending.fetch_sub(1, Ordering::SeqCst);
+                if let Err(e) = result {
                     inner.fail(&e);
                     return;
                 }

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     checkpoint_dir: Mutex<Option<PathBuf>>,
     checkpoint_interval: Option<Duration>,
     write_ahead_log: bool,
+    max_rate: u64,
+    backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
     resume: AtomicBool,
     pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
     manual: bool,
@@ -84,6 +86,8 @@ pub struct Builder {
     checkpoint_dir: Option<PathBuf>,
     checkpoint_interval: Option<Duration>,
     write_ahead_log: bool,
+    max_rate: u64,
+    backpressure: bool,
     manual: bool,
 }
 
@@ -121,6 +125,22 @@ impl Builder {
         self
     }
 
+    /// At most `records_per_second` per receiver (Spark's
+    /// `spark.streaming.receiver.maxRate`; default unlimited).
+    pub fn receiver_max_rate(mut self, records_per_second: u64) -> Self {
+        self.max_rate = records_per_second;
+        self
+    }
+
+    /// Adaptive backpressure (Spark's `spark.streaming.backpressure.enabled`): after each
+    /// batch a PID controller (Spark's defaults: proportional 1.0, integral 0.2,
+    /// derivative 0, minimum 100 records/s) sets the receivers' rate from the processing
+    /// rate and the scheduling delay, capped by [`receiver_max_rate`](Self::receiver_max_rate).
+    pub fn backpressure(mut self, on: bool) -> Self {
+        self.backpressure = on;
+        self
+    }
+
     /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
     pub fn manual_clock(mut self) -> Self {
         self.manual = true;
@@ -144,6 +164,14 @@ impl Builder {
             match Arc::get_mut(&mut ctx.inner) {
                 Some(inner) => inner.checkpoint_interval = Some(every),
                 None => return Err(Error::Config("the context is already shared".into())),
+            }
+        }
+        if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
+            inner.max_rate = self.max_rate;
+            if self.backpressure {
+                inner.backpressure = Some(Mutex::new(crate::backpressure::PidRateEstimator::new(
+                    interval,
+                )));
             }
         }
         if self.write_ahead_log {
@@ -218,6 +246,8 @@ impl StreamingContext {
                 checkpoint_dir: Mutex::new(checkpoint_dir),
                 checkpoint_interval: None,
                 write_ahead_log: false,
+                max_rate: 0,
+                backpressure: None,
                 resume: AtomicBool::new(false),
                 durability: Mutex::new(None),
                 manual,
@@ -327,6 +357,9 @@ impl StreamingContext {
                 s.enable_wal(&dir.join(format!("wal-source{i}.log")))?;
             }
         }
+        for s in &sources {
+            s.set_rate(inner.max_rate);
+        }
         for (i, s) in sources.iter().enumerate() {
             if let Err(e) = s.start() {
                 for started in &sources[..i] {
@@ -387,7 +420,7 @@ impl StreamingContext {
                     }
                 }
             };
-            let records = inner.cut_batch(time)?;
+            let records = inner.cut_batch(time, true)?;
             lock(&inner.run).last_time = time;
             inner.run_batch(time, Instant::now(), records)?;
         }
@@ -495,7 +528,7 @@ impl Inner {
 
     /// Cuts every source's block for `time` (again, as logged, when recovery recomputes
     /// the batch) and logs what was cut; returns the records cut.
-    pub(crate) fn cut_batch(&self, time: Time) -> Result<usize> {
+    pub(crate) fn cut_batch(&self, time: Time, receivers: bool) -> Result<usize> {
         if let Some(record) = self.next_replay() {
             if record.time_ms == time.millis() {
                 return self.replay_sources(&record);
@@ -507,7 +540,11 @@ impl Inner {
             );
         }
         let sources = lock(&self.sources).clone();
-        let n = sources.iter().map(|s| s.cut(time)).sum();
+        let n = sources
+            .iter()
+            .filter(|s| receivers || !s.is_receiver())
+            .map(|s| s.cut(time))
+            .sum();
         self.log_cut(time)?;
         Ok(n)
     }
@@ -589,12 +626,38 @@ impl Inner {
             processing_ms = info.processing_time.as_millis() as u64,
             "batch done"
         );
+        self.adapt_rate(&info);
         let mut m = lock(&self.metrics);
         if m.len() == KEPT_BATCHES {
             m.pop_front();
         }
         m.push_back(info);
         result
+    }
+
+    /// Backpressure: the receivers' next rate from the batch that just finished.
+    fn adapt_rate(&self, info: &BatchInfo) {
+        let Some(pid) = &self.backpressure else {
+            return;
+        };
+        let rate = lock(pid).compute(
+            info.time.millis(),
+            info.records as u64,
+            info.processing_time.as_secs_f64() * 1000.0,
+            info.scheduling_delay.as_secs_f64() * 1000.0,
+        );
+        if let Some(rate) = rate {
+            let sources = lock(&self.sources).clone();
+            let receivers = sources.iter().filter(|s| s.is_receiver()).count().max(1) as f64;
+            let mut each = (rate / receivers).ceil() as u64;
+            if self.max_rate > 0 {
+                each = each.min(self.max_rate);
+            }
+            tracing::debug!(rate = each, "backpressure: new receiver rate");
+            for s in &sources {
+                s.set_rate(each);
+            }
+        }
     }
 
     /// Records a failed batch and stops the context.

@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod backpressure;
 pub mod checkpoint;
 mod clock;
 pub mod combine;

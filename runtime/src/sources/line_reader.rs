@@ -29,6 +29,9 @@ pub(crate) type Block = Vec<String>;
 /// the sender instead of memory growing without bound).
 pub(crate) const BUFFERED_BLOCKS: usize = 64;
 
+/// Most lines in one block.
+pub(crate) const MAX_BLOCK_LINES: usize = 1024;
+
 /// The channel a receiver hands its numbered blocks through.
 pub(crate) fn block_channel() -> (
     Sender<(u64, Block)>,
@@ -78,7 +81,7 @@ pub(crate) fn read_lines(
                 false => ReadEnd::Stopped,
             };
         }
-        let mut block = Vec::with_capacity(chunk.len() / 32);
+        let mut block = Vec::with_capacity((chunk.len() / 32).min(MAX_BLOCK_LINES));
         let mut rest = chunk;
         while let Some(end) = rest.iter().position(|b| *b == b'\n') {
             if partial.is_empty() {
@@ -89,6 +92,12 @@ pub(crate) fn read_lines(
                 partial.clear();
             }
             rest = &rest[end + 1..];
+            // Bounded blocks keep a rate limit smooth.
+            if block.len() >= out.max_block_lines()
+                && !out.hand_over(std::mem::take(&mut block), stop)
+            {
+                return ReadEnd::Stopped;
+            }
         }
         partial.extend_from_slice(rest);
         let consumed = chunk.len();

@@ -108,6 +108,14 @@ impl SourceControl for ListenSource {
         self.receiving.stop();
     }
 
+    fn is_receiver(&self) -> bool {
+        true
+    }
+
+    fn set_rate(&self, rate: u64) {
+        self.receiving.set_rate(rate);
+    }
+
     fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
         self.receiving.enable_wal(path)
     }

@@ -57,6 +57,14 @@ pub trait SourceControl: Send + Sync {
         None
     }
 
+    /// Whether the source is a receiver whose rate can be limited.
+    fn is_receiver(&self) -> bool {
+        false
+    }
+
+    /// Limits a receiver to `rate` records per second (0: unlimited).
+    fn set_rate(&self, _rate: u64) {}
+
     /// Logs what the source receives to a write-ahead log at `path` before it enters a
     /// batch (receivers only; others ignore it).
     fn enable_wal(&self, _path: &std::path::Path) -> crate::Result<()> {

@@ -2,9 +2,10 @@
 //! scheduler cuts them into, the stop flag, the receiving thread, and the optional
 //! write-ahead log that makes received lines survive a crash.
 
-use super::line_reader::{Block, POLL, block_channel};
+use super::line_reader::{Block, MAX_BLOCK_LINES, POLL, block_channel};
 use super::{Slot, SourceStats, lock};
 use crate::Time;
+use crate::backpressure::RateLimiter;
 use crate::checkpoint::store::{from_bytes, to_bytes};
 use crate::checkpoint::wal::{Wal, WalBlock};
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
@@ -21,6 +22,7 @@ pub(crate) struct BlockSink {
     tx: Sender<(u64, Block)>,
     wal: Arc<Mutex<Option<Wal>>>,
     seq: Arc<AtomicU64>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl BlockSink {
@@ -30,6 +32,17 @@ impl BlockSink {
             tx,
             wal: Arc::new(Mutex::new(None)),
             seq: Arc::new(AtomicU64::new(0)),
+            limiter: Arc::new(RateLimiter::new(0)),
+        }
+    }
+
+    /// The most lines a block may hold: [`MAX_BLOCK_LINES`], or what 50 ms take at a
+    /// limited rate, so even a low rate hands over lines every batch and backpressure
+    /// keeps learning.
+    pub(crate) fn max_block_lines(&self) -> usize {
+        match self.limiter.rate() {
+            0 => MAX_BLOCK_LINES,
+            rate => ((rate / 20) as usize).clamp(1, MAX_BLOCK_LINES),
         }
     }
 
@@ -38,6 +51,17 @@ impl BlockSink {
     pub(crate) fn hand_over(&self, block: Block, stop: &AtomicBool) -> bool {
         if block.is_empty() {
             return true;
+        }
+        // At a limited rate the receiver waits here, reads nothing meanwhile, and TCP
+        // pushes back on the sender.
+        let mut wait = self.limiter.delay_for(block.len());
+        while !wait.is_zero() {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let step = wait.min(POLL);
+            std::thread::sleep(step);
+            wait -= step;
         }
         // The lock keeps sequence numbers in queue order across client threads.
         let mut wal = lock(&self.wal);
@@ -207,6 +231,11 @@ impl Receiving {
         *last = (Time(0), next, next);
         lock(&self.positions).push_back(next);
         Ok(())
+    }
+
+    /// Limits the receiver to `rate` records per second (0: unlimited).
+    pub(crate) fn set_rate(&self, rate: u64) {
+        self.sink.limiter.set_rate(rate);
     }
 
     /// Stops receiving and joins the thread.

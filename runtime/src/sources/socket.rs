@@ -121,6 +121,14 @@ impl SourceControl for SocketSource {
         self.receiving.stop();
     }
 
+    fn is_receiver(&self) -> bool {
+        true
+    }
+
+    fn set_rate(&self, rate: u64) {
+        self.receiving.set_rate(rate);
+    }
+
     fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
         self.receiving.enable_wal(path)
     }
