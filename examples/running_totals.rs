@@ -68,6 +68,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(ctx)
     })?;
+    common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
     match &listen {
         Some(addr) => println!("running_totals: listening on {addr}, writing {output}-<ms>.txt"),

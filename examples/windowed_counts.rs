@@ -49,6 +49,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         windowed.print_n(20);
         words.running_reduce_by_key(|a, b| a + b).print_n(20);
     };
+    common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
     if let Some(addr) = ctx.local_addrs().first() {
         println!("windowed_counts: listening on {addr}; window {window:?} every {slide:?}");

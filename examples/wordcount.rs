@@ -110,6 +110,7 @@ fn run(args: Args) -> rill::Result<()> {
             counts.print();
         },
     }
+    common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
     match (&args.connect, ctx.local_addrs().first()) {
         (Some((host, port)), _) => {

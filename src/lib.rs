@@ -92,10 +92,13 @@
 
 pub use rill_macros::{Key, Record, stream};
 pub use rill_runtime::{
-    Batch, BatchInfo, Builder, Collected, Error, Key, Parts, Record, Result, StreamingContext,
-    Time, first_batch_time, now_ms, parse_duration,
+    Batch, BatchInfo, Builder, Collected, Error, Key, Parts, Record, Result, StopHandle,
+    StreamingContext, Time, first_batch_time, now_ms, parse_duration,
 };
 pub use std::time::Duration;
+
+/// serde, for deriving `Serialize`/`Deserialize` on state kept in checkpoints.
+pub use rill_runtime::serde;
 
 /// Runtime state types used in pipelines (`StateSpec`, `State` of `map_with_state`).
 pub mod ops {

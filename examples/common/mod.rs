@@ -10,3 +10,16 @@ pub fn init_logging() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
+
+/// SIGINT and SIGTERM stop `ctx` gracefully: receivers stop, what they received is
+/// processed, a last checkpoint is written, and `await_termination` returns.
+pub fn stop_gracefully_on_signals(ctx: &rill::StreamingContext) {
+    let handle = ctx.stop_handle();
+    if let Err(e) = ctrlc::set_handler(move || {
+        if let Err(e) = handle.stop_gracefully() {
+            eprintln!("graceful stop failed: {e}");
+        }
+    }) {
+        eprintln!("cannot handle SIGINT/SIGTERM: {e}");
+    }
+}

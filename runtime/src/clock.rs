@@ -51,7 +51,8 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                 // While earlier batches wait to run, receivers are not drained: their
                 // bounded buffers fill, they stop reading, and TCP pushes back, so a
                 // job that falls behind does not buffer without bound.
-                let behind = pending.load(Ordering::SeqCst) >= MAX_PENDING;
+                let draining = inner.draining.load(Ordering::SeqCst);
+                let behind = !draining && pending.load(Ordering::SeqCst) >= MAX_PENDING;
                 let records = match inner.cut_batch(next, !behind) {
                     Ok(n) => n,
                     Err(e) => {
@@ -60,8 +61,14 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                     }
                 };
                 inner.set_last_time(next);
+                // Draining for a graceful stop: this is the last batch once nothing
+                // received is left to cut.
+                let last = draining && inner.receivers_buffered() == 0;
+                if last {
+                    inner.final_time.store(next.millis(), Ordering::SeqCst);
+                }
                 pending.fetch_add(1, Ordering::SeqCst);
-                if tx.send((next, Instant::now(), records)).is_err() {
+                if tx.send((next, Instant::now(), records)).is_err() || last {
                     return;
                 }
                 next = Time(next.millis() + interval);
@@ -84,6 +91,10 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
                     return;
                 }
             }
+            // The clock stopped sending (a graceful stop's last batch has run).
+            let _run = crate::sources::lock(inner.run_mutex());
+            inner.runner_done.store(true, Ordering::SeqCst);
+            inner.run_changed.notify_all();
         })
         .map_err(|e| crate::Error::io("cannot start the scheduler", e))?;
     inner.add_thread(timer);

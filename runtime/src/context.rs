@@ -28,7 +28,7 @@ enum Lifecycle {
     Stopped,
 }
 
-struct Run {
+pub(crate) struct Run {
     state: Lifecycle,
     last_time: Time,
     zero_time: Time,
@@ -55,7 +55,13 @@ pub(crate) struct Inner {
     pub(crate) jobs: Mutex<Vec<Job>>,
     pub(crate) errors: Mutex<Vec<String>>,
     run: Mutex<Run>,
-    run_changed: Condvar,
+    pub(crate) run_changed: Condvar,
+    /// Graceful stop: the clock cuts everything received and stops after that batch.
+    pub(crate) draining: AtomicBool,
+    /// The time of the last batch of a graceful stop (0: none), which checkpoints.
+    pub(crate) final_time: std::sync::atomic::AtomicU64,
+    /// The scheduler thread has run every batch it was given.
+    pub(crate) runner_done: AtomicBool,
     metrics: Mutex<VecDeque<BatchInfo>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop_flag: AtomicBool,
@@ -265,6 +271,9 @@ impl StreamingContext {
                     failure: None,
                 }),
                 run_changed: Condvar::new(),
+                draining: AtomicBool::new(false),
+                final_time: Default::default(),
+                runner_done: AtomicBool::new(false),
                 metrics: Mutex::new(VecDeque::new()),
                 threads: Mutex::new(Vec::new()),
                 stop_flag: AtomicBool::new(false),
@@ -427,6 +436,21 @@ impl StreamingContext {
         Ok(())
     }
 
+    /// Stops gracefully (Spark's `stop(stopGracefully = true)`): receivers stop reading,
+    /// every line they received is cut into a last batch, the batches already cut run,
+    /// the last one writes a checkpoint (with a checkpoint directory), then the context
+    /// stops. Bounded by 10 batch intervals, as Spark's `gracefulStopTimeout`.
+    pub fn stop_gracefully(&self) -> Result<()> {
+        self.inner.stop_gracefully()
+    }
+
+    /// A handle that stops this context from another thread or a signal handler.
+    pub fn stop_handle(&self) -> crate::StopHandle {
+        crate::StopHandle {
+            inner: self.inner.clone(),
+        }
+    }
+
     /// Stops the clock and the receivers at once, dropping batches not yet run (Spark's
     /// `stop(stopGracefully = false)`). Stopping twice is harmless.
     pub fn stop(&self) -> Result<()> {
@@ -505,6 +529,18 @@ impl Drop for StreamingContext {
 impl Inner {
     pub(crate) fn is_started(&self) -> bool {
         lock(&self.run).state != Lifecycle::Initialized
+    }
+
+    pub(crate) fn is_active(&self) -> bool {
+        lock(&self.run).state == Lifecycle::Active
+    }
+
+    pub(crate) fn is_manual(&self) -> bool {
+        self.manual
+    }
+
+    pub(crate) fn run_mutex(&self) -> &Mutex<Run> {
+        &self.run
     }
 
     pub(crate) fn stopping(&self) -> bool {

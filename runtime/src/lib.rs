@@ -13,6 +13,7 @@ mod context;
 pub mod corpus;
 mod error;
 mod exec;
+mod graceful;
 #[doc(hidden)]
 pub mod interp;
 pub mod metrics;
@@ -30,8 +31,11 @@ pub use clock::{first_batch_time, now_ms};
 pub use context::{Builder, StreamingContext};
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
+pub use graceful::StopHandle;
 pub use metrics::BatchInfo;
 pub use partition::{Partition, concat_parts, into_parts};
 pub use record::{Key, Record};
+#[doc(hidden)]
+pub use serde;
 pub use sinks::collect::Collected;
 pub use time::{Time, parse_duration};

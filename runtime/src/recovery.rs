@@ -147,7 +147,8 @@ impl Inner {
         let d = guard.as_mut()?;
         let (zero, _) = self.clock_times();
         let every = self.checkpoint_interval().as_millis() as u64;
-        let due = every > 0 && time > zero && (time.millis() - zero.millis()) % every == 0;
+        let due = (every > 0 && time > zero && (time.millis() - zero.millis()) % every == 0)
+            || time.millis() == self.final_time.load(std::sync::atomic::Ordering::SeqCst);
         Some(crate::exec::BatchCheckpoint {
             restore: std::sync::Mutex::new(std::mem::take(&mut d.restore)),
             save: due.then(|| std::sync::Mutex::new(Vec::new())),

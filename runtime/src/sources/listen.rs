@@ -112,6 +112,10 @@ impl SourceControl for ListenSource {
         true
     }
 
+    fn buffered(&self) -> usize {
+        self.receiving.buffered()
+    }
+
     fn set_rate(&self, rate: u64) {
         self.receiving.set_rate(rate);
     }

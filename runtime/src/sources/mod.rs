@@ -57,6 +57,11 @@ pub trait SourceControl: Send + Sync {
         None
     }
 
+    /// Records received and not yet cut into a batch.
+    fn buffered(&self) -> usize {
+        0
+    }
+
     /// Whether the source is a receiver whose rate can be limited.
     fn is_receiver(&self) -> bool {
         false

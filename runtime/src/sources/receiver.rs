@@ -233,6 +233,11 @@ impl Receiving {
         Ok(())
     }
 
+    /// Blocks received and not yet cut into a batch.
+    pub(crate) fn buffered(&self) -> usize {
+        self.rx.len() + lock(&self.backlog).len()
+    }
+
     /// Limits the receiver to `rate` records per second (0: unlimited).
     pub(crate) fn set_rate(&self, rate: u64) {
         self.sink.limiter.set_rate(rate);

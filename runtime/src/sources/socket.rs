@@ -125,6 +125,10 @@ impl SourceControl for SocketSource {
         true
     }
 
+    fn buffered(&self) -> usize {
+        self.receiving.buffered()
+    }
+
     fn set_rate(&self, rate: u64) {
         self.receiving.set_rate(rate);
     }
