@@ -27,7 +27,7 @@ pub(crate) type Block = Vec<String>;
 
 /// How many blocks a receiver may buffer before it stops reading (so TCP pushes back on
 /// the sender instead of memory growing without bound).
-pub(crate) const BUFFERED_BLOCKS: usize = 64;
+pub(crate) const BUFFERED_BLOCKS: usize = 512;
 
 /// Most lines in one block.
 pub(crate) const MAX_BLOCK_LINES: usize = 1024;
