@@ -105,6 +105,11 @@ pub mod ops {
     pub use rill_runtime::ops::map_with_state;
 }
 
+/// Time-series forecasting (ARIMA, SARIMA).
+pub mod forecast {
+    pub use rill_runtime::forecast::*;
+}
+
 /// Metrics helpers (percentiles of per-batch figures).
 pub mod metrics {
     pub use rill_runtime::metrics::*;

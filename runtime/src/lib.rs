@@ -13,6 +13,7 @@ mod context;
 pub mod corpus;
 mod error;
 mod exec;
+pub mod forecast;
 mod graceful;
 #[doc(hidden)]
 pub mod interp;

@@ -1,0 +1,8 @@
+//! Time-series forecasting: ARIMA and seasonal ARIMA fitted by exact maximum likelihood.
+
+pub mod arima;
+mod kalman;
+mod optimize;
+mod transform;
+
+pub use arima::{Arima, FitError, Forecast, Order};
