@@ -108,6 +108,7 @@ pub mod ops {
 /// Time-series forecasting (ARIMA, SARIMA).
 pub mod forecast {
     pub use rill_runtime::forecast::*;
+    pub use rill_runtime::ops::forecast_arima::{Alert, ArimaSpec};
 }
 
 /// Metrics helpers (percentiles of per-batch figures).

@@ -60,6 +60,8 @@ pub enum Op {
     StateSnapshots,
     SlidingByKey,
     RunningReduceByKey,
+    ForecastArima,
+    DetectAnomalies,
     Print,
     PrintN,
     SaveAsTextFiles,
@@ -286,6 +288,24 @@ pub static OPS: &[OpSpec] = &[
             Shuffle,
         ),
         1,
+    ),
+    stateful(
+        entry(
+            "forecast_arima",
+            Op::ForecastArima,
+            &[(Value, "an ArimaSpec"), SLIDE],
+            Shuffle,
+        ),
+        2,
+    ),
+    stateful(
+        entry(
+            "detect_anomalies",
+            Op::DetectAnomalies,
+            &[(Value, "an ArimaSpec"), SLIDE],
+            Shuffle,
+        ),
+        2,
     ),
     entry("print", Op::Print, &[], Output),
     entry(

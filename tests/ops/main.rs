@@ -9,6 +9,7 @@ mod count_by_value;
 mod filter;
 mod flat_map;
 mod flat_map_values;
+mod forecast_arima;
 mod group_by_key;
 mod join;
 mod map;

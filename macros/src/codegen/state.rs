@@ -107,6 +107,10 @@ impl Gen<'_> {
             Op::RunningReduceByKey => {
                 quote!(#ops::running_reduce_by_key::RunningReduceByKey::new(#parts))
             }
+            Op::ForecastArima | Op::DetectAnomalies => {
+                let spec = self.value(n, 0);
+                quote!(#ops::forecast_arima::ArimaState::new(#spec, #ws, #parts))
+            }
             other => unreachable!("{other:?} is not stateful"),
         };
         let st = state(n);
@@ -177,6 +181,8 @@ impl Gen<'_> {
                 quote_spanned!(span=> #some(#st.step(__b, __x0, #adapter)))
             }
             Op::SlidingByKey => quote_spanned!(span=> #some(#st.step(__b, __x0))),
+            Op::ForecastArima => quote_spanned!(span=> #st.forecast(__b, __x0)),
+            Op::DetectAnomalies => quote_spanned!(span=> #some(#st.detect(__b, __x0))),
             Op::RunningReduceByKey => {
                 let f = self.func(op, 0);
                 quote_spanned!(span=> #some(#st.step(__b, __x0, #f)))

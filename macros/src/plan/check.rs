@@ -67,6 +67,8 @@ pub fn window_args(op: Op) -> Option<(usize, usize)> {
         Op::Window | Op::CountByWindow | Op::CountByValueAndWindow => Some((0, 1)),
         Op::ReduceByWindow | Op::ReduceByKeyAndWindow => Some((1, 2)),
         Op::ReduceByKeyAndWindowInv => Some((2, 3)),
+        // Refitted every slide: a window as long as its slide.
+        Op::ForecastArima | Op::DetectAnomalies => Some((1, 1)),
         _ => None,
     }
 }

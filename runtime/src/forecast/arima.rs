@@ -401,6 +401,51 @@ impl Arima {
             .collect()
     }
 
+    /// The same model (parameters kept) run over a new history `y`: its forecasts start
+    /// after `y`. `None` if the likelihood cannot be evaluated.
+    pub fn refilter(&self, y: &[f64]) -> Option<Arima> {
+        let o = self.order;
+        let x = difference(y, &o);
+        if x.is_empty() {
+            return None;
+        }
+        let full_ar = multiply_ar(&self.ar, &self.sar, o.s);
+        let full_ma = multiply_ma(&self.ma, &self.sma, o.s);
+        let (loglik, _, state) = likelihood(&x, &full_ar, &full_ma, self.mean)?;
+        let lags = o.d + o.sd * o.s;
+        Some(Arima {
+            loglik,
+            nobs: x.len(),
+            tail: y[y.len().saturating_sub(lags)..].to_vec(),
+            state,
+            ..self.clone()
+        })
+    }
+
+    /// Fits every order with `p ≤ max_p` and `q ≤ max_q` (and the given differences) and
+    /// keeps the one with the smallest AICc.
+    pub fn fit_auto(
+        y: &[f64],
+        max_p: usize,
+        d: usize,
+        max_q: usize,
+        constant: bool,
+        start: Option<&Arima>,
+    ) -> Result<Arima, FitError> {
+        let mut best: Option<Arima> = None;
+        let mut last_err = None;
+        for p in 0..=max_p {
+            for q in 0..=max_q {
+                match Arima::fit(y, Order::arima(p, d, q), constant, start) {
+                    Ok(m) if best.as_ref().is_none_or(|b| m.aicc() < b.aicc()) => best = Some(m),
+                    Ok(_) => {}
+                    Err(e) => last_err = Some(e),
+                }
+            }
+        }
+        best.ok_or_else(|| last_err.unwrap_or_else(|| FitError("no order could be fitted".into())))
+    }
+
     /// The one-step-ahead interval (for anomaly detection).
     pub fn next(&self) -> Forecast {
         self.forecast(1)[0]
@@ -442,5 +487,12 @@ mod tests {
         let f = m.forecast(3);
         assert!(f[0].lower < f[0].mean && f[0].mean < f[0].upper);
         assert!(f[2].upper - f[2].lower > f[0].upper - f[0].lower);
+    }
+}
+
+impl crate::Record for Forecast {
+    type Owned = Forecast;
+    fn into_owned(self) -> Forecast {
+        self
     }
 }

@@ -79,53 +79,68 @@ impl StateSpace {
         Some(b)
     }
 
-    /// Runs the filter over `y` (zero mean).
+    /// Runs the filter over `y` (zero mean). Once the covariance has converged (as it
+    /// does for a stationary, invertible ARMA model) the gain is fixed and only the state
+    /// is updated.
     pub fn filter(&self, y: &[f64]) -> Option<Filtered> {
         let m = self.m;
         let mut p = self.stationary_cov()?;
         let mut a = vec![0.0; m];
         let (mut sum_sq, mut sum_log_f) = (0.0, 0.0);
         let mut ta = vec![0.0; m];
-        let mut tp = vec![0.0; m * m];
-        let mut col = vec![0.0; m];
+        let mut pu = vec![0.0; m * m];
+        let mut tmp = vec![0.0; m * m];
+        let mut gain = vec![0.0; m];
+        let mut steady = false;
+        let mut f = 0.0;
+        let mut log_f = 0.0;
         for &obs in y {
-            // Innovation: Z = e1.
-            let f = p[0];
-            if f.is_nan() || f <= 1e-12 || !f.is_finite() {
-                return None;
+            if !steady {
+                f = p[0];
+                if f.is_nan() || f <= 1e-12 || !f.is_finite() {
+                    return None;
+                }
+                log_f = f.ln();
+                for i in 0..m {
+                    gain[i] = p[i * m] / f;
+                }
             }
             let v = obs - a[0];
             sum_sq += v * v / f;
-            sum_log_f += f.ln();
-            // Update: a += P e1 v / f; P -= P e1 e1' P / f.
+            sum_log_f += log_f;
+            // Update and predict the state: a = T (a + k v).
             for i in 0..m {
-                col[i] = p[i * m];
+                a[i] += gain[i] * v;
             }
-            for i in 0..m {
-                a[i] += col[i] * v / f;
-            }
-            for i in 0..m {
-                for j in 0..m {
-                    p[i * m + j] -= col[i] * col[j] / f;
-                }
-            }
-            // Predict: a = T a; P = T P T' + R R'.
             self.transition(&a, &mut ta);
-            a.copy_from_slice(&ta);
-            for j in 0..m {
-                let column: Vec<f64> = (0..m).map(|i| p[i * m + j]).collect();
-                self.transition(&column, &mut col);
-                for i in 0..m {
-                    tp[i * m + j] = col[i];
-                }
+            std::mem::swap(&mut a, &mut ta);
+            if steady {
+                continue;
             }
+            // P_upd = P - P e1 e1' P / f; then P = T P_upd T' + R R'.
             for i in 0..m {
-                let row: Vec<f64> = (0..m).map(|j| tp[i * m + j]).collect();
-                self.transition(&row, &mut col);
                 for j in 0..m {
-                    p[i * m + j] = col[j] + self.r[i] * self.r[j];
+                    pu[i * m + j] = p[i * m + j] - gain[i] * p[j * m];
                 }
             }
+            // tmp = T * pu (rows): (T x)_i = phi_i x_0 + x_{i+1}.
+            for i in 0..m {
+                for j in 0..m {
+                    let next = if i + 1 < m { pu[(i + 1) * m + j] } else { 0.0 };
+                    tmp[i * m + j] = self.phi[i] * pu[j] + next;
+                }
+            }
+            // P = tmp * T' + R R'.
+            let mut change: f64 = 0.0;
+            for i in 0..m {
+                for j in 0..m {
+                    let next = if j + 1 < m { tmp[i * m + j + 1] } else { 0.0 };
+                    let val = tmp[i * m] * self.phi[j] + next + self.r[i] * self.r[j];
+                    change = change.max((val - p[i * m + j]).abs());
+                    p[i * m + j] = val;
+                }
+            }
+            steady = change < 1e-12;
         }
         Some(Filtered {
             sum_sq,
