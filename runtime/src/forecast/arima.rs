@@ -452,6 +452,13 @@ impl Arima {
     }
 }
 
+impl crate::Record for Forecast {
+    type Owned = Forecast;
+    fn into_owned(self) -> Forecast {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,12 +494,5 @@ mod tests {
         let f = m.forecast(3);
         assert!(f[0].lower < f[0].mean && f[0].mean < f[0].upper);
         assert!(f[2].upper - f[2].lower > f[0].upper - f[0].lower);
-    }
-}
-
-impl crate::Record for Forecast {
-    type Owned = Forecast;
-    fn into_owned(self) -> Forecast {
-        self
     }
 }
