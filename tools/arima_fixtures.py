@@ -2,7 +2,7 @@
 
 Run with statsmodels pinned (the fixtures record the versions):
 
-    pip install "statsmodels==0.14.4" "numpy<3"
+    pip install "statsmodels==0.14.5" "pandas<2.4" "numpy<2.4"
     python3 tools/arima_fixtures.py > tests/fixtures/arima.json
 
 Each case: a series simulated from a fixed seed, the order fitted, statsmodels'
