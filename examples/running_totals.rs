@@ -16,14 +16,6 @@ use rill::prelude::*;
 
 mod common;
 
-fn flag(args: &[String], name: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.to_string())
-}
-
 fn main() {
     common::init_logging();
     if let Err(e) = run() {
@@ -34,14 +26,14 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let input = flag(&args, "--input", "in");
-    let output = flag(&args, "--output", "out/totals");
-    let checkpoint = flag(&args, "--checkpoint", "checkpoints");
+    let input = common::flag(&args, "--input", "in");
+    let output = common::flag(&args, "--output", "out/totals");
+    let checkpoint = common::flag(&args, "--checkpoint", "checkpoints");
     let listen = args
         .iter()
         .any(|a| a == "--listen")
-        .then(|| flag(&args, "--listen", "127.0.0.1:9999"));
-    let interval = rill::parse_duration(&flag(&args, "--batch-interval", "1s"))?;
+        .then(|| common::flag(&args, "--listen", "127.0.0.1:9999"));
+    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()
             .batch_interval(interval)

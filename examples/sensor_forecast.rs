@@ -15,14 +15,6 @@ use rill::prelude::*;
 
 mod common;
 
-fn flag(args: &[String], name: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.to_string())
-}
-
 /// `sensor_id,value`, or nothing for a malformed line.
 fn reading(line: &str) -> Option<(&str, f64)> {
     let (id, value) = line.split_once(',')?;
@@ -40,9 +32,9 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let listen = flag(&args, "--listen", "127.0.0.1:9999");
-    let interval = rill::parse_duration(&flag(&args, "--batch-interval", "1s"))?;
-    let slide = rill::parse_duration(&flag(&args, "--slide", "10s"))?;
+    let listen = common::flag(&args, "--listen", "127.0.0.1:9999");
+    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
+    let slide = rill::parse_duration(&common::flag(&args, "--slide", "10s"))?;
     let spec = ArimaSpec::auto(2, 1, 2)
         .constant(true)
         .history(200)

@@ -14,14 +14,6 @@ use rill::prelude::*;
 
 mod common;
 
-fn flag(args: &[String], name: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.to_string())
-}
-
 fn main() {
     common::init_logging();
     if let Err(e) = run() {
@@ -32,10 +24,10 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let listen = flag(&args, "--listen", "127.0.0.1:9999");
-    let interval = rill::parse_duration(&flag(&args, "--batch-interval", "1s"))?;
-    let window = rill::parse_duration(&flag(&args, "--window", "30s"))?;
-    let slide = rill::parse_duration(&flag(&args, "--slide", "10s"))?;
+    let listen = common::flag(&args, "--listen", "127.0.0.1:9999");
+    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
+    let window = rill::parse_duration(&common::flag(&args, "--window", "30s"))?;
+    let slide = rill::parse_duration(&common::flag(&args, "--slide", "10s"))?;
     let ctx = StreamingContext::builder()
         .batch_interval(interval)
         .parallelism(2)

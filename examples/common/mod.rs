@@ -1,4 +1,6 @@
 //! What the examples share.
+// Each example uses part of this module.
+#![allow(dead_code)]
 
 /// Logs to stderr at `info` (or as `RUST_LOG` says), in colour only on a terminal.
 pub fn init_logging() {
@@ -22,4 +24,13 @@ pub fn stop_gracefully_on_signals(ctx: &rill::StreamingContext) {
     }) {
         eprintln!("cannot handle SIGINT/SIGTERM: {e}");
     }
+}
+
+/// The value after `name` on the command line, or `default`.
+pub fn flag(args: &[String], name: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
 }

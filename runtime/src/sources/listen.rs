@@ -108,36 +108,8 @@ impl SourceControl for ListenSource {
         self.receiving.stop();
     }
 
-    fn is_receiver(&self) -> bool {
-        true
-    }
-
-    fn buffered(&self) -> usize {
-        self.receiving.buffered()
-    }
-
-    fn set_rate(&self, rate: u64) {
-        self.receiving.set_rate(rate);
-    }
-
-    fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
-        self.receiving.enable_wal(path)
-    }
-
-    fn block_record(&self, time: Time) -> Vec<u8> {
-        self.receiving.block_record(time)
-    }
-
-    fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
-        self.receiving.replay(time, record)
-    }
-
-    fn position(&self) -> crate::Result<Vec<u8>> {
-        self.receiving.position()
-    }
-
-    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
-        self.receiving.restore_position(position)
+    fn receiving(&self) -> Option<&Receiving> {
+        Some(&self.receiving)
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {

@@ -9,7 +9,7 @@ mod file;
 mod line_reader;
 mod listen;
 mod queue;
-mod receiver;
+pub mod receiver;
 mod socket;
 
 pub use file::FileSource;
@@ -57,44 +57,60 @@ pub trait SourceControl: Send + Sync {
         None
     }
 
+    /// The receiver half of a receiver source (socket sources); the receiver
+    /// behaviour below comes from it.
+    fn receiving(&self) -> Option<&receiver::Receiving> {
+        None
+    }
+
     /// Records received and not yet cut into a batch.
     fn buffered(&self) -> usize {
-        0
+        self.receiving().map_or(0, |r| r.buffered())
     }
 
     /// Whether the source is a receiver whose rate can be limited.
     fn is_receiver(&self) -> bool {
-        false
+        self.receiving().is_some()
     }
 
     /// Limits a receiver to `rate` records per second (0: unlimited).
-    fn set_rate(&self, _rate: u64) {}
+    fn set_rate(&self, rate: u64) {
+        if let Some(r) = self.receiving() {
+            r.set_rate(rate);
+        }
+    }
 
     /// Logs what the source receives to a write-ahead log at `path` before it enters a
     /// batch (receivers only; others ignore it).
-    fn enable_wal(&self, _path: &std::path::Path) -> crate::Result<()> {
-        Ok(())
+    fn enable_wal(&self, path: &std::path::Path) -> crate::Result<()> {
+        self.receiving().map_or(Ok(()), |r| r.enable_wal(path))
     }
 
     /// What the cut of `time` took, for the batch log (empty: nothing to record).
-    fn block_record(&self, _time: Time) -> Vec<u8> {
-        Vec::new()
+    fn block_record(&self, time: Time) -> Vec<u8> {
+        self.receiving()
+            .map_or_else(Vec::new, |r| r.block_record(time))
     }
 
     /// Cuts the block of `time` again from its [`block_record`](Self::block_record),
     /// when a recovered job recomputes a logged batch.
-    fn replay(&self, time: Time, _record: &[u8]) -> crate::Result<usize> {
-        Ok(self.cut(time))
+    fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
+        match self.receiving() {
+            Some(r) => r.replay(time, record),
+            None => Ok(self.cut(time)),
+        }
     }
 
     /// Where the source is, for a checkpoint (empty: nothing to remember).
     fn position(&self) -> crate::Result<Vec<u8>> {
-        Ok(Vec::new())
+        self.receiving()
+            .map_or_else(|| Ok(Vec::new()), |r| r.position())
     }
 
     /// Moves the source back to a checkpointed position.
-    fn restore_position(&self, _position: &[u8]) -> crate::Result<()> {
-        Ok(())
+    fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
+        self.receiving()
+            .map_or(Ok(()), |r| r.restore_position(position))
     }
 }
 

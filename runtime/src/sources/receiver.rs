@@ -93,7 +93,7 @@ impl BlockSink {
 }
 
 /// The shared half of a receiver source.
-pub(crate) struct Receiving {
+pub struct Receiving {
     sink: BlockSink,
     rx: Receiver<(u64, Block)>,
     slot: Arc<Slot<String>>,
