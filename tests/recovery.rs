@@ -101,15 +101,23 @@ fn a_job_stopped_between_checkpoints_resumes_exactly() {
 }
 
 #[test]
-fn a_plain_start_refuses_a_directory_holding_a_checkpoint() {
-    let (ckpt, input) = (temp("refuse-ckpt"), temp("refuse-in"));
-    let (ctx, _) = job(&ckpt, &input).unwrap();
+fn a_plain_start_begins_a_new_run_in_the_directory() {
+    let (ckpt, input) = (temp("fresh-ckpt"), temp("fresh-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
     ctx.start().unwrap();
-    ctx.advance(2).unwrap();
+    run(&ctx, &totals, &input, 0, 3);
     drop(ctx);
-    let (ctx, _) = job(&ckpt, &input).unwrap();
-    let e = ctx.start().unwrap_err().to_string();
-    assert!(e.contains("get_or_create"), "{e}");
+    // Not get_or_create: a new run, from empty state, that ignores the old files.
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(1).unwrap();
+    assert_eq!(totals.take(), vec![vec![]]);
+    feed(&input, 9);
+    ctx.advance(1).unwrap();
+    assert_eq!(
+        sorted(totals.take().remove(0)),
+        vec![("a".into(), 2), ("b0".into(), 1), ("c".into(), 1)]
+    );
 }
 
 #[test]

@@ -355,6 +355,7 @@ impl StreamingContext {
             println!("{}", self.explain());
         }
         let sources = lock(&inner.sources).clone();
+        inner.prepare_checkpoint_dir(inner.resume.load(Ordering::SeqCst))?;
         if let (true, Some(dir)) = (inner.write_ahead_log, inner.checkpoint_dir()) {
             std::fs::create_dir_all(&dir).map_err(|e| {
                 Error::io(

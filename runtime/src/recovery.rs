@@ -25,6 +25,28 @@ pub(crate) fn fingerprint(explain: &str) -> u64 {
 }
 
 impl Inner {
+    /// Before the sources start: a context that does not resume begins a new run, so the
+    /// earlier run's checkpoint, batch log and write-ahead logs are discarded (with a
+    /// warning), as a new Spark context with `ssc.checkpoint(dir)` starts afresh.
+    pub(crate) fn prepare_checkpoint_dir(&self, resume: bool) -> Result<()> {
+        let Some(dir) = self.checkpoint_dir() else {
+            return Ok(());
+        };
+        if resume || !dir.exists() {
+            return Ok(());
+        }
+        let store = CheckpointStore::open(&dir)?;
+        if store.has_data()? {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the checkpoint directory holds an earlier run, which is discarded; \
+                 use StreamingContext::get_or_create to resume it instead"
+            );
+            store.clear()?;
+        }
+        Ok(())
+    }
+
     /// Opens the checkpoint directory at `start()`: resumes from it when `resume`, refuses
     /// a directory that holds a checkpoint otherwise, and writes the initial snapshot.
     pub(crate) fn open_durability(&self, explain: &str, resume: bool) -> Result<()> {
@@ -46,8 +68,9 @@ impl Inner {
             return Ok(());
         }
         if !resume {
+            // `prepare_checkpoint_dir` emptied it; data here now is another context's.
             return Err(Error::Checkpoint(format!(
-                "{} holds a checkpoint of an earlier run; resume it with StreamingContext::get_or_create, or delete it",
+                "{} is being written by another run; give each context its own checkpoint directory",
                 dir.display()
             )));
         }

@@ -147,6 +147,29 @@ impl CheckpointStore {
         }
     }
 
+    /// Whether the directory holds a snapshot, a batch log or a write-ahead log.
+    pub fn has_data(&self) -> Result<bool> {
+        let entries = std::fs::read_dir(&self.dir)
+            .map_err(|e| io(format!("cannot read {}", self.dir.display()), e))?;
+        Ok(entries
+            .flatten()
+            .any(|e| run_file(&e.file_name().to_string_lossy())))
+    }
+
+    /// Deletes the snapshots, the batch log and the write-ahead logs of an earlier run.
+    pub fn clear(&self) -> Result<()> {
+        let entries = std::fs::read_dir(&self.dir)
+            .map_err(|e| io(format!("cannot read {}", self.dir.display()), e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if run_file(&name) {
+                std::fs::remove_file(entry.path())
+                    .map_err(|e| io(format!("cannot delete {}", entry.path().display()), e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends a batch record to the log and flushes it to disk.
     pub fn log_batch(&self, record: &BatchRecord) -> Result<()> {
         let data = encode(LOG_MAGIC, &to_bytes(record)?);
@@ -187,6 +210,13 @@ impl CheckpointStore {
         }
         write_atomically(&self.dir, LOG_FILE, &data)
     }
+}
+
+/// Whether a file name is one a run writes in its checkpoint directory.
+fn run_file(name: &str) -> bool {
+    name.starts_with("checkpoint-")
+        || name == LOG_FILE
+        || (name.starts_with("wal-") && name.ends_with(".log"))
 }
 
 /// Decodes the records of a batch log up to the first damaged one.
