@@ -44,7 +44,7 @@ fn window_with_one_argument_slides_every_batch_and_composes() {
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;
-            let words = queue_stream(vec![vec![s("a"), s("b")], vec![s("a")], vec![], vec![]]);
+            let words = queue_stream(vec![vec!["a", "b"], vec!["a"], vec![], vec![]]);
             words.window(secs(2)).map(|w| (w, 1u32)).reduce_by_key(|a, b| a + b).collect()
         };
         run(&ctx, 4, &out)

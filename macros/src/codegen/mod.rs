@@ -108,7 +108,11 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
     // Stateful operators restore from a recovered checkpoint at their first batch and
     // save into the checkpoints the context writes.
     let (restores, saves): (Vec<TokenStream>, Vec<TokenStream>) = (0..plan.nodes.len())
-        .filter(|n| plan.nodes[*n].stateful())
+        // A plain window keeps raw records, which may borrow (`&'static str`); it is not
+        // checkpointed: after a recovery it refills from the recomputed batches.
+        .filter(|n| {
+            plan.nodes[*n].stateful() && plan.nodes[*n].op() != Some(crate::ops::Op::Window)
+        })
         .map(|n| {
             let st = state::state(n);
             let id = format!("st{n}");
