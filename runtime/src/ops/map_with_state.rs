@@ -48,6 +48,11 @@ impl<S> State<S> {
         self.value.as_ref()
     }
 
+    /// The state, if any (Spark's name for [`get`](Self::get)).
+    pub fn get_option(&self) -> Option<&S> {
+        self.value.as_ref()
+    }
+
     /// Sets the state. Not allowed after `remove()` or while timing out (the batch then
     /// fails with an error, as Spark's `IllegalArgumentException`).
     pub fn update(&mut self, s: S) {
