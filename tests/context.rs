@@ -139,7 +139,7 @@ fn await_termination_returns_when_stopped_elsewhere() {
     ctx.await_termination().unwrap();
     stopper.join().unwrap();
     assert!(
-        ctx.await_termination_or_timeout(Some(Duration::from_millis(1)))
+        ctx.await_termination_or_timeout(Duration::from_millis(1))
             .unwrap()
     );
 }

@@ -462,12 +462,16 @@ impl StreamingContext {
     /// Blocks until the context is stopped (by [`stop`](Self::stop) from another thread,
     /// or by a failed batch, whose error is returned).
     pub fn await_termination(&self) -> Result<()> {
-        self.await_termination_or_timeout(None).map(|_| ())
+        self.wait_stopped(None).map(|_| ())
     }
 
     /// Like [`await_termination`](Self::await_termination) but gives up after `timeout`;
     /// returns whether the context stopped.
-    pub fn await_termination_or_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+    pub fn await_termination_or_timeout(&self, timeout: Duration) -> Result<bool> {
+        self.wait_stopped(Some(timeout))
+    }
+
+    fn wait_stopped(&self, timeout: Option<Duration>) -> Result<bool> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut run = lock(&self.inner.run);
         while run.state != Lifecycle::Stopped {

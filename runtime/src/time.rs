@@ -28,6 +28,11 @@ impl Time {
         self.0
     }
 
+    /// Milliseconds of this time (Spark's `Time.milliseconds`).
+    pub fn milliseconds(self) -> u64 {
+        self.0
+    }
+
     /// This time moved forward by `d` (rounded down to whole milliseconds).
     pub fn plus(self, d: Duration) -> Time {
         Time(self.0 + d.as_millis() as u64)
