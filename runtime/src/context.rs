@@ -1,12 +1,11 @@
 //! The [`StreamingContext`]: configuration, lifecycle, and the batch loop.
 
 use crate::clock;
-use crate::metrics::{BatchInfo, KEPT_BATCHES};
+use crate::metrics::BatchInfo;
 use crate::sources::{SourceControl, SourceStats, lock};
-use crate::{Batch, Error, Executor, Result, Time};
+use crate::{Batch, Builder, Error, Executor, Result, Time};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -22,39 +21,39 @@ pub(crate) struct Job {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lifecycle {
+pub(crate) enum Lifecycle {
     Initialized,
     Active,
     Stopped,
 }
 
 pub(crate) struct Run {
-    state: Lifecycle,
-    last_time: Time,
-    zero_time: Time,
+    pub(crate) state: Lifecycle,
+    pub(crate) last_time: Time,
+    pub(crate) zero_time: Time,
     /// The clock resumes a recovered run (its zero and last times came from a checkpoint).
-    recovered: bool,
-    failure: Option<String>,
+    pub(crate) recovered: bool,
+    pub(crate) failure: Option<String>,
 }
 
 pub(crate) struct Inner {
     pub(crate) batch_interval: Duration,
     pub(crate) parallelism: usize,
-    checkpoint_dir: Mutex<Option<PathBuf>>,
-    checkpoint_interval: Option<Duration>,
-    write_ahead_log: bool,
-    max_rate: u64,
-    backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
-    resume: AtomicBool,
+    pub(crate) checkpoint_dir: Mutex<Option<PathBuf>>,
+    pub(crate) checkpoint_interval: Option<Duration>,
+    pub(crate) write_ahead_log: bool,
+    pub(crate) max_rate: u64,
+    pub(crate) backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
+    pub(crate) resume: AtomicBool,
     pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
-    manual: bool,
-    config_error: Option<String>,
-    exec: Option<Executor>,
+    pub(crate) manual: bool,
+    pub(crate) config_error: Option<String>,
+    pub(crate) exec: Option<Executor>,
     pub(crate) stats: Arc<SourceStats>,
     pub(crate) sources: Mutex<Vec<Arc<dyn SourceControl>>>,
     pub(crate) jobs: Mutex<Vec<Job>>,
     pub(crate) errors: Mutex<Vec<String>>,
-    run: Mutex<Run>,
+    pub(crate) run: Mutex<Run>,
     pub(crate) run_changed: Condvar,
     /// Graceful stop: the clock cuts everything received and stops after that batch.
     pub(crate) draining: AtomicBool,
@@ -62,9 +61,9 @@ pub(crate) struct Inner {
     pub(crate) final_time: std::sync::atomic::AtomicU64,
     /// The scheduler thread has run every batch it was given.
     pub(crate) runner_done: AtomicBool,
-    metrics: Mutex<VecDeque<BatchInfo>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    stop_flag: AtomicBool,
+    pub(crate) metrics: Mutex<VecDeque<BatchInfo>>,
+    pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stop_flag: AtomicBool,
 }
 
 /// The entry point of a streaming job: a batch interval, a clock, partitions and the
@@ -82,119 +81,6 @@ pub(crate) struct Inner {
 /// ```
 pub struct StreamingContext {
     pub(crate) inner: Arc<Inner>,
-}
-
-/// Builds a [`StreamingContext`]; see [`StreamingContext::builder`].
-#[derive(Clone, Debug, Default)]
-pub struct Builder {
-    batch_interval: Option<Duration>,
-    parallelism: Option<usize>,
-    checkpoint_dir: Option<PathBuf>,
-    checkpoint_interval: Option<Duration>,
-    write_ahead_log: bool,
-    max_rate: u64,
-    backpressure: bool,
-    manual: bool,
-}
-
-impl Builder {
-    /// The batch interval (required).
-    pub fn batch_interval(mut self, d: Duration) -> Self {
-        self.batch_interval = Some(d);
-        self
-    }
-
-    /// Worker threads and hash partitions (default: all cores).
-    pub fn parallelism(mut self, n: usize) -> Self {
-        self.parallelism = Some(n);
-        self
-    }
-
-    /// Where stateful operators keep checkpoints.
-    pub fn checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.checkpoint_dir = Some(dir.as_ref().to_path_buf());
-        self
-    }
-
-    /// How often stateful operators are checkpointed (a multiple of the batch interval;
-    /// default 10 batch intervals, as Spark's).
-    pub fn checkpoint_interval(mut self, d: Duration) -> Self {
-        self.checkpoint_interval = Some(d);
-        self
-    }
-
-    /// Receivers write what they receive to a write-ahead log in the checkpoint
-    /// directory before it enters a batch, so received lines survive a crash (Spark's
-    /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).
-    pub fn write_ahead_log(mut self, on: bool) -> Self {
-        self.write_ahead_log = on;
-        self
-    }
-
-    /// At most `records_per_second` per receiver (Spark's
-    /// `spark.streaming.receiver.maxRate`; default unlimited).
-    pub fn receiver_max_rate(mut self, records_per_second: u64) -> Self {
-        self.max_rate = records_per_second;
-        self
-    }
-
-    /// Adaptive backpressure (Spark's `spark.streaming.backpressure.enabled`): after each
-    /// batch a PID controller (Spark's defaults: proportional 1.0, integral 0.2,
-    /// derivative 0, minimum 100 records/s) sets the receivers' rate from the processing
-    /// rate and the scheduling delay, capped by [`receiver_max_rate`](Self::receiver_max_rate).
-    pub fn backpressure(mut self, on: bool) -> Self {
-        self.backpressure = on;
-        self
-    }
-
-    /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
-    pub fn manual_clock(mut self) -> Self {
-        self.manual = true;
-        self
-    }
-
-    /// The context, or an error for an invalid configuration.
-    pub fn build(self) -> Result<StreamingContext> {
-        let interval = self
-            .batch_interval
-            .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
-        let mut ctx =
-            StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
-        if let Some(every) = self.checkpoint_interval {
-            let (e, i) = (every.as_millis(), interval.as_millis());
-            if e == 0 || i == 0 || e % i != 0 {
-                return Err(Error::Config(format!(
-                    "the checkpoint interval ({every:?}) must be a positive multiple of the batch interval ({interval:?})"
-                )));
-            }
-            match Arc::get_mut(&mut ctx.inner) {
-                Some(inner) => inner.checkpoint_interval = Some(every),
-                None => return Err(Error::Config("the context is already shared".into())),
-            }
-        }
-        if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
-            inner.max_rate = self.max_rate;
-            if self.backpressure {
-                inner.backpressure = Some(Mutex::new(crate::backpressure::PidRateEstimator::new(
-                    interval,
-                )));
-            }
-        }
-        if self.write_ahead_log {
-            if ctx.inner.checkpoint_dir().is_none() {
-                return Err(Error::Config(
-                    "the write-ahead log needs a checkpoint directory".into(),
-                ));
-            }
-            if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
-                inner.write_ahead_log = true;
-            }
-        }
-        match &ctx.inner.config_error {
-            Some(e) => Err(Error::Config(e.clone())),
-            None => Ok(ctx),
-        }
-    }
 }
 
 fn all_cores() -> usize {
@@ -220,7 +106,7 @@ impl StreamingContext {
         Builder::default()
     }
 
-    fn with(
+    pub(crate) fn with(
         interval: Duration,
         parallelism: Option<usize>,
         checkpoint_dir: Option<PathBuf>,
@@ -528,203 +414,5 @@ impl StreamingContext {
 impl Drop for StreamingContext {
     fn drop(&mut self) {
         self.inner.shutdown();
-    }
-}
-
-impl Inner {
-    pub(crate) fn is_started(&self) -> bool {
-        lock(&self.run).state != Lifecycle::Initialized
-    }
-
-    pub(crate) fn is_active(&self) -> bool {
-        lock(&self.run).state == Lifecycle::Active
-    }
-
-    pub(crate) fn is_manual(&self) -> bool {
-        self.manual
-    }
-
-    pub(crate) fn run_mutex(&self) -> &Mutex<Run> {
-        &self.run
-    }
-
-    pub(crate) fn stopping(&self) -> bool {
-        self.stop_flag.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn add_thread(&self, h: JoinHandle<()>) {
-        lock(&self.threads).push(h);
-    }
-
-    pub(crate) fn set_last_time(&self, t: Time) {
-        lock(&self.run).last_time = t;
-    }
-
-    /// Sets the clock's zero time (the first batch time minus the interval).
-    pub(crate) fn set_zero_time(&self, t: Time) {
-        let mut run = lock(&self.run);
-        run.zero_time = t;
-        run.last_time = t;
-    }
-
-    /// Cuts every source's block for `time` (again, as logged, when recovery recomputes
-    /// the batch) and logs what was cut; returns the records cut.
-    pub(crate) fn cut_batch(&self, time: Time, receivers: bool) -> Result<usize> {
-        if let Some(record) = self.next_replay() {
-            if record.time_ms == time.millis() {
-                return self.replay_sources(&record);
-            }
-            tracing::warn!(
-                logged = record.time_ms,
-                time = time.millis(),
-                "the batch log does not match the clock; cutting live"
-            );
-        }
-        let sources = lock(&self.sources).clone();
-        let n = sources
-            .iter()
-            .filter(|s| receivers || !s.is_receiver())
-            .map(|s| s.cut(time))
-            .sum();
-        self.log_cut(time)?;
-        Ok(n)
-    }
-
-    /// The checkpoint directory, if set.
-    pub(crate) fn checkpoint_dir(&self) -> Option<PathBuf> {
-        lock(&self.checkpoint_dir).clone()
-    }
-
-    /// How often state is checkpointed.
-    pub(crate) fn checkpoint_interval(&self) -> Duration {
-        self.checkpoint_interval.unwrap_or(self.batch_interval * 10)
-    }
-
-    /// The clock's zero time and the last batch time.
-    pub(crate) fn clock_times(&self) -> (Time, Time) {
-        let run = lock(&self.run);
-        (run.zero_time, run.last_time)
-    }
-
-    /// Resumes the clock of a recovered run.
-    pub(crate) fn set_recovered_clock(&self, zero: Time, last: Time) {
-        let mut run = lock(&self.run);
-        run.zero_time = zero;
-        run.last_time = last;
-        run.recovered = true;
-    }
-
-    /// Whether the clock resumes a recovered run; its last batch time.
-    pub(crate) fn resumed_at(&self) -> Option<Time> {
-        let run = lock(&self.run);
-        run.recovered.then_some(run.last_time)
-    }
-
-    /// Runs every job on the batch at `time`, recording metrics.
-    pub(crate) fn run_batch(&self, time: Time, scheduled: Instant, records: usize) -> Result<()> {
-        let Some(exec) = &self.exec else {
-            return Err(Error::Config(self.config_error.clone().unwrap_or_default()));
-        };
-        let started = Instant::now();
-        let zero = lock(&self.run).zero_time;
-        let batch = Batch::new(time, zero, exec);
-        let hooks = self.batch_checkpoint(time);
-        let mut result = Ok(());
-        for (i, job) in lock(&self.jobs).iter_mut().enumerate() {
-            let batch = batch.for_job(i, hooks.as_ref());
-            match catch_unwind(AssertUnwindSafe(|| (job.run)(&batch))) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    result = Err(e);
-                    break;
-                }
-                Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    result = Err(Error::JobPanicked {
-                        time_ms: time.millis(),
-                        message,
-                    });
-                    break;
-                }
-            }
-        }
-        if let (Ok(()), Some(h)) = (&result, hooks) {
-            result = self.finish_checkpoint(time, h);
-        }
-        let info = BatchInfo {
-            time,
-            records,
-            scheduling_delay: started.saturating_duration_since(scheduled),
-            processing_time: started.elapsed(),
-        };
-        tracing::debug!(
-            time = time.millis(),
-            records,
-            processing_ms = info.processing_time.as_millis() as u64,
-            "batch done"
-        );
-        self.adapt_rate(&info);
-        let mut m = lock(&self.metrics);
-        if m.len() == KEPT_BATCHES {
-            m.pop_front();
-        }
-        m.push_back(info);
-        result
-    }
-
-    /// Backpressure: the receivers' next rate from the batch that just finished.
-    fn adapt_rate(&self, info: &BatchInfo) {
-        let Some(pid) = &self.backpressure else {
-            return;
-        };
-        let rate = lock(pid).compute(
-            info.time.millis(),
-            info.records as u64,
-            info.processing_time.as_secs_f64() * 1000.0,
-            info.scheduling_delay.as_secs_f64() * 1000.0,
-        );
-        if let Some(rate) = rate {
-            let sources = lock(&self.sources).clone();
-            let receivers = sources.iter().filter(|s| s.is_receiver()).count().max(1) as f64;
-            let mut each = (rate / receivers).ceil() as u64;
-            if self.max_rate > 0 {
-                each = each.min(self.max_rate);
-            }
-            tracing::debug!(rate = each, "backpressure: new receiver rate");
-            for s in &sources {
-                s.set_rate(each);
-            }
-        }
-    }
-
-    /// Records a failed batch and stops the context.
-    pub(crate) fn fail(&self, e: &Error) {
-        tracing::error!(error = %e, "batch failed; stopping the streaming context");
-        lock(&self.run).failure = Some(e.to_string());
-        self.shutdown();
-    }
-
-    pub(crate) fn shutdown(&self) {
-        if self.stop_flag.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let sources = lock(&self.sources).clone();
-        for s in &sources {
-            s.stop();
-        }
-        let me = std::thread::current().id();
-        let threads: Vec<_> = lock(&self.threads).drain(..).collect();
-        for h in threads {
-            if h.thread().id() != me {
-                let _ = h.join();
-            }
-        }
-        lock(&self.run).state = Lifecycle::Stopped;
-        self.run_changed.notify_all();
-        tracing::info!("streaming context stopped");
     }
 }

@@ -6,6 +6,8 @@
 #![deny(missing_docs)]
 
 pub mod backpressure;
+mod batch_loop;
+mod builder;
 pub mod checkpoint;
 mod clock;
 pub mod combine;
@@ -28,8 +30,9 @@ pub mod sinks;
 pub mod sources;
 mod time;
 
+pub use builder::Builder;
 pub use clock::{first_batch_time, now_ms};
-pub use context::{Builder, StreamingContext};
+pub use context::StreamingContext;
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
 pub use graceful::StopHandle;

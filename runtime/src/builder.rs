@@ -1,0 +1,120 @@
+//! [`Builder`]: the settings of a [`StreamingContext`](crate::StreamingContext).
+
+use crate::context::StreamingContext;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Builds a [`StreamingContext`]; see [`StreamingContext::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    batch_interval: Option<Duration>,
+    parallelism: Option<usize>,
+    checkpoint_dir: Option<PathBuf>,
+    checkpoint_interval: Option<Duration>,
+    write_ahead_log: bool,
+    max_rate: u64,
+    backpressure: bool,
+    manual: bool,
+}
+
+impl Builder {
+    /// The batch interval (required).
+    pub fn batch_interval(mut self, d: Duration) -> Self {
+        self.batch_interval = Some(d);
+        self
+    }
+
+    /// Worker threads and hash partitions (default: all cores).
+    pub fn parallelism(mut self, n: usize) -> Self {
+        self.parallelism = Some(n);
+        self
+    }
+
+    /// Where stateful operators keep checkpoints.
+    pub fn checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.checkpoint_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// How often stateful operators are checkpointed (a multiple of the batch interval;
+    /// default 10 batch intervals, as Spark's).
+    pub fn checkpoint_interval(mut self, d: Duration) -> Self {
+        self.checkpoint_interval = Some(d);
+        self
+    }
+
+    /// Receivers write what they receive to a write-ahead log in the checkpoint
+    /// directory before it enters a batch, so received lines survive a crash (Spark's
+    /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).
+    pub fn write_ahead_log(mut self, on: bool) -> Self {
+        self.write_ahead_log = on;
+        self
+    }
+
+    /// At most `records_per_second` per receiver (Spark's
+    /// `spark.streaming.receiver.maxRate`; default unlimited).
+    pub fn receiver_max_rate(mut self, records_per_second: u64) -> Self {
+        self.max_rate = records_per_second;
+        self
+    }
+
+    /// Adaptive backpressure (Spark's `spark.streaming.backpressure.enabled`): after each
+    /// batch a PID controller (Spark's defaults: proportional 1.0, integral 0.2,
+    /// derivative 0, minimum 100 records/s) sets the receivers' rate from the processing
+    /// rate and the scheduling delay, capped by [`receiver_max_rate`](Self::receiver_max_rate).
+    pub fn backpressure(mut self, on: bool) -> Self {
+        self.backpressure = on;
+        self
+    }
+
+    /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
+    pub fn manual_clock(mut self) -> Self {
+        self.manual = true;
+        self
+    }
+
+    /// The context, or an error for an invalid configuration.
+    pub fn build(self) -> Result<StreamingContext> {
+        let interval = self
+            .batch_interval
+            .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
+        let mut ctx =
+            StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
+        if let Some(every) = self.checkpoint_interval {
+            let (e, i) = (every.as_millis(), interval.as_millis());
+            if e == 0 || i == 0 || e % i != 0 {
+                return Err(Error::Config(format!(
+                    "the checkpoint interval ({every:?}) must be a positive multiple of the batch interval ({interval:?})"
+                )));
+            }
+            match Arc::get_mut(&mut ctx.inner) {
+                Some(inner) => inner.checkpoint_interval = Some(every),
+                None => return Err(Error::Config("the context is already shared".into())),
+            }
+        }
+        if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
+            inner.max_rate = self.max_rate;
+            if self.backpressure {
+                inner.backpressure = Some(Mutex::new(crate::backpressure::PidRateEstimator::new(
+                    interval,
+                )));
+            }
+        }
+        if self.write_ahead_log {
+            if ctx.inner.checkpoint_dir().is_none() {
+                return Err(Error::Config(
+                    "the write-ahead log needs a checkpoint directory".into(),
+                ));
+            }
+            if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
+                inner.write_ahead_log = true;
+            }
+        }
+        match &ctx.inner.config_error {
+            Some(e) => Err(Error::Config(e.clone())),
+            None => Ok(ctx),
+        }
+    }
+}
