@@ -43,11 +43,11 @@ pub fn map_values<'f, K, V, W, P: Partition<(K, V)>>(
     opaque(Box::new(f))
 }
 
-/// `flat_map_values(f)` as a boxed function from a borrowed value of the partition.
-pub fn flat_map_values<'a, K: 'a, V: 'a, I, P: Partition<(K, V)>>(
-    _: &'a P,
-    f: impl Fn(&'a V) -> I + Sync + 'a,
-) -> Box<dyn Fn(&'a V) -> I + Sync + 'a> {
+/// `flat_map_values(f)` as a boxed function of a value.
+pub fn flat_map_values<'f, K, V, I, P: Partition<(K, V)>>(
+    _: &P,
+    f: impl Fn(V) -> I + Sync + 'f,
+) -> Box<dyn Fn(V) -> I + Sync + 'f> {
     opaque(Box::new(f))
 }
 

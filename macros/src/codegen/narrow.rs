@@ -100,24 +100,20 @@ impl Gen<'_> {
         quote_spanned!(span=> #destructure let #y = (#k, ::rill::__private::call_val(#v, #f)); #cont)
     }
 
-    /// `flat_map_values(f)`: `(k, item)` for every item of `f(&v)`.
+    /// `flat_map_values(f)`: `(k, item)` for every item of `f(v)`, the value taken by
+    /// value as Spark's `flatMapValues` takes it.
     fn flat_map_values(&mut self, n: NodeId, r: Rec, rest: &[NodeId], sink: Sink) -> TokenStream {
         let f = self.call_target(n, 0, "flat_map_values");
         let span = self.arg_span(n, 0);
         let op_span = self.plan.nodes[n].span;
-        let x = &r.var;
+        let x = r.owned();
         let (k, v, w) = (self.fresh("k"), self.fresh("v"), self.fresh("w"));
         let (y, cont) = self.next_owned(rest, sink);
-        // In `Ref` mode destructuring `&(K, V)` binds references; in `Owned` mode the
-        // pair is owned and borrowed below, so both read `k` and `v` by reference.
-        let destructure = match r.mode {
-            Mode::Ref => quote_spanned!(op_span=> let (#k, #v) = #x;),
-            Mode::Owned => quote_spanned!(op_span=> let (#k, #v) = #x; let #k = &#k; let #v = &#v;),
-        };
+        let destructure = quote_spanned!(op_span=> let (#k, #v) = #x;);
         quote_spanned!(span=>
             #destructure
-            for #w in ::core::iter::IntoIterator::into_iter(::rill::__private::call_ref(#v, #f)) {
-                let #y = (::core::clone::Clone::clone(#k), #w);
+            for #w in ::core::iter::IntoIterator::into_iter(::rill::__private::call_val(#v, #f)) {
+                let #y = (::core::clone::Clone::clone(&#k), #w);
                 #cont
             }
         )

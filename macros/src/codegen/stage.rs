@@ -43,7 +43,7 @@ impl Gen<'_> {
         for n in &st.chain {
             match self.plan.nodes[*n].op() {
                 Some(Op::Filter) => continue,
-                Some(Op::FlatMap | Op::FlatMapValues) => return Mode::Ref,
+                Some(Op::FlatMap) => return Mode::Ref,
                 _ => return Mode::Owned,
             }
         }
@@ -59,7 +59,7 @@ impl Gen<'_> {
         for n in &st.chain {
             match self.plan.nodes[*n].op() {
                 Some(Op::Filter) => {}
-                Some(Op::FlatMap | Op::FlatMapValues) if !from_partition => return false,
+                Some(Op::FlatMap) if !from_partition => return false,
                 _ => from_partition = false,
             }
         }
