@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+mod support;
+use support::example;
+
 #[test]
 fn stop_gracefully_processes_everything_received() {
     let ctx = StreamingContext::builder()
@@ -55,24 +58,7 @@ fn sigterm_stops_the_example_gracefully_with_a_last_checkpoint() {
     let _ = std::fs::remove_dir_all(&base);
     let (out, ckpt) = (base.join("out"), base.join("ckpt"));
     std::fs::create_dir_all(&out).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("running_totals");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        assert!(
-            std::process::Command::new(cargo)
-                .args(["build", "--example", "running_totals"])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
+    let bin = example("running_totals");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -34,6 +34,18 @@ fn job(ckpt: &Path, input: &Path) -> rill::Result<(StreamingContext, Totals)> {
     Ok((ctx, totals))
 }
 
+/// The job resumed from its checkpoint with `get_or_create`.
+fn resume(ckpt: &Path, input: &Path) -> (StreamingContext, Totals) {
+    let mut handle = None;
+    let ctx = StreamingContext::get_or_create(ckpt, || {
+        let (ctx, totals) = job(ckpt, input)?;
+        handle = Some(totals);
+        Ok(ctx)
+    })
+    .unwrap();
+    (ctx, handle.unwrap())
+}
+
 fn feed(input: &Path, batch: usize) {
     std::fs::write(
         input.join(format!("f{batch:03}.txt")),
@@ -77,16 +89,7 @@ fn a_job_stopped_between_checkpoints_resumes_exactly() {
     ctx.start().unwrap();
     let mut got = run(&ctx, &totals, &input, 0, 5);
     drop(ctx);
-    let (ctx, totals) = {
-        let mut handle = None;
-        let ctx = StreamingContext::get_or_create(&ckpt, || {
-            let (ctx, totals) = job(&ckpt, &input)?;
-            handle = Some(totals);
-            Ok(ctx)
-        })
-        .unwrap();
-        (ctx, handle.unwrap())
-    };
+    let (ctx, totals) = resume(&ckpt, &input);
     ctx.start().unwrap();
     // Batch 5 is recomputed from the log (its file is not fed again), then 6.. go on.
     ctx.advance(1).unwrap();
@@ -165,17 +168,7 @@ fn damaged_checkpoints_fall_back_or_fail_clearly() {
     // Truncate the newest: recovery uses the older one and recomputes more batches.
     let data = std::fs::read(&snaps[1]).unwrap();
     std::fs::write(&snaps[1], &data[..data.len() - 3]).unwrap();
-    let resume = || {
-        let mut handle = None;
-        let ctx = StreamingContext::get_or_create(&ckpt, || {
-            let (ctx, totals) = job(&ckpt, &input)?;
-            handle = Some(totals);
-            Ok(ctx)
-        })
-        .unwrap();
-        (ctx, handle.unwrap())
-    };
-    let (ctx, totals) = resume();
+    let (ctx, totals) = resume(&ckpt, &input);
     ctx.start().unwrap();
     ctx.advance(3).unwrap();
     let recomputed: Vec<_> = totals.take().into_iter().map(sorted).collect();
@@ -191,7 +184,7 @@ fn damaged_checkpoints_fall_back_or_fail_clearly() {
             std::fs::write(&p, b"RILLCKP1 garbage").unwrap();
         }
     }
-    let (ctx, _) = resume();
+    let (ctx, _) = resume(&ckpt, &input);
     let e = ctx.start().unwrap_err().to_string();
     assert!(e.contains("no valid checkpoint"), "{e}");
 }

@@ -2,27 +2,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-/// The example binary, built if this test runs alone.
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = dir.join(format!("wordcount{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "--example", "wordcount"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "cannot build the example");
-    }
-    bin
-}
+mod support;
+use support::example;
 
 struct Running {
     child: Child,
@@ -31,7 +16,7 @@ struct Running {
 
 impl Running {
     fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(example())
+        let mut child = Command::new(example("wordcount"))
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -127,7 +112,7 @@ fn connects_to_a_server_like_nc_lk() {
 
 #[test]
 fn bad_flags_exit_with_usage() {
-    let out = Command::new(example())
+    let out = Command::new(example("wordcount"))
         .args(["--master", "yarn"])
         .output()
         .unwrap();

@@ -7,7 +7,7 @@
 //! whose checksum holds, warning about each damaged one it skips.
 
 use super::frame::{FrameError, decode, encode};
-use crate::{Error, Result, Time};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -275,11 +275,6 @@ fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
-}
-
-/// The time of a snapshot as a [`Time`].
-pub fn snapshot_time(s: &Snapshot) -> Time {
-    Time(s.time_ms)
 }
 
 #[cfg(test)]

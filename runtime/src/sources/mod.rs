@@ -129,11 +129,6 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Number of partitions of a block.
-    pub fn partitions(&self) -> usize {
-        self.partitions
-    }
-
     /// Files `records` as the block of `time`, split into partitions in order.
     pub fn put(&self, time: Time, records: Vec<T>) -> usize {
         self.put_parts(time, split_even(records, self.partitions))
