@@ -10,6 +10,8 @@ pub fn init_logging() {
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A closed stderr (`2>&1 | head`) must not turn a log line into a panic.
+        .log_internal_errors(false)
         .init();
 }
 
@@ -19,10 +21,10 @@ pub fn stop_gracefully_on_signals(ctx: &rill::StreamingContext) {
     let handle = ctx.stop_handle();
     if let Err(e) = ctrlc::set_handler(move || {
         if let Err(e) = handle.stop_gracefully() {
-            eprintln!("graceful stop failed: {e}");
+            tracing::error!(error = %e, "graceful stop failed");
         }
     }) {
-        eprintln!("cannot handle SIGINT/SIGTERM: {e}");
+        tracing::error!(error = %e, "cannot handle SIGINT/SIGTERM");
     }
 }
 

@@ -3,6 +3,8 @@
 
 use crate::context::{Inner, Lifecycle, Run};
 use crate::metrics::{BatchInfo, KEPT_BATCHES};
+use crate::error::panic_message;
+use crate::exec::BatchMode;
 use crate::sources::lock;
 use crate::{Batch, Error, Result, Time};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -49,26 +51,42 @@ impl Inner {
     }
 
     /// Cuts every source's block for `time` (again, as logged, when recovery recomputes
-    /// the batch) and logs what was cut; returns the records cut.
-    pub(crate) fn cut_batch(&self, time: Time, receivers: bool) -> Result<usize> {
-        if let Some(record) = self.next_replay() {
-            if record.time_ms == time.millis() {
-                return self.replay_sources(&record);
+    /// the batch), logs what was cut and records where the sources are after it. A
+    /// source that failed (a receiver's thread panicked, its log could not be written)
+    /// fails the cut.
+    pub(crate) fn cut_batch(&self, time: Time, receivers: bool) -> Result<Cut> {
+        let sources = lock(&self.sources).clone();
+        for s in &sources {
+            s.check()?;
+        }
+        if let Some(logged) = self.next_replay() {
+            if logged.record.time_ms == time.millis() {
+                let records = self.replay_sources(&logged.record)?;
+                self.record_positions(time)?;
+                let mode = if logged.completed {
+                    BatchMode::StateOnly
+                } else {
+                    BatchMode::Full
+                };
+                return Ok(Cut { records, mode });
             }
             tracing::warn!(
-                logged = record.time_ms,
+                logged = logged.record.time_ms,
                 time = time.millis(),
                 "the batch log does not match the clock; cutting live"
             );
         }
-        let sources = lock(&self.sources).clone();
-        let n = sources
+        let records = sources
             .iter()
             .filter(|s| receivers || !s.is_receiver())
             .map(|s| s.cut(time))
             .sum();
         self.log_cut(time)?;
-        Ok(n)
+        self.record_positions(time)?;
+        Ok(Cut {
+            records,
+            mode: BatchMode::Full,
+        })
     }
 
     /// The checkpoint directory, if set.
@@ -101,14 +119,16 @@ impl Inner {
         run.recovered.then_some(run.last_time)
     }
 
-    /// Runs every job on the batch at `time`, recording metrics.
-    pub(crate) fn run_batch(&self, time: Time, scheduled: Instant, records: usize) -> Result<()> {
+    /// Runs every job on the batch at `time`, recording metrics; then writes the
+    /// checkpoint if one is due and marks the batch's outputs complete in the batch log.
+    pub(crate) fn run_batch(&self, time: Time, scheduled: Instant, cut: Cut) -> Result<()> {
         let Some(exec) = &self.exec else {
             return Err(Error::Config(self.config_error.clone().unwrap_or_default()));
         };
+        let _in_batch = InBatch::enter(self);
         let started = Instant::now();
         let zero = lock(&self.run).zero_time;
-        let batch = Batch::new(time, zero, exec);
+        let batch = Batch::new(time, zero, exec).with_mode(cut.mode);
         let hooks = self.batch_checkpoint(time);
         let mut result = Ok(());
         for (i, job) in lock(&self.jobs).iter_mut().enumerate() {
@@ -120,22 +140,24 @@ impl Inner {
                     break;
                 }
                 Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
                     result = Err(Error::JobPanicked {
                         time_ms: time.millis(),
-                        message,
+                        message: panic_message(panic.as_ref()),
                     });
                     break;
                 }
             }
         }
+        if let (Ok(()), Some(e)) = (&result, exec.take_failure()) {
+            result = Err(e);
+        }
         if let (Ok(()), Some(h)) = (&result, hooks) {
             result = self.finish_checkpoint(time, h);
         }
+        if result.is_ok() && cut.mode == BatchMode::Full {
+            result = self.log_done(time);
+        }
+        let records = cut.records + self.stats.take_late_records();
         let info = BatchInfo {
             time,
             records,
@@ -182,30 +204,101 @@ impl Inner {
         }
     }
 
-    /// Records a failed batch and stops the context.
-    pub(crate) fn fail(&self, e: &Error) {
-        tracing::error!(error = %e, "batch failed; stopping the streaming context");
-        lock(&self.run).failure = Some(e.to_string());
+    /// Records a failure (the first one is kept and returned by `await_termination`
+    /// and `stop`) and stops the context.
+    pub(crate) fn fail(&self, e: Error) {
+        tracing::error!(error = %e, "stopping the streaming context after a failure");
+        lock(&self.run).failure.get_or_insert(e);
         self.shutdown();
     }
 
+    /// Stops the context. Asked for from inside a batch (an output calling
+    /// `StopHandle::stop`, on the thread running the batch or a worker), the batch
+    /// finishes first, its checkpoint included, and its thread completes the stop.
     pub(crate) fn shutdown(&self) {
-        if self.stop_flag.swap(true, Ordering::SeqCst) {
+        if self.in_own_batch() && !self.shut.load(Ordering::SeqCst) {
+            self.stop_flag.store(true, Ordering::SeqCst);
+            self.stop_after_batch.store(true, Ordering::SeqCst);
             return;
         }
+        self.finish_shutdown();
+    }
+
+    /// Whether the current thread is running a batch of this context (the thread that
+    /// runs the batch, or one of its workers).
+    pub(crate) fn in_own_batch(&self) -> bool {
+        InBatch::here(self) || self.exec.as_ref().is_some_and(|e| e.on_worker_thread())
+    }
+
+    /// Stops the sources, joins the runtime's threads and marks the context stopped;
+    /// each step runs even if an earlier one panicked (a log line written to a closed
+    /// stderr, a receiver's panic), so a stop always completes.
+    pub(crate) fn finish_shutdown(&self) {
+        self.stop_flag.store(true, Ordering::SeqCst);
+        if self.shut.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let _stopped = Stopped(self);
         let sources = lock(&self.sources).clone();
         for s in &sources {
-            s.stop();
+            if let Err(e) = crate::error::catch_thread_panic(|| s.stop()) {
+                lock(&self.run).failure.get_or_insert(e);
+            }
         }
         let me = std::thread::current().id();
         let threads: Vec<_> = lock(&self.threads).drain(..).collect();
         for h in threads {
             if h.thread().id() != me {
-                let _ = h.join();
+                let name = h.thread().name().unwrap_or("unnamed").to_string();
+                if let Err(panic) = h.join() {
+                    lock(&self.run).failure.get_or_insert(Error::ThreadPanicked {
+                        thread: name,
+                        message: panic_message(panic.as_ref()),
+                    });
+                }
             }
         }
-        lock(&self.run).state = Lifecycle::Stopped;
-        self.run_changed.notify_all();
-        tracing::info!("streaming context stopped");
+    }
+}
+
+/// What a cut took: the records, and whether the batch runs its outputs.
+pub(crate) struct Cut {
+    pub(crate) records: usize,
+    pub(crate) mode: BatchMode,
+}
+
+/// Marks the context stopped when dropped, however the stop ended.
+struct Stopped<'a>(&'a Inner);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.run).state = Lifecycle::Stopped;
+        self.0.run_changed.notify_all();
+        let _ = std::panic::catch_unwind(|| tracing::info!("streaming context stopped"));
+    }
+}
+
+thread_local! {
+    /// The context whose batch the current thread is running (its address), or 0.
+    static IN_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as running a batch of one context while it lives.
+pub(crate) struct InBatch(usize);
+
+impl InBatch {
+    pub(crate) fn enter(inner: &Inner) -> InBatch {
+        InBatch(IN_BATCH.with(|c| c.replace(inner as *const Inner as usize)))
+    }
+
+    /// Whether the current thread is running a batch of `inner`.
+    pub(crate) fn here(inner: &Inner) -> bool {
+        IN_BATCH.with(|c| c.get()) == inner as *const Inner as usize
+    }
+}
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        IN_BATCH.with(|c| c.set(self.0));
     }
 }

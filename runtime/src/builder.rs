@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How long `text_file_stream` remembers the files it selected by default (Spark's
+/// `spark.streaming.fileStream.minRememberDuration`).
+pub const DEFAULT_FILE_REMEMBER: Duration = Duration::from_secs(60);
+
 /// Builds a [`StreamingContext`]; see [`StreamingContext::builder`].
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
@@ -14,6 +18,7 @@ pub struct Builder {
     checkpoint_dir: Option<PathBuf>,
     checkpoint_interval: Option<Duration>,
     write_ahead_log: bool,
+    file_remember: Option<Duration>,
     max_rate: u64,
     backpressure: bool,
     manual: bool,
@@ -50,6 +55,16 @@ impl Builder {
     /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).
     pub fn write_ahead_log(mut self, on: bool) -> Self {
         self.write_ahead_log = on;
+        self
+    }
+
+    /// How long `text_file_stream` remembers the files it selected (default 60 s, Spark's
+    /// `spark.streaming.fileStream.minRememberDuration`): a file is new if its
+    /// modification time is within this window and it was not selected before. Files
+    /// older than the window are ignored, so a job stopped for longer misses files that
+    /// arrived early in its absence, as in Spark.
+    pub fn file_remember_duration(mut self, d: Duration) -> Self {
+        self.file_remember = Some(d);
         self
     }
 
@@ -96,6 +111,9 @@ impl Builder {
         }
         if let Some(inner) = Arc::get_mut(&mut ctx.inner) {
             inner.max_rate = self.max_rate;
+            if let Some(d) = self.file_remember {
+                inner.file_remember = d;
+            }
             if self.backpressure {
                 inner.backpressure = Some(Mutex::new(crate::backpressure::PidRateEstimator::new(
                     interval,

@@ -33,7 +33,8 @@ pub(crate) struct Run {
     pub(crate) zero_time: Time,
     /// The clock resumes a recovered run (its zero and last times came from a checkpoint).
     pub(crate) recovered: bool,
-    pub(crate) failure: Option<String>,
+    /// The first failure, which stopped the context.
+    pub(crate) failure: Option<Error>,
 }
 
 pub(crate) struct Inner {
@@ -42,6 +43,8 @@ pub(crate) struct Inner {
     pub(crate) checkpoint_dir: Mutex<Option<PathBuf>>,
     pub(crate) checkpoint_interval: Option<Duration>,
     pub(crate) write_ahead_log: bool,
+    /// How long `text_file_stream` remembers the files it selected.
+    pub(crate) file_remember: Duration,
     pub(crate) max_rate: u64,
     pub(crate) backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
     pub(crate) resume: AtomicBool,
@@ -63,7 +66,13 @@ pub(crate) struct Inner {
     pub(crate) runner_done: AtomicBool,
     pub(crate) metrics: Mutex<VecDeque<BatchInfo>>,
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Set when a stop begins: the clock cuts no more batches, the runner takes no more.
     pub(crate) stop_flag: AtomicBool,
+    /// A stop was asked for from inside a batch: the batch finishes (outputs and
+    /// checkpoint), then its thread completes the stop.
+    pub(crate) stop_after_batch: AtomicBool,
+    /// The stop's clean-up (sources stopped, threads joined) has begun.
+    pub(crate) shut: AtomicBool,
 }
 
 /// The entry point of a streaming job: a batch interval, a clock, partitions and the
@@ -138,6 +147,7 @@ impl StreamingContext {
                 checkpoint_dir: Mutex::new(checkpoint_dir),
                 checkpoint_interval: None,
                 write_ahead_log: false,
+                file_remember: crate::builder::DEFAULT_FILE_REMEMBER,
                 max_rate: 0,
                 backpressure: None,
                 resume: AtomicBool::new(false),
@@ -163,6 +173,8 @@ impl StreamingContext {
                 metrics: Mutex::new(VecDeque::new()),
                 threads: Mutex::new(Vec::new()),
                 stop_flag: AtomicBool::new(false),
+                stop_after_batch: AtomicBool::new(false),
+                shut: AtomicBool::new(false),
             }),
         }
     }
@@ -295,7 +307,9 @@ impl StreamingContext {
     }
 
     /// Manual clock: runs exactly `n` batches now, one after another, each at the next
-    /// multiple of the batch interval. Returns the first error a batch reports.
+    /// multiple of the batch interval. Returns the first error a batch reports, which
+    /// also stops the context (as it would on the system clock). A stop asked for from
+    /// inside a batch ends the loop once that batch is done.
     pub fn advance(&self, n: usize) -> Result<()> {
         let inner = &self.inner;
         if !inner.manual {
@@ -307,18 +321,32 @@ impl StreamingContext {
             let time = {
                 let run = lock(&inner.run);
                 match run.state {
-                    Lifecycle::Active => run.last_time.plus(inner.batch_interval),
+                    Lifecycle::Active if !inner.stopping() => run
+                        .last_time
+                        .checked_plus(inner.batch_interval)
+                        .ok_or_else(|| Error::State("the batch time overflows".into()))?,
                     Lifecycle::Initialized => {
                         return Err(Error::State("start() the context before advance()".into()));
                     }
-                    Lifecycle::Stopped => {
-                        return Err(Error::State("the context is stopped".into()));
-                    }
+                    _ => match &run.failure {
+                        Some(e) => return Err(e.duplicate()),
+                        None => return Err(Error::State("the context is stopped".into())),
+                    },
                 }
             };
-            let records = inner.cut_batch(time, true)?;
-            lock(&inner.run).last_time = time;
-            inner.run_batch(time, Instant::now(), records)?;
+            let result = inner.cut_batch(time, true).and_then(|cut| {
+                lock(&inner.run).last_time = time;
+                inner.run_batch(time, Instant::now(), cut)
+            });
+            if let Err(e) = result {
+                let copy = e.duplicate();
+                inner.fail(e);
+                return Err(copy);
+            }
+            if inner.stop_after_batch.load(Ordering::SeqCst) {
+                inner.finish_shutdown();
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -339,10 +367,26 @@ impl StreamingContext {
     }
 
     /// Stops the clock and the receivers at once, dropping batches not yet run (Spark's
-    /// `stop(stopGracefully = false)`). Stopping twice is harmless.
+    /// `stop(stopGracefully = false)`); a batch running meanwhile finishes first.
+    /// Stopping twice is harmless. Returns the failure that stopped the context, if one
+    /// did.
     pub fn stop(&self) -> Result<()> {
         self.inner.shutdown();
-        Ok(())
+        let mut run = lock(&self.inner.run);
+        // Another thread may be completing the stop: wait for it (not from inside a
+        // batch, which completes the stop only after it returns).
+        while run.state != Lifecycle::Stopped && !self.inner.in_own_batch() {
+            run = self
+                .inner
+                .run_changed
+                .wait_timeout(run, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        match &run.failure {
+            Some(e) => Err(e.duplicate()),
+            None => Ok(()),
+        }
     }
 
     /// Blocks until the context is stopped (by [`stop`](Self::stop) from another thread,
@@ -381,7 +425,7 @@ impl StreamingContext {
             };
         }
         match &run.failure {
-            Some(f) => Err(Error::State(f.clone())),
+            Some(e) => Err(e.duplicate()),
             None => Ok(true),
         }
     }

@@ -32,6 +32,14 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// A thread of the runtime (a receiver, the batch clock, the scheduler, the
+    /// janitor) panicked outside any batch.
+    ThreadPanicked {
+        /// The thread's name.
+        thread: String,
+        /// The panic message.
+        message: String,
+    },
 }
 
 impl Error {
@@ -42,6 +50,54 @@ impl Error {
             source,
         }
     }
+}
+
+impl Error {
+    /// A copy of this error for a second reader (the context keeps the failure that
+    /// stopped it and hands it to `await_termination` and `stop`). An I/O error keeps
+    /// its kind and message.
+    pub(crate) fn duplicate(&self) -> Error {
+        match self {
+            Error::Config(m) => Error::Config(m.clone()),
+            Error::State(m) => Error::State(m.clone()),
+            Error::Pipeline(m) => Error::Pipeline(m.clone()),
+            Error::Io { context, source } => Error::Io {
+                context: context.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::Checkpoint(m) => Error::Checkpoint(m.clone()),
+            Error::JobPanicked { time_ms, message } => Error::JobPanicked {
+                time_ms: *time_ms,
+                message: message.clone(),
+            },
+            Error::ThreadPanicked { thread, message } => Error::ThreadPanicked {
+                thread: thread.clone(),
+                message: message.clone(),
+            },
+        }
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs `f`, turning a panic into [`Error::ThreadPanicked`] of the current thread.
+pub(crate) fn catch_thread_panic<R>(f: impl FnOnce() -> R) -> Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        Error::ThreadPanicked {
+            thread: std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_string(),
+            message: panic_message(p.as_ref()),
+        }
+    })
 }
 
 impl fmt::Display for Error {
@@ -57,6 +113,9 @@ impl fmt::Display for Error {
                     f,
                     "a user function panicked in the batch at {time_ms} ms: {message}"
                 )
+            }
+            Error::ThreadPanicked { thread, message } => {
+                write!(f, "the thread {thread} panicked: {message}")
             }
         }
     }

@@ -16,6 +16,7 @@ pub struct Executor {
     pool: rayon::ThreadPool,
     parallelism: usize,
     janitor: Option<crossbeam_channel::Sender<Box<dyn Send>>>,
+    janitor_failure: std::sync::Arc<std::sync::Mutex<Option<crate::Error>>>,
 }
 
 impl Executor {
@@ -28,17 +29,38 @@ impl Executor {
             .map_err(|e| crate::Error::Config(format!("cannot start worker threads: {e}")))?;
         // Freeing a consumed batch (every line a `String`) is work the next batch need
         // not wait for: a janitor thread drops what the job hands it.
+        // A value whose drop panics (a user type's `Drop`) is reported, and the janitor
+        // goes on; the context fails after the batch (`take_failure`).
         let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn Send>>();
+        let janitor_failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let failure = janitor_failure.clone();
         let janitor = std::thread::Builder::new()
             .name("rill-janitor".into())
-            .spawn(move || rx.iter().for_each(drop))
+            .spawn(move || {
+                for value in rx.iter() {
+                    if let Err(e) = crate::error::catch_thread_panic(|| drop(value)) {
+                        crate::sources::lock(&failure).get_or_insert(e);
+                    }
+                }
+            })
             .ok()
             .map(|_| tx);
         Ok(Executor {
             pool,
             parallelism,
             janitor,
+            janitor_failure,
         })
+    }
+
+    /// A failure of the janitor thread since the last call.
+    pub(crate) fn take_failure(&self) -> Option<crate::Error> {
+        crate::sources::lock(&self.janitor_failure).take()
+    }
+
+    /// Whether the current thread is one of this executor's workers.
+    pub(crate) fn on_worker_thread(&self) -> bool {
+        self.pool.current_thread_index().is_some()
     }
 
     /// Number of hash partitions and worker threads.
@@ -54,6 +76,19 @@ pub struct BatchCheckpoint {
     pub(crate) save: Option<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
 }
 
+/// What a job does with a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchMode {
+    /// Everything: stages, state and outputs.
+    Full,
+    /// Stages and state, no outputs: recovery recomputes a batch whose outputs completed
+    /// before a crash, only to rebuild the state after it.
+    StateOnly,
+    /// Only restore state from the checkpoint being recovered, then return: `start()`
+    /// checks that a checkpoint decodes before any batch runs.
+    RestoreOnly,
+}
+
 /// One batch in progress: its time and the executor its stages run on.
 pub struct Batch<'e> {
     time: Time,
@@ -61,6 +96,7 @@ pub struct Batch<'e> {
     exec: &'e Executor,
     job: usize,
     checkpoint: Option<&'e BatchCheckpoint>,
+    mode: BatchMode,
 }
 
 impl<'e> Batch<'e> {
@@ -73,7 +109,24 @@ impl<'e> Batch<'e> {
             exec,
             job: 0,
             checkpoint: None,
+            mode: BatchMode::Full,
         }
+    }
+
+    /// The same batch run in `mode`.
+    pub fn with_mode(mut self, mode: BatchMode) -> Batch<'e> {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether the job runs its output operators on this batch.
+    pub fn runs_outputs(&self) -> bool {
+        self.mode == BatchMode::Full
+    }
+
+    /// Whether the job only restores its state (and returns before taking any input).
+    pub fn restore_only(&self) -> bool {
+        self.mode == BatchMode::RestoreOnly
     }
 
     /// The same batch for job `job`, restoring and saving state through `checkpoint`.
@@ -84,6 +137,7 @@ impl<'e> Batch<'e> {
             exec: self.exec,
             job,
             checkpoint,
+            mode: self.mode,
         }
     }
 
@@ -98,9 +152,12 @@ impl<'e> Batch<'e> {
         id: &str,
     ) -> crate::Result<()> {
         if let Some(c) = self.checkpoint {
-            let saved = crate::sources::lock(&c.restore).remove(&self.state_key(id));
+            let key = self.state_key(id);
+            let saved = crate::sources::lock(&c.restore).remove(&key);
             if let Some(bytes) = saved {
-                state.load(&bytes)?;
+                state.load(&bytes).map_err(|e| {
+                    crate::Error::Checkpoint(format!("the state of operator {key} does not decode: {e}"))
+                })?;
             }
         }
         Ok(())

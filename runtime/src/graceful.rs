@@ -28,11 +28,27 @@ pub struct StopHandle {
 
 impl StopHandle {
     /// Stops gracefully: see [`StreamingContext::stop_gracefully`](crate::StreamingContext::stop_gracefully).
+    /// Called from inside a batch (an output), it returns at once and the stop goes on
+    /// on a thread of its own once the batch is done.
     pub fn stop_gracefully(&self) -> Result<()> {
+        if self.inner.in_own_batch() {
+            let inner = self.inner.clone();
+            std::thread::Builder::new()
+                .name("rill-stop".into())
+                .spawn(move || {
+                    if let Err(e) = inner.stop_gracefully() {
+                        inner.fail(e);
+                    }
+                })
+                .map_err(|e| crate::Error::io("cannot start the stopping thread", e))?;
+            return Ok(());
+        }
         self.inner.stop_gracefully()
     }
 
-    /// Stops at once, dropping batches not yet run.
+    /// Stops at once, dropping batches not yet run. Called from inside a batch (an
+    /// output), the batch finishes first, its outputs and checkpoint included: this is
+    /// how a job stops after exactly batch N.
     pub fn stop(&self) {
         self.inner.shutdown();
     }
@@ -58,9 +74,10 @@ impl Inner {
             let (_, last) = self.clock_times();
             let time = Time(last.millis() + self.batch_interval.as_millis() as u64);
             self.final_time.store(time.millis(), Ordering::SeqCst);
-            let records = self.cut_batch(time, true)?;
-            self.set_last_time(time);
-            let result = self.run_batch(time, Instant::now(), records);
+            let result = self.cut_batch(time, true).and_then(|cut| {
+                self.set_last_time(time);
+                self.run_batch(time, Instant::now(), cut)
+            });
             self.shutdown();
             return result;
         }

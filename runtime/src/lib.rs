@@ -7,7 +7,7 @@
 
 pub mod backpressure;
 mod batch_loop;
-mod builder;
+pub(crate) mod builder;
 pub mod checkpoint;
 mod clock;
 pub mod combine;

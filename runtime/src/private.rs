@@ -87,7 +87,12 @@ pub fn text_file_stream(
     ctx: &StreamingContext,
     dir: impl AsRef<std::path::Path>,
 ) -> SourceHandle<String> {
-    let (src, slot) = FileSource::new(dir.as_ref(), ctx.inner.stats.clone(), ctx.inner.parallelism);
+    let (src, slot) = FileSource::new(
+        dir.as_ref(),
+        ctx.inner.file_remember,
+        ctx.inner.stats.clone(),
+        ctx.inner.parallelism,
+    );
     add_source(ctx, src, slot)
 }
 

@@ -38,6 +38,14 @@ impl Time {
         Time(self.0 + d.as_millis() as u64)
     }
 
+    /// This time moved forward by `d`, or `None` if it overflows.
+    pub fn checked_plus(self, d: Duration) -> Option<Time> {
+        u64::try_from(d.as_millis())
+            .ok()
+            .and_then(|ms| self.0.checked_add(ms))
+            .map(Time)
+    }
+
     /// This time moved back by `d`, saturating at zero.
     pub fn minus(self, d: Duration) -> Time {
         Time(self.0.saturating_sub(d.as_millis() as u64))

@@ -93,8 +93,14 @@ impl Gen<'_> {
         }
     }
 
-    /// An output, run at every batch where its stream has output.
+    /// An output, run at every batch where its stream has output, except in a batch that
+    /// recovery recomputes only to rebuild state (its outputs completed before a crash).
     pub fn output(&mut self, o: NodeId) -> TokenStream {
+        let body = self.output_body(o);
+        quote!(if __b.runs_outputs() { #body })
+    }
+
+    fn output_body(&mut self, o: NodeId) -> TokenStream {
         let node = &self.plan.nodes[o];
         let input = node.inputs[0];
         let v = Self::var(input);
@@ -103,11 +109,11 @@ impl Gen<'_> {
         let some = quote!(::core::option::Option::Some);
         match node.op().expect("an output is an operator") {
             Op::Print => {
-                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize); })
+                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize)?; })
             }
             Op::PrintN => {
                 let n = self.value(o, 0);
-                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #n); })
+                quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #n)?; })
             }
             Op::SaveAsTextFiles => {
                 let h = Self::out_handle(o);

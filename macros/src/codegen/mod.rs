@@ -105,8 +105,8 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
             _ => None,
         })
         .collect();
-    // Stateful operators restore from a recovered checkpoint at their first batch and
-    // save into the checkpoints the context writes.
+    // Stateful operators restore from a recovered checkpoint when `start()` runs the job
+    // once in restore-only mode, and save into the checkpoints the context writes.
     let (restores, saves): (Vec<TokenStream>, Vec<TokenStream>) = (0..plan.nodes.len())
         // A plain window keeps raw records, which may borrow (`&'static str`); it is not
         // checkpointed: after a recovery it refills from the recomputed batches.
@@ -115,7 +115,9 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         })
         .map(|n| {
             let st = state::state(n);
-            let id = format!("st{n}");
+            // The id names the operator, so a state that does not decode is reported
+            // with the operator it belongs to.
+            let id = format!("st{n}:{}", plan.nodes[n].op_name());
             (
                 quote!(__b.restore(&mut #st, #id)?;),
                 quote!(__b.save(&#st, #id)?;),
@@ -140,6 +142,9 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
             #(#restores)*
+            if __b.restore_only() {
+                return ::core::result::Result::Ok(());
+            }
             #(#takes)*
             {
                 #(#steps)*

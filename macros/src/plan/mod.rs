@@ -58,7 +58,7 @@ impl Node {
         }
     }
 
-    fn op_name(&self) -> &'static str {
+    pub(crate) fn op_name(&self) -> &'static str {
         match self.kind {
             Kind::Source(s) => ops::source_name(s),
             Kind::Op(op) => ops::spec(op).name,

@@ -7,4 +7,4 @@ pub mod store;
 pub mod wal;
 
 pub use durable::{Durable, Persist};
-pub use store::{BatchRecord, CheckpointStore, Snapshot};
+pub use store::{BatchLog, BatchRecord, CheckpointStore, LoggedBatch, Snapshot};

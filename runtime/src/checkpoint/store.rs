@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"RILLCKP1";
-const LOG_MAGIC: &[u8; 8] = b"RILLBAT1";
+const LOG_MAGIC: &[u8; 8] = b"RILLBAT2";
 const LOG_FILE: &str = "batches.log";
 /// Snapshots kept; older ones are deleted after a new one is written.
 pub const KEPT_SNAPSHOTS: usize = 2;
@@ -44,6 +44,33 @@ pub struct BatchRecord {
     pub sources: Vec<(String, Vec<u8>)>,
 }
 
+/// A batch of the log, and whether its outputs completed before the log was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedBatch {
+    /// What the batch took from its sources.
+    pub record: BatchRecord,
+    /// Every output of the batch completed: a recovery recomputes its state only.
+    pub completed: bool,
+}
+
+/// One entry of the batch log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum LogEntry {
+    /// A batch was cut (written and flushed before the batch runs).
+    Cut(BatchRecord),
+    /// The outputs of the batch at this time completed.
+    Done(u64),
+}
+
+/// The batch log as read: its batches and whether a damaged tail was cut off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchLog {
+    /// The logged batches, in order.
+    pub batches: Vec<LoggedBatch>,
+    /// Bytes after the last whole entry that do not decode (a crash cut an append).
+    pub damaged_tail: bool,
+}
+
 /// Encodes a value for a snapshot or a log record.
 pub fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     bincode::serde::encode_to_vec(value, bincode::config::standard())
@@ -51,8 +78,27 @@ pub fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 }
 
 /// Decodes a value written by [`to_bytes`].
+///
+/// A length field claims memory before its bytes are read, so a damaged or hostile
+/// length (a checksum only proves the bytes are as written) could ask for 2^60 bytes and
+/// abort the process. Claims are bounded by 64 times the input's size (at least 1 MiB):
+/// more than any value encoded from real data needs, and a clear error otherwise.
 pub fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+    let want = bytes.len().saturating_mul(64).max(1 << 20);
+    macro_rules! limited {
+        ($($bits:literal)*) => {
+            match want.next_power_of_two().trailing_zeros() {
+                $($bits => decode_limited::<T, { 1usize << $bits }>(bytes),)*
+                _ => decode_limited::<T, { usize::MAX }>(bytes),
+            }
+        };
+    }
+    limited!(20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40)
+}
+
+fn decode_limited<T: serde::de::DeserializeOwned, const LIMIT: usize>(bytes: &[u8]) -> Result<T> {
+    let config = bincode::config::standard().with_limit::<LIMIT>();
+    bincode::serde::decode_from_slice(bytes, config)
         .map(|(v, _)| v)
         .map_err(|e| Error::Checkpoint(format!("cannot decode state: {e}")))
 }
@@ -120,13 +166,25 @@ impl CheckpointStore {
         self.compact_log(oldest)
     }
 
+    /// Every snapshot, newest first, each decoded or with why it does not decode.
+    pub fn candidates(&self) -> Result<Vec<(PathBuf, std::result::Result<Snapshot, String>)>> {
+        Ok(self
+            .snapshots()?
+            .into_iter()
+            .rev()
+            .map(|(_, path)| {
+                let snap = read_snapshot(&path);
+                (path, snap)
+            })
+            .collect())
+    }
+
     /// The newest valid snapshot, skipping (with a warning) damaged ones; an error when
     /// snapshots exist but none is valid.
     pub fn latest(&self) -> Result<Option<Snapshot>> {
-        let all = self.snapshots()?;
         let mut damaged = Vec::new();
-        for (_, path) in all.iter().rev() {
-            match read_snapshot(path) {
+        for (path, snap) in self.candidates()? {
+            match snap {
                 Ok(s) => {
                     for d in &damaged {
                         tracing::warn!(path = %d, "skipped a damaged checkpoint; recovering from an older one");
@@ -170,9 +228,20 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// Appends a batch record to the log and flushes it to disk.
+    /// Appends a batch record to the log and flushes it to disk (before the batch runs).
     pub fn log_batch(&self, record: &BatchRecord) -> Result<()> {
-        let data = encode(LOG_MAGIC, &to_bytes(record)?);
+        self.append(&LogEntry::Cut(record.clone()), true)
+    }
+
+    /// Records that every output of the batch at `time_ms` completed. Not flushed on its
+    /// own: the next cut's flush carries it, and a crash of the machine (not only of the
+    /// process) before then repeats the batch's outputs, which is at-least-once.
+    pub fn log_done(&self, time_ms: u64) -> Result<()> {
+        self.append(&LogEntry::Done(time_ms), false)
+    }
+
+    fn append(&self, entry: &LogEntry, flush: bool) -> Result<()> {
+        let data = encode(LOG_MAGIC, &to_bytes(entry)?);
         let path = self.dir.join(LOG_FILE);
         let mut f = OpenOptions::new()
             .create(true)
@@ -181,32 +250,58 @@ impl CheckpointStore {
             .map_err(|e| io(format!("cannot open {}", path.display()), e))?;
         f.write_all(&data)
             .map_err(|e| io(format!("cannot append to {}", path.display()), e))?;
-        f.sync_data()
-            .map_err(|e| io(format!("cannot sync {}", path.display()), e))
+        if flush {
+            f.sync_data()
+                .map_err(|e| io(format!("cannot sync {}", path.display()), e))?;
+        }
+        Ok(())
     }
 
-    /// The logged batch records, in order. A damaged tail (a record cut short by a
-    /// crash) ends the log with a warning.
-    pub fn logged_batches(&self) -> Result<Vec<BatchRecord>> {
+    /// The logged batch records, in order, each marked completed or not. A damaged tail
+    /// (an entry cut short by a crash) ends the log with a warning.
+    pub fn logged_batches(&self) -> Result<Vec<LoggedBatch>> {
+        Ok(self.read_log()?.batches)
+    }
+
+    /// The batch log with a note of a damaged tail.
+    pub fn read_log(&self) -> Result<BatchLog> {
         let path = self.dir.join(LOG_FILE);
         let data = match std::fs::read(&path) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BatchLog::default()),
             Err(e) => return Err(io(format!("cannot read {}", path.display()), e)),
         };
         Ok(decode_log(&data))
     }
 
+    /// Cuts a damaged tail off the log, so entries appended from now on follow the last
+    /// whole one (appended behind damaged bytes, the next recovery could not read them).
+    pub fn repair_log(&self) -> Result<()> {
+        let log = self.read_log()?;
+        if log.damaged_tail {
+            tracing::warn!(dir = %self.dir.display(), "the batch log ended in a damaged entry; it is cut off");
+            self.rewrite_log(&log.batches)?;
+        }
+        Ok(())
+    }
+
     /// Rewrites the log without the records at or before `oldest_ms`.
     fn compact_log(&self, oldest_ms: u64) -> Result<()> {
-        let kept: Vec<BatchRecord> = self
+        let kept: Vec<LoggedBatch> = self
             .logged_batches()?
             .into_iter()
-            .filter(|r| r.time_ms > oldest_ms)
+            .filter(|r| r.record.time_ms > oldest_ms)
             .collect();
+        self.rewrite_log(&kept)
+    }
+
+    fn rewrite_log(&self, batches: &[LoggedBatch]) -> Result<()> {
         let mut data = Vec::new();
-        for r in &kept {
-            data.extend(encode(LOG_MAGIC, &to_bytes(r)?));
+        for b in batches {
+            data.extend(encode(LOG_MAGIC, &to_bytes(&LogEntry::Cut(b.record.clone()))?));
+            if b.completed {
+                data.extend(encode(LOG_MAGIC, &to_bytes(&LogEntry::Done(b.record.time_ms))?));
+            }
         }
         write_atomically(&self.dir, LOG_FILE, &data)
     }
@@ -219,28 +314,39 @@ fn run_file(name: &str) -> bool {
         || (name.starts_with("wal-") && name.ends_with(".log"))
 }
 
-/// Decodes the records of a batch log up to the first damaged one.
-pub fn decode_log(mut data: &[u8]) -> Vec<BatchRecord> {
-    let mut out = Vec::new();
+/// Decodes the entries of a batch log up to the first damaged one.
+pub fn decode_log(mut data: &[u8]) -> BatchLog {
+    let mut log = BatchLog::default();
     while !data.is_empty() {
         match decode(LOG_MAGIC, data)
             .map_err(|e| e.to_string())
             .and_then(|(payload, used)| {
-                from_bytes::<BatchRecord>(payload)
+                from_bytes::<LogEntry>(payload)
                     .map(|r| (r, used))
                     .map_err(|e| e.to_string())
             }) {
-            Ok((r, used)) => {
-                out.push(r);
+            Ok((entry, used)) => {
+                match entry {
+                    LogEntry::Cut(record) => log.batches.push(LoggedBatch {
+                        record,
+                        completed: false,
+                    }),
+                    LogEntry::Done(t) => {
+                        if let Some(b) = log.batches.iter_mut().rev().find(|b| b.record.time_ms == t) {
+                            b.completed = true;
+                        }
+                    }
+                }
                 data = &data[used..];
             }
             Err(e) => {
-                tracing::warn!(error = %e, bytes = data.len(), "the batch log ends in a damaged record; ignoring it");
+                tracing::warn!(error = %e, bytes = data.len(), "the batch log ends in a damaged entry; ignoring it");
+                log.damaged_tail = true;
                 break;
             }
         }
     }
-    out
+    log
 }
 
 /// Decodes a snapshot file's contents.
@@ -271,10 +377,14 @@ fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> Result<()> {
     drop(f);
     std::fs::rename(&tmp, &target)
         .map_err(|e| io(format!("cannot rename {}", tmp.display()), e))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    sync_dir(dir)
+}
+
+/// Flushes a directory's entries (a rename is durable only once its directory is).
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(format!("cannot sync the directory {}", dir.display()), e))
 }
 
 #[cfg(test)]
@@ -354,7 +464,7 @@ mod tests {
             .logged_batches()
             .unwrap()
             .iter()
-            .map(|r| r.time_ms)
+            .map(|r| r.record.time_ms)
             .collect();
         assert_eq!(
             times,
@@ -362,6 +472,75 @@ mod tests {
             "records up to the oldest kept snapshot are dropped"
         );
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn record(t: u64) -> BatchRecord {
+        BatchRecord {
+            time_ms: t,
+            sources: vec![("f".into(), vec![t as u8])],
+        }
+    }
+
+    #[test]
+    fn completed_batches_are_marked_and_survive_compaction() {
+        let d = dir("done");
+        let store = CheckpointStore::open(&d).unwrap();
+        for t in [1000, 2000, 3000] {
+            store.log_batch(&record(t)).unwrap();
+            if t < 3000 {
+                store.log_done(t).unwrap();
+            }
+        }
+        let done = |s: &CheckpointStore| -> Vec<(u64, bool)> {
+            s.logged_batches()
+                .unwrap()
+                .iter()
+                .map(|b| (b.record.time_ms, b.completed))
+                .collect()
+        };
+        assert_eq!(done(&store), vec![(1000, true), (2000, true), (3000, false)]);
+        store.write(&snap(1000)).unwrap();
+        assert_eq!(done(&store), vec![(2000, true), (3000, false)]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn entries_appended_after_a_torn_tail_are_read_once_it_is_repaired() {
+        let d = dir("torn");
+        let store = CheckpointStore::open(&d).unwrap();
+        store.log_batch(&record(1000)).unwrap();
+        let path = d.join(LOG_FILE);
+        let mut data = std::fs::read(&path).unwrap();
+        let whole = data.len();
+        data.extend_from_slice(&encode(LOG_MAGIC, &to_bytes(&LogEntry::Done(1000)).unwrap())[..9]);
+        std::fs::write(&path, data).unwrap();
+        assert!(store.read_log().unwrap().damaged_tail);
+        store.repair_log().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap().len(), whole);
+        store.log_batch(&record(2000)).unwrap();
+        let log = store.read_log().unwrap();
+        assert!(!log.damaged_tail);
+        assert_eq!(log.batches.len(), 2, "the entry after the repair is readable");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_huge_length_with_a_valid_checksum_is_an_error_not_an_abort() {
+        // A string whose length field claims 2^60 bytes, framed with a correct checksum.
+        let mut payload = to_bytes(&snap(1000)).unwrap();
+        payload.truncate(0);
+        payload.extend([0u8, 0xE8, 0x03]); // fingerprint 0, time 1000 (varint)
+        payload.push(0); // zero_ms
+        payload.push(1); // one state
+        payload.push(0xFD); // u64 length follows
+        payload.extend((1u64 << 60).to_le_bytes());
+        let data = encode(SNAPSHOT_MAGIC, &payload);
+        let e = decode_snapshot(&data).unwrap_err();
+        assert!(e.contains("decode"), "{e}");
+        let e = from_bytes::<Vec<String>>(&[0xFD, 0, 0, 0, 0, 0, 0, 0, 0x10])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("decode"), "{e}");
     }
 
     #[test]
@@ -372,10 +551,10 @@ mod tests {
         for t in 0..4u64 {
             log.extend(encode(
                 LOG_MAGIC,
-                &to_bytes(&BatchRecord {
+                &to_bytes(&LogEntry::Cut(BatchRecord {
                     time_ms: t,
                     sources: vec![("x".into(), vec![1; t as usize])],
-                })
+                }))
                 .unwrap(),
             ));
         }
@@ -399,7 +578,7 @@ mod tests {
                 }
                 let _ = decode_snapshot(&data);
                 let records = decode_log(&data);
-                assert!(records.len() <= 4);
+                assert!(records.batches.len() <= 4);
             }
         }
     }

@@ -26,7 +26,12 @@ impl Wal {
     /// Opens (creating if needed) the log at `path`; new blocks are numbered after the
     /// ones it holds.
     pub fn open(path: &Path) -> Result<(Wal, Vec<WalBlock>)> {
-        let blocks = read(path)?;
+        let (blocks, damaged) = read_all(path)?;
+        if damaged {
+            // Blocks appended behind damaged bytes could not be read back: cut them off.
+            tracing::warn!(path = %path.display(), "the write-ahead log ended in a damaged block; it is cut off");
+            rewrite(path, &blocks)?;
+        }
         let next_seq = blocks.last().map_or(0, |(s, _)| s + 1);
         let file = OpenOptions::new()
             .create(true)
@@ -66,15 +71,7 @@ impl Wal {
             .into_iter()
             .filter(|(s, _)| *s >= seq)
             .collect();
-        let mut data = Vec::new();
-        for b in &kept {
-            data.extend(encode(MAGIC, &to_bytes(b)?));
-        }
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, &data)
-            .and_then(|()| File::open(&tmp)?.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| Error::io(format!("cannot rewrite {}", self.path.display()), e))?;
+        rewrite(&self.path, &kept)?;
         self.file = OpenOptions::new()
             .append(true)
             .open(&self.path)
@@ -83,19 +80,46 @@ impl Wal {
     }
 }
 
+/// Replaces the log at `path` with `blocks`: a temporary file, flushed, renamed, and the
+/// directory flushed, so a crash leaves the old log or the new one.
+fn rewrite(path: &Path, blocks: &[WalBlock]) -> Result<()> {
+    let mut data = Vec::new();
+    for b in blocks {
+        data.extend(encode(MAGIC, &to_bytes(b)?));
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, &data)
+        .and_then(|()| File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::io(format!("cannot rewrite {}", path.display()), e))?;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => super::store::sync_dir(dir),
+        _ => super::store::sync_dir(Path::new(".")),
+    }
+}
+
 /// The blocks of a log, up to a damaged tail (a block cut short by a crash never reached
 /// a batch, since blocks are handed over only once logged).
 pub fn read(path: &Path) -> Result<Vec<WalBlock>> {
+    read_all(path).map(|(blocks, _)| blocks)
+}
+
+fn read_all(path: &Path) -> Result<(Vec<WalBlock>, bool)> {
     let data = match std::fs::read(path) {
         Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
-    Ok(decode_all(&data))
+    Ok(decode_blocks(&data))
 }
 
 /// Decodes the blocks of a log's bytes up to the first damaged one.
-pub fn decode_all(mut data: &[u8]) -> Vec<WalBlock> {
+pub fn decode_all(data: &[u8]) -> Vec<WalBlock> {
+    decode_blocks(data).0
+}
+
+/// The whole blocks of a log's bytes, and whether damaged bytes followed them.
+fn decode_blocks(mut data: &[u8]) -> (Vec<WalBlock>, bool) {
     let mut out = Vec::new();
     while !data.is_empty() {
         let Ok((payload, used)) = decode(MAGIC, data) else {
@@ -103,18 +127,18 @@ pub fn decode_all(mut data: &[u8]) -> Vec<WalBlock> {
                 bytes = data.len(),
                 "the write-ahead log ends in a damaged block; ignoring it"
             );
-            break;
+            return (out, true);
         };
         match from_bytes::<WalBlock>(payload) {
             Ok(b) => out.push(b),
             Err(e) => {
                 tracing::warn!(error = %e, "undecodable block in the write-ahead log; ignoring the rest");
-                break;
+                return (out, true);
             }
         }
         data = &data[used..];
     }
-    out
+    (out, false)
 }
 
 #[cfg(test)]

@@ -26,12 +26,16 @@ pub fn frame<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) -> 
     out
 }
 
-/// Prints the frame of a batch to stdout in one write.
-pub fn print<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) {
+/// Prints the frame of a batch to stdout in one write. A failed write (stdout closed:
+/// `EPIPE` when the reader of a pipe went away) is an error that ends the job, as a Unix
+/// tool stops when its output is gone, rather than output dropped silently.
+pub fn print<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) -> crate::Result<()> {
     let text = frame(time, parts, num);
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| crate::Error::io(format!("cannot print the batch at {time}"), e))
 }
 
 #[cfg(test)]

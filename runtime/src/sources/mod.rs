@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Default, Debug)]
 pub struct SourceStats {
     malformed: AtomicU64,
+    late: AtomicU64,
 }
 
 impl SourceStats {
@@ -38,6 +39,22 @@ impl SourceStats {
     /// Malformed records seen so far.
     pub fn malformed_count(&self) -> u64 {
         self.malformed.load(Ordering::Relaxed)
+    }
+
+    /// Counts records a source produced when its batch ran rather than at the cut (the
+    /// lines of files, read by the workers).
+    pub fn add_late_records(&self, n: usize) {
+        self.late.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Records counted by [`add_late_records`](Self::add_late_records) so far.
+    pub fn late_records(&self) -> u64 {
+        self.late.load(Ordering::Relaxed)
+    }
+
+    /// Takes the late records counted since the last call (the batch that just ran).
+    pub(crate) fn take_late_records(&self) -> usize {
+        self.late.swap(0, Ordering::Relaxed) as usize
     }
 }
 
@@ -87,9 +104,15 @@ pub trait SourceControl: Send + Sync {
     }
 
     /// What the cut of `time` took, for the batch log (empty: nothing to record).
-    fn block_record(&self, time: Time) -> Vec<u8> {
+    fn block_record(&self, time: Time) -> crate::Result<Vec<u8>> {
         self.receiving()
-            .map_or_else(Vec::new, |r| r.block_record(time))
+            .map_or_else(|| Ok(Vec::new()), |r| r.block_record(time))
+    }
+
+    /// A failure of the source since it started (its thread panicked, its log could not
+    /// be written); the context stops with it at the next cut.
+    fn check(&self) -> crate::Result<()> {
+        self.receiving().map_or(Ok(()), |r| r.check())
     }
 
     /// Cuts the block of `time` again from its [`block_record`](Self::block_record),
@@ -101,10 +124,17 @@ pub trait SourceControl: Send + Sync {
         }
     }
 
-    /// Where the source is, for a checkpoint (empty: nothing to remember).
+    /// Where the source is, for a checkpoint (empty: nothing to remember). Called right
+    /// after each cut, so it is the position at that batch; it must not change anything.
     fn position(&self) -> crate::Result<Vec<u8>> {
         self.receiving()
             .map_or_else(|| Ok(Vec::new()), |r| r.position())
+    }
+
+    /// A checkpoint holding `position` is durable: what only older checkpoints needed
+    /// (write-ahead-logged blocks before it) may go.
+    fn committed(&self, position: &[u8]) -> crate::Result<()> {
+        self.receiving().map_or(Ok(()), |r| r.committed(position))
     }
 
     /// Moves the source back to a checkpointed position.
@@ -114,10 +144,20 @@ pub trait SourceControl: Send + Sync {
     }
 }
 
+/// Reads a block's records when its batch runs (on the batch's workers).
+pub type Loader<T> = Box<dyn FnOnce(&Batch<'_>) -> Parts<T> + Send>;
+
+/// A block of a slot: records cut already, or a loader that reads them when the batch
+/// runs (a file source lists files at the cut and reads them then).
+enum Block<T> {
+    Ready(Parts<T>),
+    Deferred(Loader<T>),
+}
+
 /// Blocks of one source waiting for their batch, already split into partitions.
 pub struct Slot<T> {
     partitions: usize,
-    blocks: Mutex<VecDeque<(Time, Parts<T>)>>,
+    blocks: Mutex<VecDeque<(Time, Block<T>)>>,
 }
 
 impl<T> Slot<T> {
@@ -152,12 +192,17 @@ impl<T> Slot<T> {
     /// Files already partitioned records as the block of `time`.
     pub fn put_parts(&self, time: Time, parts: Parts<T>) -> usize {
         let n = parts.iter().map(Vec::len).sum();
-        lock(&self.blocks).push_back((time, parts));
+        lock(&self.blocks).push_back((time, Block::Ready(parts)));
         n
     }
 
+    /// Files a block of `time` whose records `load` reads when the batch runs.
+    pub fn put_deferred(&self, time: Time, load: Loader<T>) {
+        lock(&self.blocks).push_back((time, Block::Deferred(load)));
+    }
+
     /// Removes the block of `time`, dropping blocks of earlier times nobody took.
-    fn take(&self, time: Time) -> Parts<T> {
+    fn take_block(&self, time: Time) -> Option<Block<T>> {
         let mut blocks = lock(&self.blocks);
         while let Some((t, _)) = blocks.front() {
             if *t < time {
@@ -167,8 +212,17 @@ impl<T> Slot<T> {
             }
         }
         match blocks.front() {
-            Some((t, _)) if *t == time => blocks.pop_front().map(|(_, r)| r).unwrap_or_default(),
-            _ => (0..self.partitions).map(|_| Vec::new()).collect(),
+            Some((t, _)) if *t == time => blocks.pop_front().map(|(_, b)| b),
+            _ => None,
+        }
+    }
+
+    /// The records of `batch`, in partitions (a deferred block is read now).
+    fn take(&self, batch: &Batch<'_>) -> Parts<T> {
+        match self.take_block(batch.time()) {
+            Some(Block::Ready(parts)) => parts,
+            Some(Block::Deferred(load)) => load(batch),
+            None => (0..self.partitions).map(|_| Vec::new()).collect(),
         }
     }
 }
@@ -194,7 +248,7 @@ impl<T> SourceHandle<T> {
 
     /// The records of `batch`, in partitions, in arrival order.
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
-        self.slot.take(batch.time())
+        self.slot.take(batch)
     }
 }
 
@@ -210,15 +264,17 @@ mod tests {
 
     #[test]
     fn take_returns_the_block_of_its_time_and_drops_stale_ones() {
+        let exec = crate::Executor::new(1).unwrap();
+        let take = |slot: &Slot<i32>, t: u64| slot.take(&Batch::new(Time(t), Time(0), &exec));
         let slot = Slot::new(1);
         slot.put(Time(1000), vec![1]);
         slot.put(Time(2000), vec![2]);
-        slot.put(Time(3000), vec![3]);
-        assert_eq!(slot.take(Time(2000)), vec![vec![2]]);
-        assert_eq!(slot.take(Time(2500)), vec![Vec::<i32>::new()]);
-        assert_eq!(slot.take(Time(3000)), vec![vec![3]]);
+        slot.put_deferred(Time(3000), Box::new(|b: &Batch<'_>| vec![vec![b.time().millis() as i32]]));
+        assert_eq!(take(&slot, 2000), vec![vec![2]]);
+        assert_eq!(take(&slot, 2500), vec![Vec::<i32>::new()]);
+        assert_eq!(take(&slot, 3000), vec![vec![3000]]);
         let two = Slot::new(2);
         two.put_iter(Time(1), 3, [1, 2, 3, 4].into_iter());
-        assert_eq!(two.take(Time(1)), vec![vec![1, 2], vec![3]]);
+        assert_eq!(take(&two, 1), vec![vec![1, 2], vec![3]]);
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct BlockSink {
     wal: Arc<Mutex<Option<Wal>>>,
     seq: Arc<AtomicU64>,
     limiter: Arc<RateLimiter>,
+    /// The first failure of the receiver, which stops the context at the next cut.
+    failure: Arc<Mutex<Option<crate::Error>>>,
 }
 
 impl BlockSink {
@@ -33,7 +35,14 @@ impl BlockSink {
             wal: Arc::new(Mutex::new(None)),
             seq: Arc::new(AtomicU64::new(0)),
             limiter: Arc::new(RateLimiter::new(0)),
+            failure: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Records a failure of the receiver: the context stops with it.
+    pub(crate) fn fail(&self, e: crate::Error) {
+        tracing::error!(error = %e, "a receiver failed; the streaming context stops");
+        lock(&self.failure).get_or_insert(e);
     }
 
     /// The most lines a block may hold: [`MAX_BLOCK_LINES`], or what 50 ms take at a
@@ -69,7 +78,9 @@ impl BlockSink {
             Some(w) => match w.append(&block) {
                 Ok(seq) => seq,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot write the write-ahead log; the receiver stops");
+                    // The block is not logged, so it must not enter a batch: the job
+                    // stops with the error rather than lose it silently after a crash.
+                    self.fail(e);
                     return false;
                 }
             },
@@ -156,7 +167,12 @@ impl Receiving {
         let (sink, stop, stats) = (self.sink.clone(), self.stop.clone(), self.stats.clone());
         let handle = std::thread::Builder::new()
             .name(name)
-            .spawn(move || body(sink, stop, stats))
+            .spawn(move || {
+                let failures = sink.clone();
+                if let Err(e) = crate::error::catch_thread_panic(|| body(sink, stop, stats)) {
+                    failures.fail(e);
+                }
+            })
             .map_err(|e| crate::Error::io("cannot start a receiver thread", e))?;
         *lock(&self.thread) = Some(handle);
         Ok(())
@@ -179,12 +195,20 @@ impl Receiving {
     }
 
     /// The block numbers of the cut of `time`, when the log is on.
-    pub(crate) fn block_record(&self, time: Time) -> Vec<u8> {
+    pub(crate) fn block_record(&self, time: Time) -> crate::Result<Vec<u8>> {
         let last = *lock(&self.last_cut);
         if !self.wal_on() || last.0 != time {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        to_bytes(&(last.1, last.2)).unwrap_or_default()
+        to_bytes(&(last.1, last.2))
+    }
+
+    /// The receiver's failure, if it had one.
+    pub(crate) fn check(&self) -> crate::Result<()> {
+        match lock(&self.sink.failure).as_ref() {
+            Some(e) => Err(e.duplicate()),
+            None => Ok(()),
+        }
     }
 
     /// Cuts the logged blocks `[from, to)` of `record` into the batch of `time` again.
@@ -206,10 +230,15 @@ impl Receiving {
         Ok(self.slot.put(time, lines))
     }
 
-    /// The first block number not yet in a batch; the log keeps what the two newest
-    /// checkpoints may need.
+    /// The first block number not yet in a batch.
     pub(crate) fn position(&self) -> crate::Result<Vec<u8>> {
-        let next = lock(&self.last_cut).2;
+        to_bytes(&lock(&self.last_cut).2)
+    }
+
+    /// A checkpoint at `position` is durable: the log keeps what the two newest
+    /// checkpoints may need.
+    pub(crate) fn committed(&self, position: &[u8]) -> crate::Result<()> {
+        let next: u64 = from_bytes(position)?;
         let mut kept = lock(&self.positions);
         kept.push_back(next);
         while kept.len() > crate::checkpoint::store::KEPT_SNAPSHOTS {
@@ -218,7 +247,7 @@ impl Receiving {
         if let (Some(oldest), Some(wal)) = (kept.front(), lock(&self.sink.wal).as_mut()) {
             wal.truncate_before(*oldest)?;
         }
-        to_bytes(&next)
+        Ok(())
     }
 
     /// Resumes after the checkpointed position: the logged blocks from there on are
@@ -243,11 +272,16 @@ impl Receiving {
         self.sink.limiter.set_rate(rate);
     }
 
-    /// Stops receiving and joins the thread.
+    /// Stops receiving and joins the thread (whose panic was caught and recorded).
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = lock(&self.thread).take() {
-            let _ = h.join();
+            if h.join().is_err() {
+                self.sink.fail(crate::Error::ThreadPanicked {
+                    thread: "receiver".into(),
+                    message: "the receiver thread panicked".into(),
+                });
+            }
         }
     }
 }
