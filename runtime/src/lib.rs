@@ -15,6 +15,8 @@ mod context;
 pub mod corpus;
 mod error;
 mod exec;
+#[doc(hidden)]
+pub mod fault;
 pub mod forecast;
 mod graceful;
 #[doc(hidden)]

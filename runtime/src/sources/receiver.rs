@@ -61,6 +61,9 @@ impl BlockSink {
         if block.is_empty() {
             return true;
         }
+        if crate::fault::fires("receiver") {
+            panic!("injected fault: the receiver panics");
+        }
         // At a limited rate the receiver waits here, reads nothing meanwhile, and TCP
         // pushes back on the sender.
         let mut wait = self.limiter.delay_for(block.len());
