@@ -1,16 +1,20 @@
-//! Running totals per word of the files dropped into a directory, written as one output
-//! directory per batch, and checkpointed: kill it at any point (even with SIGKILL),
-//! start it again with the same flags, and it resumes where it was, recomputing the
-//! batches after its last checkpoint exactly.
+//! Running totals per word, printed and written as one output directory per batch, and
+//! checkpointed: kill it at any point (even with SIGKILL), start it again with the same
+//! flags, and it resumes where it was, recomputing the batches after its last
+//! checkpoint exactly. A batch whose outputs completed before the kill is recomputed for
+//! its state only: no output sees it twice; the batch in flight at the kill runs again.
 //!
 //! ```text
 //! cargo run --release --example running_totals -- --input in --output out/totals --checkpoint ckpt
 //! cargo run --release --example running_totals -- --listen 127.0.0.1:9999 --output out/totals --checkpoint ckpt
+//! cargo run --release --example running_totals -- --queue 60 --output out/totals --checkpoint ckpt
 //! ```
 //!
-//! With `--listen` it reads lines from a socket instead of files, and logs them to a
-//! write-ahead log before they enter a batch, so a line the log holds is counted once
-//! even if the job is killed.
+//! The input is the lines of files dropped into a directory (`--input`), of a socket
+//! (`--listen`: the lines are logged to a write-ahead log before they enter a batch, so a
+//! line the log holds is counted once even if the job is killed), or `--queue N` batches
+//! of generated words (`queue_words`), one per batch. `--checkpoint-every N` sets the
+//! checkpoint interval in batches (default 5).
 
 use rill::prelude::*;
 
@@ -24,47 +28,71 @@ fn main() {
     }
 }
 
+/// The words of the `i`-th queued batch.
+pub fn queue_words(i: usize) -> String {
+    format!("q{} common q{} b{i}", i % 5, i % 3)
+}
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let input = common::flag(&args, "--input", "in");
     let output = common::flag(&args, "--output", "out/totals");
     let checkpoint = common::flag(&args, "--checkpoint", "checkpoints");
-    let listen = args
-        .iter()
-        .any(|a| a == "--listen")
-        .then(|| common::flag(&args, "--listen", "127.0.0.1:9999"));
+    let present = |name: &str| args.iter().any(|a| a == name);
+    let listen = present("--listen").then(|| common::flag(&args, "--listen", "127.0.0.1:9999"));
+    let queue: Option<usize> = match present("--queue") {
+        true => Some(common::flag(&args, "--queue", "60").parse()?),
+        false => None,
+    };
+    let every: u32 = common::flag(&args, "--checkpoint-every", "5").parse()?;
     let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
+    let checkpoint_interval = interval
+        .checked_mul(every)
+        .ok_or("--checkpoint-every: the checkpoint interval is too long")?;
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()
             .batch_interval(interval)
             .parallelism(2)
             .checkpoint_dir(&checkpoint)
-            .checkpoint_interval(interval * 5)
+            .checkpoint_interval(checkpoint_interval)
             .write_ahead_log(listen.is_some())
             .build()?;
-        match &listen {
-            None => stream! { ctx;
-                text_file_stream(&input)
+        match (&listen, queue) {
+            (Some(addr), _) => stream! { ctx;
+                let totals = socket_listen_stream(addr)
                     .flat_map(|l| l.split_whitespace())
                     .map(|w| (w.to_string(), 1u64))
-                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
-                    .save_as_text_files(&output, "txt");
+                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
+                totals.print();
+                totals.save_as_text_files(&output, "txt");
             },
-            Some(addr) => stream! { ctx;
-                socket_listen_stream(addr)
+            (None, Some(n)) => stream! { ctx;
+                let totals = queue_stream((0..n).map(|i| vec![queue_words(i)]).collect::<Vec<_>>())
                     .flat_map(|l| l.split_whitespace())
                     .map(|w| (w.to_string(), 1u64))
-                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
-                    .save_as_text_files(&output, "txt");
+                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
+                totals.print();
+                totals.save_as_text_files(&output, "txt");
+            },
+            (None, None) => stream! { ctx;
+                let totals = text_file_stream(&input)
+                    .flat_map(|l| l.split_whitespace())
+                    .map(|w| (w.to_string(), 1u64))
+                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
+                totals.print();
+                totals.save_as_text_files(&output, "txt");
             },
         }
         Ok(ctx)
     })?;
     common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
-    match &listen {
-        Some(addr) => println!("running_totals: listening on {addr}, writing {output}-<ms>.txt"),
-        None => println!("running_totals: watching {input}, writing {output}-<ms>.txt"),
+    match (&listen, queue) {
+        (Some(addr), _) => {
+            eprintln!("running_totals: listening on {addr}, writing {output}-<ms>.txt")
+        }
+        (None, Some(n)) => eprintln!("running_totals: {n} queued batches, writing {output}-<ms>.txt"),
+        (None, None) => eprintln!("running_totals: watching {input}, writing {output}-<ms>.txt"),
     }
     ctx.await_termination()?;
     Ok(())

@@ -257,3 +257,156 @@ fn with_the_write_ahead_log_every_logged_line_counts_once() {
     assert!(last.values().all(|n| *n == 1), "no line counts twice");
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// A seed for the random kill points: `RILL_CRASH_SEED` to replay a failure, else the
+/// clock. Printed, so a failing run says how to repeat it.
+fn seed(test: &str) -> u64 {
+    let seed = std::env::var("RILL_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64
+                | 1
+        });
+    eprintln!("{test}: RILL_CRASH_SEED={seed}");
+    seed
+}
+
+/// xorshift64: the next pseudo-random number.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// The running-totals example over `--queue n`, checkpointing every 10 batches, its
+/// printed batches appended to `stdout`.
+fn start_queue(d: &Dirs, n: usize, stdout: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(stdout)
+        .unwrap();
+    Command::new(example("running_totals"))
+        .args(["--queue", &n.to_string()])
+        .args(["--output", d.out.join("totals").to_str().unwrap()])
+        .args(["--checkpoint", d.ckpt.to_str().unwrap()])
+        .args(["--batch-interval", "100ms", "--checkpoint-every", "10"])
+        .env("RUST_LOG", "warn")
+        .stdout(log)
+        .spawn()
+        .unwrap()
+}
+
+/// How many times each batch time was printed, over every run.
+fn deliveries(stdout: &Path) -> BTreeMap<u64, usize> {
+    let mut seen = BTreeMap::new();
+    for line in std::fs::read_to_string(stdout).unwrap_or_default().lines() {
+        if let Some(ms) = line
+            .strip_prefix("Time: ")
+            .and_then(|t| t.strip_suffix(" ms"))
+            .and_then(|t| t.parse::<u64>().ok())
+        {
+            *seen.entry(ms).or_default() += 1;
+        }
+    }
+    seen
+}
+
+/// Waits until `out` holds at least `n` batch directories.
+fn wait_outputs(out: &Path, n: usize) -> BTreeMap<u64, Totals> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let all = outputs(out);
+        if all.len() >= n {
+            return all;
+        }
+        assert!(Instant::now() < deadline, "only {} of {n} batches were written", all.len());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn dirs(name: &str) -> (PathBuf, Dirs) {
+    let base = std::env::temp_dir().join(format!("rill-crash-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let d = Dirs {
+        input: base.join("in"),
+        staging: base.join("staging"),
+        out: base.join("out"),
+        ckpt: base.join("ckpt"),
+    };
+    for p in [&d.input, &d.staging, &d.out] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    (base, d)
+}
+
+/// Batch outputs in batch order, checked contiguous (one per batch interval).
+fn in_order(all: &BTreeMap<u64, Totals>, what: &str) -> Vec<Totals> {
+    let times: Vec<u64> = all.keys().copied().collect();
+    for w in times.windows(2) {
+        assert_eq!(w[1] - w[0], 100, "{what}: a batch is missing between {} and {}", w[0], w[1]);
+    }
+    all.values().cloned().collect()
+}
+
+#[test]
+fn queue_stream_killed_at_random_points_outputs_what_an_uninterrupted_run_does() {
+    const QUEUED: usize = 40;
+    const BATCHES: usize = 50;
+    // The uninterrupted run.
+    let (plain_base, plain) = dirs("queue-plain");
+    let plain_stdout = plain_base.join("stdout");
+    let mut job = start_queue(&plain, QUEUED, &plain_stdout);
+    let expected = in_order(&wait_outputs(&plain.out, BATCHES), "uninterrupted");
+    job.kill().unwrap();
+    job.wait().unwrap();
+
+    // Killed at random points: during batches, right after a restart while the job
+    // catches up on the batch times it missed while down, and between.
+    let mut seed = seed("queue_stream");
+    let (base, d) = dirs("queue-killed");
+    let stdout = base.join("stdout");
+    let mut kills = 0;
+    let mut job = start_queue(&d, QUEUED, &stdout);
+    while outputs(&d.out).len() < BATCHES && kills < 8 {
+        let up = match next(&mut seed) % 3 {
+            0 => 20 + next(&mut seed) % 150, // mostly within the catch-up
+            _ => 200 + next(&mut seed) % 900,
+        };
+        std::thread::sleep(Duration::from_millis(up));
+        job.kill().unwrap(); // SIGKILL
+        job.wait().unwrap();
+        kills += 1;
+        // Down for a while: the restarted job has missed batch times to catch up on.
+        std::thread::sleep(Duration::from_millis(next(&mut seed) % 1200));
+        job = start_queue(&d, QUEUED, &stdout);
+    }
+    let got = in_order(&wait_outputs(&d.out, BATCHES), "killed");
+    job.kill().unwrap();
+    job.wait().unwrap();
+    assert!(kills >= 3, "the job was killed {kills} times");
+    assert_eq!(
+        got[..BATCHES],
+        expected[..BATCHES],
+        "batch by batch, the outputs are the uninterrupted run's ({kills} kills, seed above)"
+    );
+    // Every batch printed once, except at most the one in flight at each kill.
+    let printed = deliveries(&stdout);
+    let written: Vec<u64> = outputs(&d.out).keys().copied().collect();
+    for t in &written {
+        assert!(printed.contains_key(t), "batch {t} was written but never printed");
+    }
+    let repeats: usize = printed.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= kills,
+        "{repeats} repeated deliveries after {kills} kills: {:?}",
+        printed.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+    );
+    std::fs::remove_dir_all(&plain_base).unwrap();
+    std::fs::remove_dir_all(&base).unwrap();
+}
