@@ -91,7 +91,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         (Some(addr), _) => {
             eprintln!("running_totals: listening on {addr}, writing {output}-<ms>.txt")
         }
-        (None, Some(n)) => eprintln!("running_totals: {n} queued batches, writing {output}-<ms>.txt"),
+        (None, Some(n)) => {
+            eprintln!("running_totals: {n} queued batches, writing {output}-<ms>.txt")
+        }
         (None, None) => eprintln!("running_totals: watching {input}, writing {output}-<ms>.txt"),
     }
     ctx.await_termination()?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 mod support;
@@ -18,16 +18,31 @@ struct Dirs {
     ckpt: PathBuf,
 }
 
-fn start(d: &Dirs) -> Child {
+/// The running-totals example over `source` (its flags), its printed batches appended
+/// to `stdout`.
+fn start_with(d: &Dirs, source: &[&str], stdout: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(stdout)
+        .unwrap();
     Command::new(example("running_totals"))
-        .args(["--input", d.input.to_str().unwrap()])
+        .args(source)
         .args(["--output", d.out.join("totals").to_str().unwrap()])
         .args(["--checkpoint", d.ckpt.to_str().unwrap()])
         .args(["--batch-interval", "100ms"])
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(log)
         .spawn()
         .unwrap()
+}
+
+fn start(d: &Dirs) -> Child {
+    start_with(
+        d,
+        &["--input", d.input.to_str().unwrap()],
+        &d.out.with_file_name("stdout"),
+    )
 }
 
 /// The words of input file `i` (written atomically into the watched directory).
@@ -80,41 +95,26 @@ fn outputs(out: &Path) -> BTreeMap<u64, Totals> {
 }
 
 #[test]
-fn sigkill_at_five_points_loses_and_repeats_nothing() {
-    let base = std::env::temp_dir().join(format!("rill-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let d = Dirs {
-        input: base.join("in"),
-        staging: base.join("staging"),
-        out: base.join("out"),
-        ckpt: base.join("ckpt"),
-    };
-    for p in [&d.input, &d.staging, &d.out] {
-        std::fs::create_dir_all(p).unwrap();
-    }
+fn text_file_stream_killed_at_random_points_loses_and_repeats_nothing() {
+    let (base, d) = dirs("files");
     let files = 30;
-    // Deterministic "random" kill points, in files fed before each kill.
-    let kills = [4usize, 9, 13, 19, 24];
+    let mut seed = seed("text_file_stream");
     let mut job = start(&d);
     // Files already there when the job first starts are not new (as in Spark): wait
     // for its first batch.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while outputs(&d.out).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    wait_outputs(&d.out, 1);
+    let mut kills = 0;
     for i in 0..files {
         let name = format!("f{i:03}.txt");
         std::fs::write(d.staging.join(&name), file_words(i)).unwrap();
         std::fs::rename(d.staging.join(&name), d.input.join(&name)).unwrap();
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(60 + seed % 120));
-        if kills.contains(&(i + 1)) {
+        std::thread::sleep(Duration::from_millis(20 + next(&mut seed) % 150));
+        if next(&mut seed) % 5 == 0 {
             job.kill().unwrap(); // SIGKILL
             job.wait().unwrap();
-            std::thread::sleep(Duration::from_millis(seed % 300));
+            kills += 1;
+            // Down for a while: files arrive meanwhile, batch times are missed.
+            std::thread::sleep(Duration::from_millis(next(&mut seed) % 800));
             job = start(&d);
         }
     }
@@ -132,22 +132,20 @@ fn sigkill_at_five_points_loses_and_repeats_nothing() {
     }
     job.kill().unwrap();
     job.wait().unwrap();
-    assert_eq!(last, expected, "final totals count every line exactly once");
-
+    assert_eq!(
+        last, expected,
+        "final totals count every line exactly once ({kills} kills)"
+    );
+    // Batch by batch, an uninterrupted run given the same files: the totals after each
+    // batch are those of the files counted so far, which only grow.
     let all = outputs(&d.out);
-    let times: Vec<u64> = all.keys().copied().collect();
-    for w in times.windows(2) {
-        assert_eq!(
-            w[1] - w[0],
-            100,
-            "no missing batch between {} and {}",
-            w[0],
-            w[1]
-        );
-    }
     let prefixes: Vec<Totals> = (0..=files).map(totals_of).collect();
     let mut seen_prefix = 0;
-    for (ms, t) in &all {
+    for (ms, t) in in_order(&all, "files")
+        .iter()
+        .zip(all.keys())
+        .map(|(t, ms)| (ms, t))
+    {
         let k = prefixes.iter().position(|p| p == t);
         let k = k.unwrap_or_else(|| {
             panic!("the totals at {ms} ms are not those of any prefix of the input: {t:?}")
@@ -155,22 +153,33 @@ fn sigkill_at_five_points_loses_and_repeats_nothing() {
         assert!(k >= seen_prefix, "totals never go back in time");
         seen_prefix = k;
     }
+    assert_delivered_once(&d, &all, kills);
     std::fs::remove_dir_all(&base).unwrap();
 }
 
-fn start_listening(d: &Dirs, addr: &str) -> Child {
-    Command::new(example("running_totals"))
-        .args(["--listen", addr])
-        .args(["--output", d.out.join("totals").to_str().unwrap()])
-        .args(["--checkpoint", d.ckpt.to_str().unwrap()])
-        .args(["--batch-interval", "100ms"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
+/// Every written batch was printed, and none twice except at most the one in flight at
+/// each kill.
+fn assert_delivered_once(d: &Dirs, written: &BTreeMap<u64, Totals>, kills: usize) {
+    let printed = deliveries(&d.out.with_file_name("stdout"));
+    for t in written.keys() {
+        assert!(
+            printed.contains_key(t),
+            "batch {t} was written but never printed"
+        );
+    }
+    let repeats: usize = printed.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= kills,
+        "{repeats} repeated deliveries after {kills} kills: {:?}",
+        printed.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+    );
 }
 
-/// Sends lines `from..` one per line for `span`, reconnecting until the job listens;
+fn start_listening(d: &Dirs, addr: &str) -> Child {
+    start_with(d, &["--listen", addr], &d.out.with_file_name("stdout"))
+}
+
+/// Sends lines `from..` one per line for `span`, connecting once the job listens;
 /// returns the next line number.
 fn send_for(addr: &str, from: usize, span: Duration) -> usize {
     use std::io::Write;
@@ -197,16 +206,8 @@ fn send_for(addr: &str, from: usize, span: Duration) -> usize {
 }
 
 #[test]
-fn with_the_write_ahead_log_every_logged_line_counts_once() {
-    let base = std::env::temp_dir().join(format!("rill-crash-wal-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let d = Dirs {
-        input: base.join("unused"),
-        staging: base.join("unused"),
-        out: base.join("out"),
-        ckpt: base.join("ckpt"),
-    };
-    std::fs::create_dir_all(&d.out).unwrap();
+fn socket_with_the_write_ahead_log_killed_at_random_points_counts_every_logged_line_once() {
+    let (base, d) = dirs("wal");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -215,24 +216,28 @@ fn with_the_write_ahead_log_every_logged_line_counts_once() {
     let addr = format!("127.0.0.1:{port}");
     let wal = d.ckpt.join("wal-source0.log");
     let mut logged: std::collections::BTreeSet<String> = Default::default();
-    let mut next = 0;
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    for _ in 0..5 {
+    let mut sent = 0;
+    let mut seed = seed("socket_wal");
+    let kills = 5;
+    for _ in 0..kills {
         let mut job = start_listening(&d, &addr);
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        next = send_for(&addr, next, Duration::from_millis(250 + seed % 500));
+        sent = send_for(
+            &addr,
+            sent,
+            Duration::from_millis(150 + next(&mut seed) % 500),
+        );
         job.kill().unwrap(); // SIGKILL
         job.wait().unwrap();
         for (_, block) in rill_runtime::checkpoint::wal::read(&wal).unwrap() {
             logged.extend(block);
         }
+        // Down for a while: the restarted job catches up on the batch times it missed.
+        std::thread::sleep(Duration::from_millis(next(&mut seed) % 800));
     }
     let mut job = start_listening(&d, &addr);
-    let last_from = next;
-    next = send_for(&addr, next, Duration::from_millis(400));
-    let final_lines: Vec<String> = (last_from..next).map(|i| format!("l{i}")).collect();
+    let last_from = sent;
+    sent = send_for(&addr, sent, Duration::from_millis(400));
+    let final_lines: Vec<String> = (last_from..sent).map(|i| format!("l{i}")).collect();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = Totals::new();
     while Instant::now() < deadline {
@@ -254,7 +259,22 @@ fn with_the_write_ahead_log_every_logged_line_counts_once() {
             "line {l} reached the log and must count exactly once"
         );
     }
-    assert!(last.values().all(|n| *n == 1), "no line counts twice");
+    // Batch by batch, an uninterrupted run given the same lines: every line counts once
+    // in every batch after the one that took it, never twice, never dropped later.
+    let all = outputs(&d.out);
+    let mut before = Totals::new();
+    for (ms, t) in all.keys().zip(in_order(&all, "socket")) {
+        assert!(
+            t.values().all(|n| *n == 1),
+            "a line counts twice at {ms} ms"
+        );
+        assert!(
+            before.keys().all(|l| t.contains_key(l)),
+            "a line vanished at {ms} ms"
+        );
+        before = t;
+    }
+    assert_delivered_once(&d, &all, kills);
     std::fs::remove_dir_all(&base).unwrap();
 }
 
@@ -285,21 +305,13 @@ fn next(seed: &mut u64) -> u64 {
 
 /// The running-totals example over `--queue n`, checkpointing every 10 batches, its
 /// printed batches appended to `stdout`.
+/// The running-totals example over `--queue n`, checkpointing every 10 batches.
 fn start_queue(d: &Dirs, n: usize, stdout: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(stdout)
-        .unwrap();
-    Command::new(example("running_totals"))
-        .args(["--queue", &n.to_string()])
-        .args(["--output", d.out.join("totals").to_str().unwrap()])
-        .args(["--checkpoint", d.ckpt.to_str().unwrap()])
-        .args(["--batch-interval", "100ms", "--checkpoint-every", "10"])
-        .env("RUST_LOG", "warn")
-        .stdout(log)
-        .spawn()
-        .unwrap()
+    start_with(
+        d,
+        &["--queue", &n.to_string(), "--checkpoint-every", "10"],
+        stdout,
+    )
 }
 
 /// How many times each batch time was printed, over every run.
@@ -325,7 +337,11 @@ fn wait_outputs(out: &Path, n: usize) -> BTreeMap<u64, Totals> {
         if all.len() >= n {
             return all;
         }
-        assert!(Instant::now() < deadline, "only {} of {n} batches were written", all.len());
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} batches were written",
+            all.len()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -349,7 +365,13 @@ fn dirs(name: &str) -> (PathBuf, Dirs) {
 fn in_order(all: &BTreeMap<u64, Totals>, what: &str) -> Vec<Totals> {
     let times: Vec<u64> = all.keys().copied().collect();
     for w in times.windows(2) {
-        assert_eq!(w[1] - w[0], 100, "{what}: a batch is missing between {} and {}", w[0], w[1]);
+        assert_eq!(
+            w[1] - w[0],
+            100,
+            "{what}: a batch is missing between {} and {}",
+            w[0],
+            w[1]
+        );
     }
     all.values().cloned().collect()
 }
@@ -360,8 +382,7 @@ fn queue_stream_killed_at_random_points_outputs_what_an_uninterrupted_run_does()
     const BATCHES: usize = 50;
     // The uninterrupted run.
     let (plain_base, plain) = dirs("queue-plain");
-    let plain_stdout = plain_base.join("stdout");
-    let mut job = start_queue(&plain, QUEUED, &plain_stdout);
+    let mut job = start_queue(&plain, QUEUED, &plain.out.with_file_name("stdout"));
     let expected = in_order(&wait_outputs(&plain.out, BATCHES), "uninterrupted");
     job.kill().unwrap();
     job.wait().unwrap();
@@ -370,7 +391,7 @@ fn queue_stream_killed_at_random_points_outputs_what_an_uninterrupted_run_does()
     // catches up on the batch times it missed while down, and between.
     let mut seed = seed("queue_stream");
     let (base, d) = dirs("queue-killed");
-    let stdout = base.join("stdout");
+    let stdout = d.out.with_file_name("stdout");
     let mut kills = 0;
     let mut job = start_queue(&d, QUEUED, &stdout);
     while outputs(&d.out).len() < BATCHES && kills < 8 {
@@ -395,18 +416,7 @@ fn queue_stream_killed_at_random_points_outputs_what_an_uninterrupted_run_does()
         expected[..BATCHES],
         "batch by batch, the outputs are the uninterrupted run's ({kills} kills, seed above)"
     );
-    // Every batch printed once, except at most the one in flight at each kill.
-    let printed = deliveries(&stdout);
-    let written: Vec<u64> = outputs(&d.out).keys().copied().collect();
-    for t in &written {
-        assert!(printed.contains_key(t), "batch {t} was written but never printed");
-    }
-    let repeats: usize = printed.values().map(|n| n - 1).sum();
-    assert!(
-        repeats <= kills,
-        "{repeats} repeated deliveries after {kills} kills: {:?}",
-        printed.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
-    );
+    assert_delivered_once(&d, &outputs(&d.out), kills);
     std::fs::remove_dir_all(&plain_base).unwrap();
     std::fs::remove_dir_all(&base).unwrap();
 }

@@ -147,12 +147,19 @@ fn positions_in_a_snapshot_are_those_of_its_batch() {
     let ctx = start();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while ctx.last_batch_time().millis() == 0 || *counted.lock().unwrap() < 60 {
-        assert!(std::time::Instant::now() < deadline, "the job never caught up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never caught up"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
     ctx.stop().unwrap();
-    assert_eq!(*counted.lock().unwrap(), 60, "every queued item counted once");
+    assert_eq!(
+        *counted.lock().unwrap(),
+        60,
+        "every queued item counted once"
+    );
 }
 
 #[test]

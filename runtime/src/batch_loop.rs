@@ -2,9 +2,9 @@
 //! metrics, adapting receiver rates, and shutting down.
 
 use crate::context::{Inner, Lifecycle, Run};
-use crate::metrics::{BatchInfo, KEPT_BATCHES};
 use crate::error::panic_message;
 use crate::exec::BatchMode;
+use crate::metrics::{BatchInfo, KEPT_BATCHES};
 use crate::sources::lock;
 use crate::{Batch, Error, Result, Time};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -251,10 +251,12 @@ impl Inner {
             if h.thread().id() != me {
                 let name = h.thread().name().unwrap_or("unnamed").to_string();
                 if let Err(panic) = h.join() {
-                    lock(&self.run).failure.get_or_insert(Error::ThreadPanicked {
-                        thread: name,
-                        message: panic_message(panic.as_ref()),
-                    });
+                    lock(&self.run)
+                        .failure
+                        .get_or_insert(Error::ThreadPanicked {
+                            thread: name,
+                            message: panic_message(panic.as_ref()),
+                        });
                 }
             }
         }

@@ -48,8 +48,9 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
             let inner = timer_inner;
             // Any failure here, a panic included, stops the context; the runner sees
             // the stop flag within `RUNNER_POLL`, so nothing waits on this thread.
-            let result = crate::error::catch_thread_panic(|| tick(&inner, first, interval, &pending, tx))
-                .and_then(|r| r);
+            let result =
+                crate::error::catch_thread_panic(|| tick(&inner, first, interval, &pending, tx))
+                    .and_then(|r| r);
             if let Err(e) = result {
                 inner.fail(e);
             }
@@ -60,8 +61,8 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> crate::Result<()> {
         .name("rill-scheduler".into())
         .spawn(move || {
             let inner = runner_inner;
-            let result =
-                crate::error::catch_thread_panic(|| run(&inner, &rx, &runner_pending)).and_then(|r| r);
+            let result = crate::error::catch_thread_panic(|| run(&inner, &rx, &runner_pending))
+                .and_then(|r| r);
             if let Err(e) = result {
                 inner.fail(e);
             }

@@ -89,14 +89,12 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs `f`, turning a panic into [`Error::ThreadPanicked`] of the current thread.
 pub(crate) fn catch_thread_panic<R>(f: impl FnOnce() -> R) -> Result<R> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
-        Error::ThreadPanicked {
-            thread: std::thread::current()
-                .name()
-                .unwrap_or("unnamed")
-                .to_string(),
-            message: panic_message(p.as_ref()),
-        }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| Error::ThreadPanicked {
+        thread: std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string(),
+        message: panic_message(p.as_ref()),
     })
 }
 

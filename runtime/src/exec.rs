@@ -156,7 +156,9 @@ impl<'e> Batch<'e> {
             let saved = crate::sources::lock(&c.restore).remove(&key);
             if let Some(bytes) = saved {
                 state.load(&bytes).map_err(|e| {
-                    crate::Error::Checkpoint(format!("the state of operator {key} does not decode: {e}"))
+                    crate::Error::Checkpoint(format!(
+                        "the state of operator {key} does not decode: {e}"
+                    ))
                 })?;
             }
         }

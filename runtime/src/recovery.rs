@@ -117,7 +117,11 @@ impl Inner {
             return Err(Error::Checkpoint(if damaged.is_empty() {
                 format!("{} has a batch log but no snapshot", dir.display())
             } else {
-                format!("no valid checkpoint in {}: {}", dir.display(), damaged.join(", "))
+                format!(
+                    "no valid checkpoint in {}: {}",
+                    dir.display(),
+                    damaged.join(", ")
+                )
             }));
         };
         for d in &damaged {
@@ -158,15 +162,19 @@ impl Inner {
             .with_mode(crate::exec::BatchMode::RestoreOnly);
         for (i, job) in lock(&self.jobs).iter_mut().enumerate() {
             let batch = batch.for_job(i, Some(&hooks));
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&batch)))
-                .map_err(|p| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&batch))).map_err(
+                |p| {
                     Error::Checkpoint(format!(
                         "restoring state panicked: {}",
                         crate::error::panic_message(p.as_ref())
                     ))
-                })??;
+                },
+            )??;
         }
-        let leftover = hooks.restore.into_inner().unwrap_or_else(|e| e.into_inner());
+        let leftover = hooks
+            .restore
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
         for id in leftover.keys() {
             tracing::warn!(state = %id, "the checkpoint holds state no operator of this job restored");
         }

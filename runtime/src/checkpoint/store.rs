@@ -298,9 +298,15 @@ impl CheckpointStore {
     fn rewrite_log(&self, batches: &[LoggedBatch]) -> Result<()> {
         let mut data = Vec::new();
         for b in batches {
-            data.extend(encode(LOG_MAGIC, &to_bytes(&LogEntry::Cut(b.record.clone()))?));
+            data.extend(encode(
+                LOG_MAGIC,
+                &to_bytes(&LogEntry::Cut(b.record.clone()))?,
+            ));
             if b.completed {
-                data.extend(encode(LOG_MAGIC, &to_bytes(&LogEntry::Done(b.record.time_ms))?));
+                data.extend(encode(
+                    LOG_MAGIC,
+                    &to_bytes(&LogEntry::Done(b.record.time_ms))?,
+                ));
             }
         }
         write_atomically(&self.dir, LOG_FILE, &data)
@@ -332,7 +338,9 @@ pub fn decode_log(mut data: &[u8]) -> BatchLog {
                         completed: false,
                     }),
                     LogEntry::Done(t) => {
-                        if let Some(b) = log.batches.iter_mut().rev().find(|b| b.record.time_ms == t) {
+                        if let Some(b) =
+                            log.batches.iter_mut().rev().find(|b| b.record.time_ms == t)
+                        {
                             b.completed = true;
                         }
                     }
@@ -498,7 +506,10 @@ mod tests {
                 .map(|b| (b.record.time_ms, b.completed))
                 .collect()
         };
-        assert_eq!(done(&store), vec![(1000, true), (2000, true), (3000, false)]);
+        assert_eq!(
+            done(&store),
+            vec![(1000, true), (2000, true), (3000, false)]
+        );
         store.write(&snap(1000)).unwrap();
         assert_eq!(done(&store), vec![(2000, true), (3000, false)]);
         std::fs::remove_dir_all(&d).unwrap();
@@ -520,7 +531,11 @@ mod tests {
         store.log_batch(&record(2000)).unwrap();
         let log = store.read_log().unwrap();
         assert!(!log.damaged_tail);
-        assert_eq!(log.batches.len(), 2, "the entry after the repair is readable");
+        assert_eq!(
+            log.batches.len(),
+            2,
+            "the entry after the repair is readable"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 

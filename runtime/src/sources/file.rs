@@ -126,7 +126,8 @@ fn read_lines(path: &Path, stats: &SourceStats) -> Vec<String> {
         }
     }
     // A file ending in a newline has no empty last line.
-    if (bytes.last() == Some(&b'\n') || bytes.is_empty()) && out.last().is_some_and(String::is_empty)
+    if (bytes.last() == Some(&b'\n') || bytes.is_empty())
+        && out.last().is_some_and(String::is_empty)
     {
         out.pop();
     }
@@ -247,7 +248,10 @@ mod tests {
         std::fs::write(dir.join(".hidden"), "no\n").unwrap();
         std::fs::write(dir.join("b.txt"), b"ok\n\xff\nlast").unwrap();
         src.cut(Time(1000));
-        assert_eq!(take(&slot, Time(1000)), vec![vec!["x y", "z", "ok", "last"]]);
+        assert_eq!(
+            take(&slot, Time(1000)),
+            vec![vec!["x y", "z", "ok", "last"]]
+        );
         assert_eq!(src.stats.late_records(), 4);
         src.cut(Time(2000));
         assert_eq!(take(&slot, Time(2000)), vec![Vec::<String>::new()]);

@@ -269,7 +269,10 @@ mod tests {
         let slot = Slot::new(1);
         slot.put(Time(1000), vec![1]);
         slot.put(Time(2000), vec![2]);
-        slot.put_deferred(Time(3000), Box::new(|b: &Batch<'_>| vec![vec![b.time().millis() as i32]]));
+        slot.put_deferred(
+            Time(3000),
+            Box::new(|b: &Batch<'_>| vec![vec![b.time().millis() as i32]]),
+        );
         assert_eq!(take(&slot, 2000), vec![vec![2]]);
         assert_eq!(take(&slot, 2500), vec![Vec::<i32>::new()]);
         assert_eq!(take(&slot, 3000), vec![vec![3000]]);
