@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub(crate) checkpoint_interval: Option<Duration>,
     pub(crate) write_ahead_log: bool,
     pub(crate) max_rate: u64,
+    /// The builder's `max_line_length` and `max_clients`, for receiver sources.
+    pub(crate) receiver_limits: crate::sources::receiver::ReceiverLimits,
     pub(crate) backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
     pub(crate) resume: AtomicBool,
     pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
@@ -139,6 +141,7 @@ impl StreamingContext {
                 checkpoint_interval: None,
                 write_ahead_log: false,
                 max_rate: 0,
+                receiver_limits: Default::default(),
                 backpressure: None,
                 resume: AtomicBool::new(false),
                 durability: Mutex::new(None),
