@@ -320,6 +320,29 @@ fn raise_open_files_limit() {
 #[cfg(not(target_os = "linux"))]
 fn raise_open_files_limit() {}
 
+/// Most connections waiting in the listen queue (Linux caps it at
+/// `net.core.somaxconn`).
+const BACKLOG: usize = 4096;
+
+/// Widens the listen queue from the standard library's 128 to at most `max_clients`
+/// (up to [`BACKLOG`]): a burst of clients beyond the queue would wait for the
+/// kernel's 1 s SYN retry.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn widen_backlog(listener: &std::net::TcpListener, max_clients: usize) {
+    use std::os::fd::AsRawFd;
+    let backlog = max_clients.clamp(128, BACKLOG) as libc::c_int;
+    // SAFETY: `listener` owns the socket and keeps it open during the call; listen()
+    // again on a listening socket only changes the length of its queue.
+    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
+        let e = std::io::Error::last_os_error();
+        tracing::debug!(error = %e, backlog, "cannot widen the listen queue");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn widen_backlog(_: &std::net::TcpListener, _: usize) {}
+
 impl SourceControl for ListenSource {
     fn describe(&self) -> String {
         format!("socket_listen_stream({})", self.addr)
@@ -332,6 +355,7 @@ impl SourceControl for ListenSource {
         listener
             .set_nonblocking(true)
             .map_err(|e| crate::Error::io("cannot configure the listener", e))?;
+        widen_backlog(&listener, self.limits.max_clients);
         let local = listener
             .local_addr()
             .map_err(|e| crate::Error::io("cannot read the listener's address", e))?;
