@@ -142,10 +142,11 @@ impl LineSplitter {
             Err(_) => {
                 stats.malformed();
                 static NOT_UTF8: LogLimit = LogLimit::new();
-                if let Some(skipped) = NOT_UTF8.allow() {
+                if let Some(suppressed) = NOT_UTF8.allow() {
                     tracing::warn!(
                         bytes = bytes.len(),
-                        "skipping a line that is not UTF-8 ({skipped} more since the last warning)"
+                        suppressed,
+                        "skipping a line that is not UTF-8"
                     );
                 }
             }
@@ -181,11 +182,12 @@ impl LineSplitter {
     fn over_long(&self, seen: usize, stats: &SourceStats) {
         stats.malformed();
         static OVER_LONG: LogLimit = LogLimit::new();
-        if let Some(skipped) = OVER_LONG.allow() {
+        if let Some(suppressed) = OVER_LONG.allow() {
             tracing::warn!(
                 max_line_length = self.max_len,
                 seen_bytes = seen,
-                "skipping a line longer than the maximum line length ({skipped} more since the last warning)"
+                suppressed,
+                "skipping a line longer than the maximum line length"
             );
         }
     }
@@ -202,8 +204,8 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// Lets a warning through at most once a second, counting the ones held back, so a
-/// hostile client cannot flood the log.
+/// Lets a warning through at most once a second, counting the ones held back (logged
+/// as `suppressed` with the next), so a hostile client cannot flood the log.
 pub(crate) struct LogLimit {
     /// Milliseconds since [`epoch`] before which nothing is logged.
     next_ms: AtomicU64,

@@ -176,9 +176,9 @@ impl Multiplexer {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    if let Some(held_back) = self.failures.allow() {
-                        tracing::warn!(error = %e, connected = self.connected,
-                            "cannot accept a client; retrying ({held_back} more failures since the last warning)");
+                    if let Some(suppressed) = self.failures.allow() {
+                        tracing::warn!(error = %e, connected = self.connected, suppressed,
+                            "cannot accept a client; retrying");
                     }
                     self.accept = Accept::Retry;
                     return;
@@ -190,10 +190,9 @@ impl Multiplexer {
 
     fn add_client(&mut self, mut stream: TcpStream, peer: SocketAddr) {
         if self.connected >= self.limits.max_clients {
-            if let Some(held_back) = self.refusals.allow() {
-                tracing::warn!(%peer, max_clients = self.limits.max_clients,
-                    "refusing a client: the listener serves its maximum number of clients \
-                     ({held_back} more refused since the last warning)");
+            if let Some(suppressed) = self.refusals.allow() {
+                tracing::warn!(%peer, max_clients = self.limits.max_clients, suppressed,
+                    "refusing a client: the listener serves its maximum number of clients");
             }
             return;
         }
@@ -262,9 +261,9 @@ impl Multiplexer {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    if let Some(held_back) = self.failures.allow() {
-                        tracing::warn!(peer = %c.peer, error = %e,
-                            "client connection failed ({held_back} more failures since the last warning)");
+                    if let Some(suppressed) = self.failures.allow() {
+                        tracing::warn!(peer = %c.peer, error = %e, suppressed,
+                            "client connection failed");
                     }
                     self.remove_client(i);
                     return Ok(());
