@@ -22,6 +22,8 @@ pub struct Builder {
     max_rate: u64,
     backpressure: bool,
     manual: bool,
+    max_line_length: Option<usize>,
+    max_clients: Option<usize>,
 }
 
 impl Builder {
@@ -84,6 +86,25 @@ impl Builder {
         self
     }
 
+    /// The longest line a socket receiver keeps, in bytes not counting its `\r\n`
+    /// (default 1 MiB). A longer line is counted as malformed, as a line that is not
+    /// UTF-8 is (see [`StreamingContext::malformed_records`]), and skipped up to its
+    /// newline without being buffered, so a client sending bytes without a newline
+    /// cannot grow memory without bound. Zero is a configuration error.
+    pub fn max_line_length(mut self, bytes: usize) -> Self {
+        self.max_line_length = Some(bytes);
+        self
+    }
+
+    /// The most clients a `socket_listen_stream` serves at once (default 16,384): one
+    /// more is accepted and closed at once, with a warning (at most one a second).
+    /// All clients of a listening source are read by its one receiver thread, so an
+    /// idle client costs a socket and a few bytes. Zero is a configuration error.
+    pub fn max_clients(mut self, n: usize) -> Self {
+        self.max_clients = Some(n);
+        self
+    }
+
     /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
     pub fn manual_clock(mut self) -> Self {
         self.manual = true;
@@ -95,6 +116,16 @@ impl Builder {
         let interval = self
             .batch_interval
             .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
+        if self.max_line_length == Some(0) {
+            return Err(Error::Config(
+                "the maximum line length must be at least 1 byte".into(),
+            ));
+        }
+        if self.max_clients == Some(0) {
+            return Err(Error::Config(
+                "the maximum number of clients must be at least 1".into(),
+            ));
+        }
         let mut ctx =
             StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
         if let Some(every) = self.checkpoint_interval {
@@ -113,6 +144,12 @@ impl Builder {
             inner.max_rate = self.max_rate;
             if let Some(d) = self.file_remember {
                 inner.file_remember = d;
+            }
+            if let Some(n) = self.max_line_length {
+                inner.receiver_limits.max_line_length = n;
+            }
+            if let Some(n) = self.max_clients {
+                inner.receiver_limits.max_clients = n;
             }
             if self.backpressure {
                 inner.backpressure = Some(Mutex::new(crate::backpressure::PidRateEstimator::new(

@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     /// How long `text_file_stream` remembers the files it selected.
     pub(crate) file_remember: Duration,
     pub(crate) max_rate: u64,
+    /// The builder's `max_line_length` and `max_clients`, for receiver sources.
+    pub(crate) receiver_limits: crate::sources::receiver::ReceiverLimits,
     pub(crate) backpressure: Option<Mutex<crate::backpressure::PidRateEstimator>>,
     pub(crate) resume: AtomicBool,
     pub(crate) durability: Mutex<Option<crate::recovery::Durability>>,
@@ -149,6 +151,7 @@ impl StreamingContext {
                 write_ahead_log: false,
                 file_remember: crate::builder::DEFAULT_FILE_REMEMBER,
                 max_rate: 0,
+                receiver_limits: Default::default(),
                 backpressure: None,
                 resume: AtomicBool::new(false),
                 durability: Mutex::new(None),

@@ -68,6 +68,7 @@ pub fn socket_text_stream(
         port,
         ctx.inner.stats.clone(),
         ctx.inner.parallelism,
+        ctx.inner.receiver_limits,
     );
     add_source(ctx, src, slot)
 }
@@ -78,6 +79,7 @@ pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> So
         addr.as_ref(),
         ctx.inner.stats.clone(),
         ctx.inner.parallelism,
+        ctx.inner.receiver_limits,
     );
     add_source(ctx, src, slot)
 }

@@ -1,15 +1,21 @@
-//! Reading `\n`-separated UTF-8 lines from a socket until it closes or the source stops.
+//! Splitting bytes from sockets into `\n`-separated UTF-8 lines: one [`LineSplitter`],
+//! used by the one-connection reader below (`socket_text_stream`) and by the listener's
+//! multiplexer (`socket_listen_stream`).
 
 use super::SourceStats;
 use super::receiver::BlockSink;
 use crossbeam_channel::Sender;
-use std::io::{BufRead, BufReader, ErrorKind};
+use std::io::{BufRead, ErrorKind, Read};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// How often a blocked read wakes up to check whether the source was stopped.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
+
+/// Bytes read from a socket at once.
+pub(crate) const READ_BUFFER: usize = 256 * 1024;
 
 /// Why reading stopped.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,6 +38,10 @@ pub(crate) const BUFFERED_BLOCKS: usize = 512;
 /// Most lines in one block.
 pub(crate) const MAX_BLOCK_LINES: usize = 1024;
 
+/// A partial line's buffer larger than this is freed when its line ends, so a client
+/// that once sent a long line does not keep its memory while idle.
+const KEPT_CAPACITY: usize = 64 * 1024;
+
 /// The channel a receiver hands its numbered blocks through.
 pub(crate) fn block_channel() -> (
     Sender<(u64, Block)>,
@@ -40,27 +50,215 @@ pub(crate) fn block_channel() -> (
     crossbeam_channel::bounded(BUFFERED_BLOCKS)
 }
 
+/// Splits one connection's bytes into lines. It holds only the start of a line whose
+/// end has not arrived, at most `max_len` bytes (and a `\r`): a longer line is counted
+/// in [`SourceStats::malformed`] as soon as it is too long, and its bytes are dropped up
+/// to its `\n`. A line that is not UTF-8 is counted the same way and skipped; `\r\n`
+/// endings are accepted.
+pub(crate) struct LineSplitter {
+    /// The start of the current line (empty while skipping).
+    partial: Vec<u8>,
+    /// The current line is too long: drop its bytes up to its `\n`.
+    skipping: bool,
+    max_len: usize,
+}
+
+impl LineSplitter {
+    /// A splitter keeping lines of at most `max_len` bytes, not counting `\r\n`.
+    pub(crate) fn new(max_len: usize) -> Self {
+        LineSplitter {
+            partial: Vec::new(),
+            skipping: false,
+            max_len,
+        }
+    }
+
+    /// The most bytes the start of a line may take before it is known to be too long
+    /// (the line and a `\r` whose `\n` has not arrived yet).
+    fn max_partial(&self) -> usize {
+        self.max_len.saturating_add(1)
+    }
+
+    /// Appends the lines that end in `chunk` to `block`, stopping once `block` holds
+    /// `max_lines` lines; returns how many bytes of `chunk` it used (all of them unless
+    /// the block filled up first: hand the block over and feed the rest).
+    pub(crate) fn feed(
+        &mut self,
+        chunk: &[u8],
+        block: &mut Block,
+        max_lines: usize,
+        stats: &SourceStats,
+    ) -> usize {
+        let mut used = 0;
+        while used < chunk.len() && block.len() < max_lines {
+            let rest = &chunk[used..];
+            let Some(end) = find_newline(rest) else {
+                used = chunk.len();
+                if !self.skipping {
+                    if self.partial.len() + rest.len() > self.max_partial() {
+                        self.start_skipping(self.partial.len() + rest.len(), stats);
+                    } else {
+                        self.append_partial(rest);
+                    }
+                }
+                break;
+            };
+            used += end + 1;
+            let line = &rest[..end];
+            if self.skipping {
+                // The too-long line ends here; it was counted when it became too long.
+                self.skipping = false;
+            } else if self.partial.is_empty() {
+                self.push_line(line, block, stats);
+            } else if self.partial.len() + line.len() > self.max_partial() {
+                self.over_long(self.partial.len() + line.len(), stats);
+                self.reset_partial();
+            } else {
+                self.append_partial(line);
+                self.push_line(&self.partial, block, stats);
+                self.reset_partial();
+            }
+        }
+        used
+    }
+
+    /// The connection closed: a last line without `\n` is kept.
+    pub(crate) fn finish(&mut self, block: &mut Block, stats: &SourceStats) {
+        if !self.skipping && !self.partial.is_empty() {
+            self.push_line(&self.partial, block, stats);
+        }
+        self.partial = Vec::new();
+        self.skipping = false;
+    }
+
+    fn push_line(&self, bytes: &[u8], block: &mut Block, stats: &SourceStats) {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.len() > self.max_len {
+            self.over_long(bytes.len(), stats);
+            return;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => block.push(s.to_owned()),
+            Err(_) => {
+                stats.malformed();
+                static NOT_UTF8: LogLimit = LogLimit::new();
+                if let Some(suppressed) = NOT_UTF8.allow() {
+                    tracing::warn!(
+                        bytes = bytes.len(),
+                        suppressed,
+                        "skipping a line that is not UTF-8"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Grows the partial line by `bytes`, never past the most it may hold.
+    fn append_partial(&mut self, bytes: &[u8]) {
+        let need = self.partial.len() + bytes.len();
+        if need > self.partial.capacity() {
+            let target = need
+                .max(2 * self.partial.capacity())
+                .min(self.max_partial());
+            self.partial.reserve_exact(target - self.partial.len());
+        }
+        self.partial.extend_from_slice(bytes);
+    }
+
+    fn reset_partial(&mut self) {
+        if self.partial.capacity() > KEPT_CAPACITY {
+            self.partial = Vec::new();
+        } else {
+            self.partial.clear();
+        }
+    }
+
+    fn start_skipping(&mut self, seen: usize, stats: &SourceStats) {
+        self.over_long(seen, stats);
+        self.partial = Vec::new();
+        self.skipping = true;
+    }
+
+    fn over_long(&self, seen: usize, stats: &SourceStats) {
+        stats.malformed();
+        static OVER_LONG: LogLimit = LogLimit::new();
+        if let Some(suppressed) = OVER_LONG.allow() {
+            tracing::warn!(
+                max_line_length = self.max_len,
+                seen_bytes = seen,
+                suppressed,
+                "skipping a line longer than the maximum line length"
+            );
+        }
+    }
+}
+
+/// The position of the first `\n` in `bytes`. It goes through `BufRead::skip_until`
+/// for the standard library's optimised byte search, which stays fast in debug builds
+/// where a plain `iter().position` scans a byte at a time (a skipped 1 GiB line).
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    let mut rest = bytes;
+    match rest.skip_until(b'\n') {
+        Ok(n) if n > 0 && bytes[n - 1] == b'\n' => Some(n - 1),
+        _ => None,
+    }
+}
+
+/// Lets a warning through at most once a second, counting the ones held back (logged
+/// as `suppressed` with the next), so a hostile client cannot flood the log.
+pub(crate) struct LogLimit {
+    /// Milliseconds since [`epoch`] before which nothing is logged.
+    next_ms: AtomicU64,
+    held_back: AtomicU64,
+}
+
+impl LogLimit {
+    pub(crate) const fn new() -> Self {
+        LogLimit {
+            next_ms: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(warnings held back since the last one)` if a warning may be logged now.
+    pub(crate) fn allow(&self) -> Option<u64> {
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        let now = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64;
+        let next = self.next_ms.load(Ordering::Relaxed);
+        if now >= next
+            && self
+                .next_ms
+                .compare_exchange(next, now + 1000, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.held_back.swap(0, Ordering::Relaxed));
+        }
+        self.held_back.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
 /// Reads lines from `stream` into `out` until EOF, an error, or `stop`, one block per
-/// read from the socket. A line that is not UTF-8 is counted in `stats`, logged and
-/// skipped; `\r\n` endings are accepted. A last line without `\n` before EOF is kept.
+/// read from the socket (see [`LineSplitter`] for what is kept). A last line without
+/// `\n` before EOF is kept.
 pub(crate) fn read_lines(
-    stream: TcpStream,
+    mut stream: TcpStream,
     out: &BlockSink,
     stop: &AtomicBool,
     stats: &SourceStats,
+    max_line_length: usize,
 ) -> ReadEnd {
     if let Err(e) = stream.set_read_timeout(Some(POLL)) {
         return ReadEnd::Failed(e.to_string());
     }
-    let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    // The start of a line whose end has not arrived yet.
-    let mut partial: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; READ_BUFFER];
+    let mut lines = LineSplitter::new(max_line_length);
     loop {
         if stop.load(Ordering::Relaxed) {
             return ReadEnd::Stopped;
         }
-        let chunk = match reader.fill_buf() {
-            Ok(c) => c,
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
             Err(e)
                 if matches!(
                     e.kind(),
@@ -71,50 +269,42 @@ pub(crate) fn read_lines(
             }
             Err(e) => return ReadEnd::Failed(e.to_string()),
         };
-        if chunk.is_empty() {
-            let mut block = Vec::new();
-            if !partial.is_empty() {
-                push_line(&partial, &mut block, stats);
-            }
+        let mut block = Vec::new();
+        if n == 0 {
+            lines.finish(&mut block, stats);
             return match out.hand_over(block, stop) {
                 true => ReadEnd::Closed,
                 false => ReadEnd::Stopped,
             };
         }
-        let mut block = Vec::with_capacity((chunk.len() / 32).min(MAX_BLOCK_LINES));
-        let mut rest = chunk;
-        while let Some(end) = rest.iter().position(|b| *b == b'\n') {
-            if partial.is_empty() {
-                push_line(&rest[..end], &mut block, stats);
-            } else {
-                partial.extend_from_slice(&rest[..end]);
-                push_line(&partial, &mut block, stats);
-                partial.clear();
-            }
-            rest = &rest[end + 1..];
-            // Bounded blocks keep a rate limit smooth.
-            if block.len() >= out.max_block_lines()
-                && !out.hand_over(std::mem::take(&mut block), stop)
-            {
-                return ReadEnd::Stopped;
-            }
+        if !feed_all(&mut lines, &buf[..n], &mut block, out, stop, stats) {
+            return ReadEnd::Stopped;
         }
-        partial.extend_from_slice(rest);
-        let consumed = chunk.len();
-        reader.consume(consumed);
         if !out.hand_over(block, stop) {
             return ReadEnd::Stopped;
         }
     }
 }
 
-fn push_line(bytes: &[u8], block: &mut Block, stats: &SourceStats) {
-    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => block.push(s.to_owned()),
-        Err(_) => {
-            stats.malformed();
-            tracing::warn!(bytes = bytes.len(), "skipping a line that is not UTF-8");
+/// Feeds all of `chunk` to `lines`, handing `block` over whenever it is full (bounded
+/// blocks keep a rate limit smooth); false if the source stopped meanwhile.
+pub(crate) fn feed_all(
+    lines: &mut LineSplitter,
+    mut chunk: &[u8],
+    block: &mut Block,
+    out: &BlockSink,
+    stop: &AtomicBool,
+    stats: &SourceStats,
+) -> bool {
+    loop {
+        let max = out.max_block_lines();
+        let used = lines.feed(chunk, block, max, stats);
+        chunk = &chunk[used..];
+        if block.len() >= max && !out.hand_over(std::mem::take(block), stop) {
+            return false;
+        }
+        if chunk.is_empty() {
+            return true;
         }
     }
 }
@@ -125,6 +315,118 @@ mod tests {
     use std::io::Write;
     use std::net::TcpListener;
 
+    /// Feeds `chunks` to a splitter of `max_len`, then closes: the lines and the
+    /// malformed count.
+    fn split(max_len: usize, chunks: &[&[u8]]) -> (Vec<String>, u64) {
+        let stats = SourceStats::default();
+        let mut s = LineSplitter::new(max_len);
+        let mut block = Vec::new();
+        for c in chunks {
+            assert_eq!(s.feed(c, &mut block, usize::MAX, &stats), c.len());
+            assert!(s.partial.len() <= max_len + 1);
+        }
+        s.finish(&mut block, &stats);
+        (block, stats.malformed_count())
+    }
+
+    #[test]
+    fn splits_lines_accepts_crlf_keeps_last_partial_line() {
+        let (lines, bad) = split(100, &[b"a b\r\nc", b"d\n\nlast"]);
+        assert_eq!(lines, vec!["a b", "cd", "", "last"]);
+        assert_eq!(bad, 0);
+        let (lines, _) = split(100, &[b"x\r", b"\ny\r\n"]);
+        assert_eq!(lines, vec!["x", "y"]);
+    }
+
+    #[test]
+    fn skips_and_counts_lines_that_are_not_utf8() {
+        let (lines, bad) = split(100, &[b"ok\nbad \xff\xfe\n", b"\xc3", b"\xa9t\n\xe9\nend"]);
+        assert_eq!(lines, vec!["ok", "\u{e9}t", "end"]);
+        assert_eq!(bad, 2);
+    }
+
+    #[test]
+    fn an_over_long_line_is_counted_and_skipped_and_the_next_lines_are_intact() {
+        let long = vec![b'x'; 11];
+        let mut chunk = b"short\n".to_vec();
+        chunk.extend_from_slice(&long);
+        chunk.extend_from_slice(b"\nafter\n");
+        let (lines, bad) = split(10, &[&chunk]);
+        assert_eq!(lines, vec!["short", "after"]);
+        assert_eq!(bad, 1);
+        // Exactly the maximum is kept, with or without `\r`.
+        let (lines, bad) = split(5, &[b"12345\n12345\r\n123456\r\n"]);
+        assert_eq!(lines, vec!["12345", "12345"]);
+        assert_eq!(bad, 1);
+    }
+
+    #[test]
+    fn an_over_long_line_across_many_chunks_is_skipped_with_nothing_buffered() {
+        let stats = SourceStats::default();
+        let mut s = LineSplitter::new(1000);
+        let mut block = Vec::new();
+        s.feed(
+            b"first\nstart of a long line ",
+            &mut block,
+            usize::MAX,
+            &stats,
+        );
+        let piece = vec![b'y'; 300];
+        for _ in 0..10_000 {
+            s.feed(&piece, &mut block, usize::MAX, &stats);
+            assert!(s.partial.capacity() <= 1001);
+        }
+        assert!(s.skipping);
+        assert_eq!(
+            s.partial.capacity(),
+            0,
+            "nothing is buffered while skipping"
+        );
+        assert_eq!(
+            stats.malformed_count(),
+            1,
+            "counted once, when it became too long"
+        );
+        s.feed(b"end of it\nnext\npart", &mut block, usize::MAX, &stats);
+        s.finish(&mut block, &stats);
+        assert_eq!(block, vec!["first", "next", "part"]);
+        assert_eq!(stats.malformed_count(), 1);
+    }
+
+    #[test]
+    fn an_over_long_line_without_newline_before_close_is_dropped() {
+        let (lines, bad) = split(4, &[b"ok\n", b"abc", b"de"]);
+        assert_eq!(lines, vec!["ok"]);
+        assert_eq!(bad, 1);
+        let (lines, bad) = split(4, &[b"ok\n", b"abcde"]);
+        assert_eq!(lines, vec!["ok"]);
+        assert_eq!(bad, 1);
+    }
+
+    #[test]
+    fn feed_stops_when_the_block_is_full() {
+        let stats = SourceStats::default();
+        let mut s = LineSplitter::new(100);
+        let mut block = Vec::new();
+        let chunk = b"a\nb\nc\nd";
+        let used = s.feed(chunk, &mut block, 2, &stats);
+        assert_eq!((used, block.len()), (4, 2));
+        block.clear();
+        let used2 = s.feed(&chunk[used..], &mut block, 2, &stats);
+        assert_eq!(used + used2, chunk.len());
+        s.finish(&mut block, &stats);
+        assert_eq!(block, vec!["c", "d"]);
+    }
+
+    #[test]
+    fn log_limit_lets_one_warning_through_and_counts_the_rest() {
+        let l = LogLimit::new();
+        assert_eq!(l.allow(), Some(0));
+        assert_eq!(l.allow(), None);
+        assert_eq!(l.allow(), None);
+        assert_eq!(l.held_back.load(Ordering::Relaxed), 2);
+    }
+
     #[test]
     fn reads_lines_skips_malformed_keeps_last_partial_line() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -133,16 +435,22 @@ mod tests {
             let mut s = TcpStream::connect(addr).unwrap();
             s.write_all(b"hello world\r\nbad \xff\xfe line\n").unwrap();
             std::thread::sleep(Duration::from_millis(120));
-            s.write_all(b"second\nlast").unwrap();
+            s.write_all(b"second\nmuch too long a line\nlast").unwrap();
         });
         let (conn, _) = l.accept().unwrap();
         let (tx, rx) = block_channel();
         let stats = SourceStats::default();
-        let end = read_lines(conn, &BlockSink::new(tx), &AtomicBool::new(false), &stats);
+        let end = read_lines(
+            conn,
+            &BlockSink::new(tx),
+            &AtomicBool::new(false),
+            &stats,
+            12,
+        );
         writer.join().unwrap();
         assert_eq!(end, ReadEnd::Closed);
         let lines: Vec<String> = rx.try_iter().flat_map(|(_, b)| b).collect();
         assert_eq!(lines, vec!["hello world", "second", "last"]);
-        assert_eq!(stats.malformed_count(), 1);
+        assert_eq!(stats.malformed_count(), 2);
     }
 }

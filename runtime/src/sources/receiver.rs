@@ -15,6 +15,32 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// Limits that keep a receiver's memory bounded whatever its clients send (set by the
+/// builder's `max_line_length` and `max_clients`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiverLimits {
+    /// Longest line kept, in bytes (not counting `\r\n`); a longer one is skipped.
+    pub max_line_length: usize,
+    /// Most clients a listening source serves at once; more are refused.
+    pub max_clients: usize,
+}
+
+impl ReceiverLimits {
+    /// The default maximum line length: 1 MiB.
+    pub const MAX_LINE_LENGTH: usize = 1024 * 1024;
+    /// The default maximum number of clients of a listening source.
+    pub const MAX_CLIENTS: usize = 16 * 1024;
+}
+
+impl Default for ReceiverLimits {
+    fn default() -> Self {
+        ReceiverLimits {
+            max_line_length: Self::MAX_LINE_LENGTH,
+            max_clients: Self::MAX_CLIENTS,
+        }
+    }
+}
+
 /// Where a receiving thread hands its blocks: numbered, logged first when the
 /// write-ahead log is on, then queued for the scheduler.
 #[derive(Clone)]

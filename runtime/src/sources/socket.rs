@@ -3,7 +3,7 @@
 //! closes the connection, until the context stops.
 
 use super::line_reader::{POLL, ReadEnd, read_lines};
-use super::receiver::{BlockSink, Receiving};
+use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
 use crate::Time;
 use std::net::{TcpStream, ToSocketAddrs};
@@ -20,6 +20,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 pub struct SocketSource {
     target: String,
     receiving: Receiving,
+    max_line_length: usize,
 }
 
 impl SocketSource {
@@ -29,12 +30,14 @@ impl SocketSource {
         port: u16,
         stats: Arc<SourceStats>,
         partitions: usize,
+        limits: ReceiverLimits,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
         let receiving = Receiving::new(stats, partitions);
         let slot = receiving.slot();
         let src = SocketSource {
             target: format!("{host}:{port}"),
             receiving,
+            max_line_length: limits.max_line_length,
         };
         (Arc::new(src), slot)
     }
@@ -65,7 +68,13 @@ fn connect(target: &str) -> std::io::Result<TcpStream> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
-fn receive(target: String, tx: BlockSink, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
+fn receive(
+    target: String,
+    max_line_length: usize,
+    tx: BlockSink,
+    stop: Arc<AtomicBool>,
+    stats: Arc<SourceStats>,
+) {
     let mut backoff = MIN_BACKOFF;
     let mut warned = false;
     while !stop.load(Ordering::Relaxed) {
@@ -74,7 +83,7 @@ fn receive(target: String, tx: BlockSink, stop: Arc<AtomicBool>, stats: Arc<Sour
                 tracing::info!(%target, "socket receiver connected");
                 backoff = MIN_BACKOFF;
                 warned = false;
-                match read_lines(stream, &tx, &stop, &stats) {
+                match read_lines(stream, &tx, &stop, &stats, max_line_length) {
                     ReadEnd::Stopped => return,
                     ReadEnd::Closed => {
                         tracing::warn!(%target, "server closed the connection; reconnecting")
@@ -106,10 +115,10 @@ impl SourceControl for SocketSource {
     }
 
     fn start(&self) -> crate::Result<()> {
-        let target = self.target.clone();
+        let (target, max_line_length) = (self.target.clone(), self.max_line_length);
         self.receiving.spawn(
             format!("rill-socket-{}", self.target),
-            move |tx, stop, stats| receive(target, tx, stop, stats),
+            move |tx, stop, stats| receive(target, max_line_length, tx, stop, stats),
         )
     }
 
