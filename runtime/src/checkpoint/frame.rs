@@ -1,32 +1,11 @@
 //! The framing of every durable record: a magic tag, a length and a CRC-32 of the
 //! payload, so a truncated or corrupted file is detected, never misread.
 
-/// CRC-32 (IEEE 802.3, reflected), computed bytewise from a table built at compile time.
+/// CRC-32 (IEEE 802.3, reflected; check value `0xCBF43926`), by `crc32fast`, which picks
+/// at run time the CPU's carry-less multiply where there is one (PCLMULQDQ or VPCLMULQDQ
+/// on x86-64, PMULL on aarch64), else a 16-bytes-at-a-time table loop.
 pub fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
-    let mut crc = !0u32;
-    for b in data {
-        crc = TABLE[((crc ^ *b as u32) & 0xFF) as usize] ^ (crc >> 8);
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 /// Why a frame could not be read.

@@ -7,4 +7,7 @@ pub mod store;
 pub mod wal;
 
 pub use durable::{Durable, Persist};
+/// The framing of durable records, for the WAL benchmark. Not a stable API.
+#[doc(hidden)]
+pub use frame::{crc32, encode as encode_frame};
 pub use store::{BatchLog, BatchRecord, CheckpointStore, LoggedBatch, Snapshot};

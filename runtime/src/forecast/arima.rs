@@ -5,6 +5,7 @@
 //! parts are kept stationary and MA parts invertible by reparameterization, as statsmodels
 //! does. Forecast intervals come from the ψ-weights of the full (integrated) model.
 
+use super::degenerate::{Spread, check_finite};
 use super::kalman::StateSpace;
 use super::optimize::nelder_mead;
 use super::transform::{constrain, unconstrain};
@@ -101,15 +102,7 @@ pub struct Forecast {
     pub upper: f64,
 }
 
-/// Why a model could not be fitted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FitError(pub String);
-
-impl std::fmt::Display for FitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use super::error::FitError;
 
 /// `(1 - Σ a_i B^i)(1 - Σ b_j B^{js})` as the coefficients `c` of `1 - Σ c_k B^k`.
 fn multiply_ar(a: &[f64], b: &[f64], s: usize) -> Vec<f64> {
@@ -219,31 +212,35 @@ fn likelihood(x: &[f64], ar: &[f64], ma: &[f64], mean: f64) -> Option<(f64, f64,
 impl Arima {
     /// Fits `order` (with a constant if `constant`) to `y` by maximum likelihood, starting
     /// from `start`'s parameters when given (a refit of the same key).
+    ///
+    /// Refuses a series holding a NaN or an infinity ([`FitError::NonFinite`], naming the
+    /// first), and a fit that reproduces the series exactly, as on a constant series
+    /// ([`FitError::Degenerate`], which says when a fit is).
     pub fn fit(
         y: &[f64],
         order: Order,
         constant: bool,
         start: Option<&Arima>,
     ) -> Result<Arima, FitError> {
+        check_finite(y)?;
         if (order.sp + order.sd + order.sq > 0) && order.s < 2 {
-            return Err(FitError(
+            return Err(FitError::InvalidOrder(
                 "a seasonal order needs a season length of at least 2".into(),
             ));
         }
         let x = difference(y, &order);
         let needed = order.p + order.q + order.s * (order.sp + order.sq) + 2;
         if x.len() < needed.max(3) {
-            return Err(FitError(format!(
-                "{} observations after differencing; at least {} needed",
-                x.len(),
-                needed.max(3)
-            )));
+            return Err(FitError::TooShort {
+                observations: x.len(),
+                needed: needed.max(3),
+            });
         }
+        let spread = Spread::of(y, &x);
+        spread.check_before(constant)?;
         let layout = Layout { order, constant };
-        let mean0 = x.iter().sum::<f64>() / x.len() as f64;
-        let sd = (x.iter().map(|v| (v - mean0).powi(2)).sum::<f64>() / x.len() as f64)
-            .sqrt()
-            .max(1e-8);
+        let mean0 = spread.mean;
+        let sd = spread.variance.sqrt().max(1e-8);
         let warm = start.filter(|s| s.order == order && s.constant == constant);
         let mut u0 = match warm {
             Some(s) => layout.join(s),
@@ -289,8 +286,9 @@ impl Arima {
         let (ar, ma, sar, sma, mean) = layout.split(&u0);
         let full_ar = multiply_ar(&ar, &sar, order.s);
         let full_ma = multiply_ma(&ma, &sma, order.s);
-        let (loglik, sigma2, state) = likelihood(&x, &full_ar, &full_ma, mean)
-            .ok_or_else(|| FitError("the likelihood could not be evaluated".into()))?;
+        let (loglik, sigma2, state) =
+            likelihood(&x, &full_ar, &full_ma, mean).ok_or(FitError::NoLikelihood)?;
+        spread.check_fit(sigma2)?;
         let lags = order.d + order.sd * order.s;
         Ok(Arima {
             order,
@@ -423,7 +421,9 @@ impl Arima {
     }
 
     /// Fits every order with `p ≤ max_p` and `q ≤ max_q` (and the given differences) and
-    /// keeps the one with the smallest AICc.
+    /// keeps the one with the smallest AICc. Degenerate fits ([`FitError::Degenerate`])
+    /// are never kept; when every order fails, the error is the first degenerate one if
+    /// any (else the last error), so a constant series is reported as such.
     pub fn fit_auto(
         y: &[f64],
         max_p: usize,
@@ -432,18 +432,27 @@ impl Arima {
         constant: bool,
         start: Option<&Arima>,
     ) -> Result<Arima, FitError> {
+        check_finite(y)?;
         let mut best: Option<Arima> = None;
-        let mut last_err = None;
+        let (mut degenerate, mut last_err) = (None, None);
         for p in 0..=max_p {
             for q in 0..=max_q {
                 match Arima::fit(y, Order::arima(p, d, q), constant, start) {
                     Ok(m) if best.as_ref().is_none_or(|b| m.aicc() < b.aicc()) => best = Some(m),
                     Ok(_) => {}
+                    Err(e @ FitError::Degenerate { .. }) => {
+                        degenerate.get_or_insert(e);
+                    }
                     Err(e) => last_err = Some(e),
                 }
             }
         }
-        best.ok_or_else(|| last_err.unwrap_or_else(|| FitError("no order could be fitted".into())))
+        // The loops run at least once, so one of the three is set.
+        best.ok_or_else(|| {
+            degenerate
+                .or(last_err)
+                .unwrap_or(FitError::InvalidOrder("no order to fit".into()))
+        })
     }
 
     /// The one-step-ahead interval (for anomaly detection).
