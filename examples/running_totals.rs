@@ -33,13 +33,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .any(|a| a == "--listen")
         .then(|| common::flag(&args, "--listen", "127.0.0.1:9999"));
-    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
+    let interval = common::duration_flag(&args, "--batch-interval", "1s");
+    // A checkpoint every 5 batches; an interval too long for that is a usage error.
+    let every = interval
+        .checked_mul(5)
+        .unwrap_or_else(|| common::usage_error("--batch-interval: too long"));
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()
             .batch_interval(interval)
             .parallelism(2)
             .checkpoint_dir(&checkpoint)
-            .checkpoint_interval(interval * 5)
+            .checkpoint_interval(every)
             .write_ahead_log(listen.is_some())
             .build()?;
         match &listen {

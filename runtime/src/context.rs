@@ -118,6 +118,11 @@ impl StreamingContext {
             config_error = Some(format!(
                 "the batch interval must be a positive whole number of milliseconds, not {interval:?}"
             ));
+        } else if interval.as_millis() > u128::from(crate::builder::MAX_BATCH_INTERVAL_MS) {
+            config_error = Some(format!(
+                "the batch interval ({interval:?}) is too long: at most {} ms, so that 10 intervals fit in 64-bit milliseconds",
+                crate::builder::MAX_BATCH_INTERVAL_MS
+            ));
         } else if parallelism == 0 {
             config_error = Some("parallelism must be at least 1".to_string());
         }
