@@ -17,6 +17,8 @@ pub(crate) type JobFn = Box<dyn FnMut(&Batch<'_>) -> Result<()> + Send>;
 
 pub(crate) struct Job {
     pub(crate) explain: String,
+    /// The canonical form of the pipeline's operator graph, for the plan fingerprint.
+    pub(crate) canonical: String,
     pub(crate) run: JobFn,
 }
 
@@ -270,7 +272,7 @@ impl StreamingContext {
             }
         }
         let durable = inner
-            .open_durability(&self.explain(), inner.resume.load(Ordering::SeqCst))
+            .open_durability(&inner.plan_forms(), inner.resume.load(Ordering::SeqCst))
             .and_then(|()| {
                 if !inner.manual && inner.resumed_at().is_none() {
                     let interval = inner.batch_interval.as_millis() as u64;

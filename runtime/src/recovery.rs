@@ -7,7 +7,6 @@ use crate::context::Inner;
 use crate::sources::lock;
 use crate::{Error, Result, Time};
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
 
 /// The durability state of a context with a checkpoint directory.
 pub(crate) struct Durability {
@@ -19,9 +18,10 @@ pub(crate) struct Durability {
     pub(crate) restore: HashMap<String, Vec<u8>>,
 }
 
-/// The fingerprint of a set of pipelines: a hash of their plans.
-pub(crate) fn fingerprint(explain: &str) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one(explain)
+/// The fingerprint of a set of pipelines: a stable hash of the canonical forms of their
+/// operator graphs, joined in definition order (see [`crate::checkpoint::fingerprint`]).
+pub(crate) fn fingerprint(plans: &str) -> u64 {
+    crate::checkpoint::fingerprint::fnv1a_64(plans.as_bytes())
 }
 
 impl Inner {
@@ -49,12 +49,12 @@ impl Inner {
 
     /// Opens the checkpoint directory at `start()`: resumes from it when `resume`, refuses
     /// a directory that holds a checkpoint otherwise, and writes the initial snapshot.
-    pub(crate) fn open_durability(&self, explain: &str, resume: bool) -> Result<()> {
+    pub(crate) fn open_durability(&self, plans: &str, resume: bool) -> Result<()> {
         let Some(dir) = self.checkpoint_dir() else {
             return Ok(());
         };
         let store = CheckpointStore::open(&dir)?;
-        let fp = fingerprint(explain);
+        let fp = fingerprint(plans);
         let snapshot = store.latest()?;
         let log = store.logged_batches()?;
         let mut d = Durability {
