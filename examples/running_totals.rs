@@ -40,15 +40,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let checkpoint = common::flag(&args, "--checkpoint", "checkpoints");
     let present = |name: &str| args.iter().any(|a| a == name);
     let listen = present("--listen").then(|| common::flag(&args, "--listen", "127.0.0.1:9999"));
-    let queue: Option<usize> = match present("--queue") {
-        true => Some(common::flag(&args, "--queue", "60").parse()?),
-        false => None,
+    let count = |name: &str, default: &str| -> u32 {
+        common::flag(&args, name, default)
+            .parse()
+            .unwrap_or_else(|e| common::usage_error(&format!("{name}: {e}")))
     };
-    let every: u32 = common::flag(&args, "--checkpoint-every", "5").parse()?;
-    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
-    let checkpoint_interval = interval
-        .checked_mul(every)
-        .ok_or("--checkpoint-every: the checkpoint interval is too long")?;
+    let queue = present("--queue").then(|| count("--queue", "60") as usize);
+    let every = count("--checkpoint-every", "5");
+    let interval = common::duration_flag(&args, "--batch-interval", "1s");
+    // An interval too long for the checkpoint interval is a usage error.
+    let checkpoint_interval = interval.checked_mul(every).unwrap_or_else(|| {
+        common::usage_error("--checkpoint-every: the checkpoint interval is too long")
+    });
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()
             .batch_interval(interval)
@@ -89,12 +92,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     ctx.start()?;
     match (&listen, queue) {
         (Some(addr), _) => {
-            eprintln!("running_totals: listening on {addr}, writing {output}-<ms>.txt")
+            println!("running_totals: listening on {addr}, writing {output}-<ms>.txt")
         }
         (None, Some(n)) => {
-            eprintln!("running_totals: {n} queued batches, writing {output}-<ms>.txt")
+            println!("running_totals: {n} queued batches, writing {output}-<ms>.txt")
         }
-        (None, None) => eprintln!("running_totals: watching {input}, writing {output}-<ms>.txt"),
+        (None, None) => println!("running_totals: watching {input}, writing {output}-<ms>.txt"),
     }
     ctx.await_termination()?;
     Ok(())

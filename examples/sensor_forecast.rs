@@ -33,8 +33,8 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let listen = common::flag(&args, "--listen", "127.0.0.1:9999");
-    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
-    let slide = rill::parse_duration(&common::flag(&args, "--slide", "10s"))?;
+    let interval = common::duration_flag(&args, "--batch-interval", "1s");
+    let slide = common::duration_flag(&args, "--slide", "10s");
     let spec = ArimaSpec::auto(2, 1, 2)
         .constant(true)
         .history(200)

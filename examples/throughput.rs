@@ -28,6 +28,9 @@ struct Args {
     rate: Option<u64>,
 }
 
+/// The longest `--seconds` or `--warmup` (some 31 years).
+const MAX_SECONDS: u64 = 1_000_000_000;
+
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         seconds: 20,
@@ -43,9 +46,14 @@ fn parse_args() -> Result<Args, String> {
             v.parse::<u64>()
                 .map_err(|_| format!("{flag}: `{v}` is not a number"))
         };
+        // Seconds are added to `Instant::now()`: keep them far from overflowing it.
+        let secs = |v: &str| match num(v)? {
+            n if n <= MAX_SECONDS => Ok(n),
+            _ => Err(format!("{flag}: at most {MAX_SECONDS} s, not `{v}`")),
+        };
         match flag.as_str() {
-            "--seconds" => a.seconds = num(&v)?,
-            "--warmup" => a.warmup = num(&v)?,
+            "--seconds" => a.seconds = secs(&v)?,
+            "--warmup" => a.warmup = secs(&v)?,
             "--batch-interval" => a.interval = rill::parse_duration(&v)?,
             "--parallelism" => a.parallelism = num(&v)? as usize,
             "--rate" => a.rate = Some(num(&v)?),

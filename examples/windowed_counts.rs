@@ -25,9 +25,9 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let listen = common::flag(&args, "--listen", "127.0.0.1:9999");
-    let interval = rill::parse_duration(&common::flag(&args, "--batch-interval", "1s"))?;
-    let window = rill::parse_duration(&common::flag(&args, "--window", "30s"))?;
-    let slide = rill::parse_duration(&common::flag(&args, "--slide", "10s"))?;
+    let interval = common::duration_flag(&args, "--batch-interval", "1s");
+    let window = common::duration_flag(&args, "--window", "30s");
+    let slide = common::duration_flag(&args, "--slide", "10s");
     let ctx = StreamingContext::builder()
         .batch_interval(interval)
         .parallelism(2)

@@ -206,6 +206,52 @@ fn a_checkpoint_of_another_pipeline_is_refused() {
 }
 
 #[test]
+fn a_checkpoint_resumes_the_same_pipeline_written_differently() {
+    let (ckpt, input) = (temp("rewritten-ckpt"), temp("rewritten-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    run(&ctx, &totals, &input, 0, 2);
+    drop(ctx);
+    // The same operator graph with named streams and other closure bodies: the plan
+    // fingerprint is the graph's, so the checkpoint is resumed.
+    let mut handle = None;
+    let ctx = StreamingContext::get_or_create(&ckpt, || {
+        let ctx = StreamingContext::builder()
+            .batch_interval(Duration::from_secs(1))
+            .parallelism(2)
+            .manual_clock()
+            .checkpoint_dir(&ckpt)
+            .checkpoint_interval(Duration::from_secs(2))
+            .build()?;
+        let dir = input.clone();
+        handle = Some(stream! { ctx;
+            let words = text_file_stream(dir).flat_map(|line| line.split(' '));
+            let running = words
+                .map(|word| (String::from(word), 1u64))
+                .update_state_by_key(|ones: Vec<u64>, before: Option<u64>| Some(ones.into_iter().sum::<u64>() + before.unwrap_or(0)));
+            running.collect()
+        });
+        Ok(ctx)
+    })
+    .unwrap();
+    let totals = handle.unwrap();
+    ctx.start().unwrap();
+    feed(&input, 2);
+    ctx.advance(1).unwrap();
+    assert_eq!(
+        totals.take().into_iter().map(sorted).collect::<Vec<_>>(),
+        vec![vec![
+            ("a".into(), 6),
+            ("b0".into(), 1),
+            ("b1".into(), 1),
+            ("b2".into(), 1),
+            ("c".into(), 3)
+        ]],
+        "the totals go on from the checkpoint"
+    );
+}
+
+#[test]
 fn damaged_checkpoints_fall_back_or_fail_clearly() {
     let (ckpt, input) = (temp("damaged-plain-ckpt"), temp("damaged-plain-in"));
     let (ctx, totals) = job(&ckpt, &input).unwrap();

@@ -36,3 +36,25 @@ pub fn flag(args: &[String], name: &str, default: &str) -> String {
         .cloned()
         .unwrap_or_else(|| default.to_string())
 }
+
+/// The duration after `name` on the command line (`500ms`, `1s`, ...), or `default`. A
+/// value that is not one ends the program with a message and exit code 2, as a usage
+/// error.
+pub fn duration_flag(args: &[String], name: &str, default: &str) -> std::time::Duration {
+    rill::parse_duration(&flag(args, name, default))
+        .unwrap_or_else(|e| usage_error(&format!("{name}: {e}")))
+}
+
+/// Prints `message` after the program's name and exits with code 2 (a usage error).
+pub fn usage_error(message: &str) -> ! {
+    let program = std::env::args()
+        .next()
+        .and_then(|p| {
+            std::path::Path::new(&p)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    eprintln!("{program}: {message}");
+    std::process::exit(2)
+}

@@ -10,6 +10,10 @@ use std::time::Duration;
 /// `spark.streaming.fileStream.minRememberDuration`).
 pub const DEFAULT_FILE_REMEMBER: Duration = Duration::from_secs(60);
 
+/// The longest batch interval, in milliseconds: ten intervals (the default checkpoint
+/// interval, the bound of a graceful stop) must still fit in 64-bit milliseconds.
+pub(crate) const MAX_BATCH_INTERVAL_MS: u64 = u64::MAX / 10;
+
 /// Builds a [`StreamingContext`]; see [`StreamingContext::builder`].
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
@@ -128,8 +132,17 @@ impl Builder {
         }
         let mut ctx =
             StreamingContext::with(interval, self.parallelism, self.checkpoint_dir, self.manual);
+        if let Some(e) = &ctx.inner.config_error {
+            return Err(Error::Config(e.clone()));
+        }
         if let Some(every) = self.checkpoint_interval {
             let (e, i) = (every.as_millis(), interval.as_millis());
+            if e > u128::from(u64::MAX) {
+                return Err(Error::Config(format!(
+                    "the checkpoint interval ({every:?}) is too long: at most {} ms",
+                    u64::MAX
+                )));
+            }
             if e == 0 || i == 0 || e % i != 0 {
                 return Err(Error::Config(format!(
                     "the checkpoint interval ({every:?}) must be a positive multiple of the batch interval ({interval:?})"
@@ -171,5 +184,48 @@ impl Builder {
             Some(e) => Err(Error::Config(e.clone())),
             None => Ok(ctx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_error(b: Builder) -> String {
+        match b.build() {
+            Err(Error::Config(m)) => m,
+            Err(e) => panic!("not a configuration error: {e}"),
+            Ok(_) => panic!("built"),
+        }
+    }
+
+    #[test]
+    fn intervals_too_long_are_configuration_errors() {
+        let b = || StreamingContext::builder().parallelism(1).manual_clock();
+        let m = config_error(b().batch_interval(Duration::from_secs(u64::MAX)));
+        assert!(
+            m.contains("batch interval") && m.contains("too long"),
+            "{m}"
+        );
+        // Ten intervals would not fit in 64-bit milliseconds.
+        let just_over = Duration::from_millis(MAX_BATCH_INTERVAL_MS + 1);
+        config_error(b().batch_interval(just_over));
+        let max = Duration::from_millis(MAX_BATCH_INTERVAL_MS);
+        assert!(b().batch_interval(max).build().is_ok());
+        assert!((max * 10).as_millis() <= u128::from(u64::MAX));
+        let m = config_error(
+            b().batch_interval(Duration::from_secs(1))
+                .checkpoint_interval(Duration::from_secs(u64::MAX)),
+        );
+        assert!(
+            m.contains("checkpoint interval") && m.contains("too long"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn new_reports_an_interval_too_long_at_start() {
+        let ctx = StreamingContext::new(Duration::from_secs(u64::MAX));
+        assert!(matches!(ctx.start(), Err(Error::Config(_))));
     }
 }

@@ -20,9 +20,20 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// The first batch time after `now_ms` for `interval_ms`.
+/// The first batch time after `now_ms` for `interval_ms`: the next multiple of the
+/// interval.
+///
+/// It never panics: an interval of zero (which no context accepts) is taken as 1 ms, so
+/// the answer is the next millisecond, and a multiple past `u64::MAX` saturates at
+/// `Time(u64::MAX)`.
 pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
-    Time((now_ms / interval_ms + 1) * interval_ms)
+    let interval = interval_ms.max(1);
+    Time(
+        (now_ms / interval)
+            .checked_add(1)
+            .and_then(|k| k.checked_mul(interval))
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Batches cut but not yet run beyond which receivers are left to fill up.
@@ -151,5 +162,13 @@ mod tests {
         assert_eq!(first_batch_time(1_234, 1_000), Time(2_000));
         assert_eq!(first_batch_time(2_000, 1_000), Time(3_000));
         assert_eq!(first_batch_time(0, 500), Time(500));
+    }
+
+    #[test]
+    fn first_batch_time_does_not_panic() {
+        assert_eq!(first_batch_time(1_234, 0), Time(1_235));
+        assert_eq!(first_batch_time(u64::MAX, 0), Time(u64::MAX));
+        assert_eq!(first_batch_time(u64::MAX - 1, 1_000), Time(u64::MAX));
+        assert_eq!(first_batch_time(5, u64::MAX), Time(u64::MAX));
     }
 }

@@ -17,6 +17,8 @@ pub(crate) type JobFn = Box<dyn FnMut(&Batch<'_>) -> Result<()> + Send>;
 
 pub(crate) struct Job {
     pub(crate) explain: String,
+    /// The canonical form of the pipeline's operator graph, for the plan fingerprint.
+    pub(crate) canonical: String,
     pub(crate) run: JobFn,
 }
 
@@ -128,6 +130,11 @@ impl StreamingContext {
         if interval.is_zero() || interval.subsec_nanos() % 1_000_000 != 0 {
             config_error = Some(format!(
                 "the batch interval must be a positive whole number of milliseconds, not {interval:?}"
+            ));
+        } else if interval.as_millis() > u128::from(crate::builder::MAX_BATCH_INTERVAL_MS) {
+            config_error = Some(format!(
+                "the batch interval ({interval:?}) is too long: at most {} ms, so that 10 intervals fit in 64-bit milliseconds",
+                crate::builder::MAX_BATCH_INTERVAL_MS
             ));
         } else if parallelism == 0 {
             config_error = Some("parallelism must be at least 1".to_string());
@@ -280,7 +287,7 @@ impl StreamingContext {
             }
         }
         let durable = inner
-            .open_durability(&self.explain(), inner.resume.load(Ordering::SeqCst))
+            .open_durability(&inner.plan_forms(), inner.resume.load(Ordering::SeqCst))
             .and_then(|()| {
                 if !inner.manual && inner.resumed_at().is_none() {
                     let interval = inner.batch_interval.as_millis() as u64;

@@ -98,8 +98,9 @@ pub fn text_file_stream(
     add_source(ctx, src, slot)
 }
 
-/// Registers a generated job with its plan text.
-pub fn register_job<F>(ctx: &StreamingContext, explain: &str, job: F)
+/// Registers a generated job with its plan text and the canonical form of its operator
+/// graph (which the checkpoint's plan fingerprint is computed from).
+pub fn register_job<F>(ctx: &StreamingContext, explain: &str, canonical: &str, job: F)
 where
     F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
 {
@@ -115,6 +116,7 @@ where
     explain = explain.replacen("pipeline", &format!("pipeline {n}"), 1);
     lock(&ctx.inner.jobs).push(Job {
         explain,
+        canonical: canonical.to_string(),
         run: Box::new(job),
     });
 }

@@ -7,7 +7,6 @@ use crate::context::Inner;
 use crate::sources::lock;
 use crate::{Error, Result, Time};
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
 
 /// Source positions: `(source id, encoded position)` of every source.
 type Positions = Vec<(String, Vec<u8>)>;
@@ -26,9 +25,10 @@ pub(crate) struct Durability {
     positions: VecDeque<(Time, Positions)>,
 }
 
-/// The fingerprint of a set of pipelines: a hash of their plans.
-pub(crate) fn fingerprint(explain: &str) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one(explain)
+/// The fingerprint of a set of pipelines: a stable hash of the canonical forms of their
+/// operator graphs, joined in definition order (see [`crate::checkpoint::fingerprint`]).
+pub(crate) fn fingerprint(plans: &str) -> u64 {
+    crate::checkpoint::fingerprint::fnv1a_64(plans.as_bytes())
 }
 
 impl Inner {
@@ -59,13 +59,13 @@ impl Inner {
     /// from the newest snapshot that decodes (the jobs run once in restore-only mode, so a
     /// state that does not decode falls back to the older snapshot, as a bad checksum
     /// does), then the sources' positions, and queues the logged batches after it.
-    pub(crate) fn open_durability(&self, explain: &str, resume: bool) -> Result<()> {
+    pub(crate) fn open_durability(&self, plans: &str, resume: bool) -> Result<()> {
         let Some(dir) = self.checkpoint_dir() else {
             return Ok(());
         };
         let store = CheckpointStore::open(&dir)?;
         store.repair_log()?;
-        let fp = fingerprint(explain);
+        let fp = fingerprint(plans);
         let candidates = store.candidates()?;
         let log = store.logged_batches()?;
         let mut d = Durability {

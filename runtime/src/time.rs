@@ -33,22 +33,31 @@ impl Time {
         self.0
     }
 
-    /// This time moved forward by `d` (rounded down to whole milliseconds).
+    /// This time moved forward by `d` (rounded down to whole milliseconds), saturating at
+    /// `Time(u64::MAX)` (some 584 million years after the epoch) instead of overflowing;
+    /// [`checked_plus`](Self::checked_plus) tells when that would happen.
     pub fn plus(self, d: Duration) -> Time {
-        Time(self.0 + d.as_millis() as u64)
+        self.checked_plus(d).unwrap_or(Time(u64::MAX))
     }
 
-    /// This time moved forward by `d`, or `None` if it overflows.
+    /// This time moved forward by `d` (rounded down to whole milliseconds), or `None` if
+    /// that is past `Time(u64::MAX)`.
+    ///
+    /// ```
+    /// use rill_runtime::Time;
+    /// use std::time::Duration;
+    /// assert_eq!(Time(1000).checked_plus(Duration::from_secs(1)), Some(Time(2000)));
+    /// assert_eq!(Time(u64::MAX).checked_plus(Duration::from_millis(1)), None);
+    /// ```
     pub fn checked_plus(self, d: Duration) -> Option<Time> {
-        u64::try_from(d.as_millis())
-            .ok()
-            .and_then(|ms| self.0.checked_add(ms))
-            .map(Time)
+        let ms = u64::try_from(d.as_millis()).ok()?;
+        self.0.checked_add(ms).map(Time)
     }
 
     /// This time moved back by `d`, saturating at zero.
     pub fn minus(self, d: Duration) -> Time {
-        Time(self.0.saturating_sub(d.as_millis() as u64))
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Time(self.0.saturating_sub(ms))
     }
 }
 
@@ -71,14 +80,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 500ms, 1s, 2m)"))?;
+    let too_long = || format!("`{text}` is too long a duration");
+    let n: u64 = num.parse().map_err(|e: std::num::ParseIntError| {
+        if *e.kind() == std::num::IntErrorKind::PosOverflow {
+            too_long()
+        } else {
+            format!("`{text}` is not a duration (try 500ms, 1s, 2m)")
+        }
+    })?;
+    let secs = |per: u64| {
+        n.checked_mul(per)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long)
+    };
     let d = match unit.trim() {
         "" | "ms" => Duration::from_millis(n),
         "s" => Duration::from_secs(n),
-        "m" | "min" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        "m" | "min" => secs(60)?,
+        "h" => secs(3600)?,
         other => {
             return Err(format!(
                 "unknown unit `{other}` in `{text}` (use ms, s, m or h)"
@@ -104,6 +123,40 @@ mod tests {
     fn arithmetic() {
         assert_eq!(Time(1000).plus(Duration::from_secs(1)), Time(2000));
         assert_eq!(Time(1000).minus(Duration::from_secs(2)), Time(0));
+        assert_eq!(Time(1000).minus(Duration::MAX), Time(0));
+    }
+
+    #[test]
+    fn plus_saturates_and_checked_plus_tells() {
+        let ms = Duration::from_millis(1);
+        assert_eq!(Time(u64::MAX).checked_plus(ms), None);
+        assert_eq!(Time(u64::MAX - 1).checked_plus(ms), Some(Time(u64::MAX)));
+        assert_eq!(Time(u64::MAX).plus(ms), Time(u64::MAX));
+        // More milliseconds than a u64 holds: not truncated to a small number.
+        assert_eq!(Time(0).checked_plus(Duration::MAX), None);
+        assert_eq!(Time(5).plus(Duration::MAX), Time(u64::MAX));
+    }
+
+    #[test]
+    fn durations_too_long_are_errors_naming_the_value() {
+        for text in [
+            "99999999999999999999h",
+            "18446744073709551615h",
+            "18446744073709551615m",
+            "5124095576030432h",
+            "99999999999999999999",
+        ] {
+            let err = parse_duration(text).unwrap_err();
+            assert!(err.contains(text), "{err}");
+        }
+        assert_eq!(
+            parse_duration("18446744073709551615s"),
+            Ok(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_duration("5124095576030431h"),
+            Ok(Duration::from_secs(5_124_095_576_030_431 * 3600))
+        );
     }
 
     #[test]

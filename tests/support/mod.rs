@@ -1,7 +1,17 @@
-//! Helpers shared by integration tests that run the examples as processes.
+//! Helpers shared by integration tests that run the examples as processes or wait for
+//! what a running job does.
+// Each test uses part of this module.
+#![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a wait for an event may take before the run is taken as hung: far longer than
+/// any event takes on a loaded machine, so only a run that is truly stuck fails by it.
+pub const HUNG: Duration = Duration::from_secs(120);
 
 /// The binary of example `name`, built first if this test runs on its own.
 pub fn example(name: &str) -> PathBuf {
@@ -18,4 +28,84 @@ pub fn example(name: &str) -> PathBuf {
         assert!(ok, "cannot build the example {name}");
     }
     bin
+}
+
+/// Waits until `done()` holds, checking every few milliseconds; panics with `what` if it
+/// does not within [`HUNG`].
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + HUNG;
+    while !done() {
+        assert!(Instant::now() < deadline, "waited {HUNG:?} for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The lines a child writes to a pipe, read on a thread of their own (so the child never
+/// blocks on a full pipe).
+pub struct Lines(mpsc::Receiver<String>);
+
+impl Lines {
+    /// Reads `pipe` line by line until it closes.
+    pub fn read(pipe: impl Read + Send + 'static) -> Lines {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The first line (from now on) for which `matches` holds; panics with `what` if the
+    /// pipe closes first or none comes within [`HUNG`].
+    pub fn wait_for(&self, what: &str, mut matches: impl FnMut(&str) -> bool) -> String {
+        let deadline = Instant::now() + HUNG;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(line) if matches(&line) => return line,
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("waited {HUNG:?} for {what}"),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the output closed before {what}")
+                }
+            }
+        }
+    }
+}
+
+/// Waits for `child` to exit; kills it and panics with `what` if it has not within
+/// [`HUNG`].
+pub fn wait_exit(child: &mut Child, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + HUNG;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("waited {HUNG:?} for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Closes the sending half of `conn` and waits until the peer closes its end: a receiver
+/// closes a connection once it has read everything up to the end of the stream and
+/// handed it on, so after this every line sent was received.
+pub fn finish_sending(conn: &mut std::net::TcpStream) {
+    conn.shutdown(std::net::Shutdown::Write).unwrap();
+    conn.set_read_timeout(Some(HUNG)).unwrap();
+    let mut buf = [0u8; 256];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("waiting for the receiver to read everything: {e}"),
+        }
+    }
 }

@@ -126,6 +126,7 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         .unzip();
     let setup = &g.setup;
     let explain = plan.explain();
+    let canonical = plan.canonical();
     let semi = plan.tail.is_some().then(|| quote!(;));
     let tail = match &plan.tail {
         None => quote!(),
@@ -138,7 +139,7 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
     quote! {{
         let __ctx: &::rill::StreamingContext = &#ctx;
         #(#setup)*
-        ::rill::__private::register_job(__ctx, #explain, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
+        ::rill::__private::register_job(__ctx, #explain, #canonical, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
             #(#restores)*

@@ -139,6 +139,7 @@ pub struct Plan {
 }
 
 mod build;
+mod canonical;
 mod check;
 mod explain;
 mod schedule;

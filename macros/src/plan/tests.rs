@@ -189,3 +189,84 @@ fn literal_windows_are_checked_at_compile_time() {
         ]
     );
 }
+
+fn canonical(tokens: proc_macro2::TokenStream) -> String {
+    plan_of(tokens).unwrap().canonical()
+}
+
+#[test]
+fn the_canonical_form_lists_operators_inputs_and_literal_windows() {
+    let text = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        let words = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1));
+        let a = socket_listen_stream(addr);
+        words.union(a.map(|l| (l, 1)))
+            .reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(30), Duration::from_millis(10_000))
+            .print();
+        words.sliding_by_key(5).count_by_window(len, Duration::from_secs(2)).collect()
+    });
+    assert_eq!(
+        text,
+        "rill-plan 1\n\
+         0 queue_stream\n\
+         1 flat_map <- 0\n\
+         2 map <- 1\n\
+         3 socket_listen_stream\n\
+         4 map <- 3\n\
+         5 union <- 2,4\n\
+         6 reduce_by_key_and_window <- 5 len=30000ms slide=10000ms\n\
+         7 print <- 6\n\
+         8 sliding_by_key <- 2 n=5\n\
+         9 count_by_window <- 8 len=? slide=2000ms\n\
+         10 collect <- 9\n"
+    );
+}
+
+#[test]
+fn names_closures_and_formatting_leave_the_canonical_form_unchanged() {
+    let base = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1u64)).update_state_by_key(|n: Vec<u64>, s: Option<u64>| Some(s.unwrap_or(0) + n.iter().sum::<u64>()));
+        counts.window(Duration::from_secs(4), Duration::from_secs(2)).print();
+        counts.collect()
+    });
+    // Other stream names, closure bodies, source data, a duration written otherwise,
+    // another output option and layout: the same graph.
+    let renamed = canonical(quote::quote! { ctx, unfused;
+        let input = queue_stream(vec![vec!["x y z"], vec!["w"]]);
+        let totals = input
+            .flat_map(|line| line.split_whitespace())
+            .map(|word| (word, 2u64))
+            .update_state_by_key(|new: Vec<u64>, old: Option<u64>| old.map(|o| o + new.len() as u64));
+        totals.window(Duration::from_millis(4000), Duration::from_millis(2000)).print();
+        totals.collect()
+    });
+    assert_eq!(base, renamed);
+}
+
+#[test]
+fn a_new_operator_or_another_literal_window_changes_the_canonical_form() {
+    let base = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.map(|w| (w, 1)).reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(4), Duration::from_secs(2)).print();
+    });
+    let with_filter = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.filter(|l| !l.is_empty()).map(|w| (w, 1)).reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(4), Duration::from_secs(2)).print();
+    });
+    let longer = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.map(|w| (w, 1)).reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(6), Duration::from_secs(2)).print();
+    });
+    let other_slide = canonical(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.map(|w| (w, 1)).reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(4), Duration::from_secs(4)).print();
+    });
+    let other_source = canonical(quote::quote! { ctx;
+        let lines = text_file_stream("in");
+        lines.map(|w| (w, 1)).reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(4), Duration::from_secs(2)).print();
+    });
+    for other in [&with_filter, &longer, &other_slide, &other_source] {
+        assert_ne!(&base, other);
+    }
+}

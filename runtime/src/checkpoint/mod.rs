@@ -2,6 +2,7 @@
 //! of what every batch took from its sources, so a restarted job resumes where it was.
 
 pub mod durable;
+pub(crate) mod fingerprint;
 mod frame;
 pub mod store;
 pub mod wal;
