@@ -299,3 +299,78 @@ fn damaged_checkpoints_fall_back_or_fail_clearly() {
     let e = ctx.start().unwrap_err().to_string();
     assert!(e.contains("no valid checkpoint"), "{e}");
 }
+
+/// With `catch_up_in_one_batch`, the batch times a job missed while down run as one
+/// batch at the newest of them; by default (as in Spark) each runs.
+#[test]
+fn the_missed_batch_times_can_run_as_one_catch_up_batch() {
+    let ckpt = temp("catch-up");
+    let times = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let start = || {
+        let seen = times.clone();
+        let ctx = StreamingContext::get_or_create(&ckpt, || {
+            let ctx = StreamingContext::builder()
+                .batch_interval(Duration::from_millis(100))
+                .parallelism(2)
+                .checkpoint_dir(&ckpt)
+                .catch_up_in_one_batch(true)
+                .build()?;
+            stream! { ctx;
+                queue_stream((1..=1000u64).map(|i| vec![i]).collect::<Vec<_>>())
+                    .map(|i| ("n", i))
+                    .update_state_by_key(|new: Vec<u64>, n: Option<u64>| Some(n.unwrap_or(0) + new.len() as u64))
+                    .for_each_batch(move |t, _| seen.lock().unwrap().push(t.millis()));
+            };
+            Ok(ctx)
+        })
+        .unwrap();
+        ctx.start().unwrap();
+        ctx
+    };
+    let wait_for = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while times.lock().unwrap().len() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} batches never ran"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let ctx = start();
+    wait_for(5);
+    ctx.stop().unwrap();
+    drop(ctx);
+    let before = times.lock().unwrap().len();
+    // Down for 1.5 s: some 15 batch times are missed.
+    std::thread::sleep(Duration::from_millis(1500));
+    let ctx = start();
+    wait_for(before + 5);
+    ctx.stop().unwrap();
+    let times = times.lock().unwrap().clone();
+    let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    // One jump over the missed times, every other batch one interval after the last.
+    assert_eq!(
+        gaps.iter().filter(|g| **g != 100).count(),
+        1,
+        "batch times {times:?}"
+    );
+    assert!(gaps.iter().any(|g| *g >= 1000), "batch times {times:?}");
+}
+
+#[test]
+fn catching_up_in_one_batch_is_refused_for_windowed_pipelines() {
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_secs(1))
+        .manual_clock()
+        .catch_up_in_one_batch(true)
+        .build()
+        .unwrap();
+    stream! { ctx;
+        queue_stream(vec![vec![("a", 1u32)]])
+            .reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(2), Duration::from_secs(1))
+            .print();
+    };
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(e.contains("reduce_by_key_and_window"), "{e}");
+}

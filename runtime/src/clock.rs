@@ -93,11 +93,25 @@ fn tick(
     tx: crossbeam_channel::Sender<(Time, Instant, Cut)>,
 ) -> crate::Result<()> {
     let mut next = first;
+    // A recovered job may run the times it missed as one batch, once the logged batches
+    // are recomputed.
+    let mut catch_up = inner.catch_up_in_one_batch && inner.resumed_at().is_some();
     while !inner.stopping() {
         let now = now_ms();
         if now < next.millis() {
             std::thread::sleep(Duration::from_millis((next.millis() - now).min(20)));
             continue;
+        }
+        if catch_up && !inner.replay_pending() {
+            catch_up = false;
+            let missed = (now - next.millis()) / interval;
+            if missed > 0 {
+                tracing::info!(
+                    missed_batches = missed + 1,
+                    "catching up on the batch times missed while down in one batch"
+                );
+                next = Time(next.millis() + missed * interval);
+            }
         }
         // While earlier batches wait to run, receivers are not drained: their bounded
         // buffers fill, they stop reading, and TCP pushes back, so a job that falls

@@ -22,6 +22,17 @@ pub(crate) struct Job {
     pub(crate) run: JobFn,
 }
 
+impl Job {
+    /// The first operator of the pipeline whose output depends on batch times (a window,
+    /// or a refit every slide): its canonical line names a slide.
+    pub(crate) fn windowed_op(&self) -> Option<&str> {
+        self.canonical
+            .lines()
+            .find(|l| l.contains(" slide="))
+            .and_then(|l| l.split_whitespace().nth(1))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lifecycle {
     Initialized,
@@ -45,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) checkpoint_dir: Mutex<Option<PathBuf>>,
     pub(crate) checkpoint_interval: Option<Duration>,
     pub(crate) write_ahead_log: bool,
+    /// A recovered job runs the batch times it missed while down as one batch.
+    pub(crate) catch_up_in_one_batch: bool,
     /// How long `text_file_stream` remembers the files it selected.
     pub(crate) file_remember: Duration,
     pub(crate) max_rate: u64,
@@ -156,6 +169,7 @@ impl StreamingContext {
                 checkpoint_dir: Mutex::new(checkpoint_dir),
                 checkpoint_interval: None,
                 write_ahead_log: false,
+                catch_up_in_one_batch: false,
                 file_remember: crate::builder::DEFAULT_FILE_REMEMBER,
                 max_rate: 0,
                 receiver_limits: Default::default(),
@@ -258,6 +272,13 @@ impl StreamingContext {
         let errors = lock(&inner.errors).clone();
         if !errors.is_empty() {
             return Err(Error::Pipeline(errors.join("; ")));
+        }
+        if inner.catch_up_in_one_batch {
+            if let Some(op) = lock(&inner.jobs).iter().find_map(|j| j.windowed_op()) {
+                return Err(Error::Config(format!(
+                    "catch_up_in_one_batch needs pipelines without windows: `{op}` depends on batch times"
+                )));
+            }
         }
         if std::env::var_os("RILL_EXPLAIN").is_some_and(|v| v != "0" && !v.is_empty()) {
             println!("{}", self.explain());

@@ -195,6 +195,13 @@ impl Inner {
         Ok(())
     }
 
+    /// Whether logged batches are still to be recomputed.
+    pub(crate) fn replay_pending(&self) -> bool {
+        lock(&self.durability)
+            .as_ref()
+            .is_some_and(|d| !d.replay.is_empty())
+    }
+
     /// The next logged batch to recompute, if recovery left any.
     pub(crate) fn next_replay(&self) -> Option<LoggedBatch> {
         lock(&self.durability).as_mut()?.replay.pop_front()
