@@ -374,3 +374,66 @@ fn catching_up_in_one_batch_is_refused_for_windowed_pipelines() {
     let e = ctx.start().unwrap_err().to_string();
     assert!(e.contains("reduce_by_key_and_window"), "{e}");
 }
+
+/// Rewrites the snapshot at `path` with a valid checksum but state that does not decode
+/// (a string length of 2^60).
+fn poison_state(path: &Path) {
+    use rill_runtime::checkpoint::store::{decode_snapshot, to_bytes};
+    let mut snap = decode_snapshot(&std::fs::read(path).unwrap()).unwrap();
+    assert!(!snap.states.is_empty(), "the snapshot holds state");
+    let mut bad = vec![1u8, 0xFD];
+    bad.extend((1u64 << 60).to_le_bytes());
+    snap.states[0].1 = bad;
+    let data = rill_runtime::checkpoint::encode_frame(b"RILLCKP1", &to_bytes(&snap).unwrap());
+    std::fs::write(path, data).unwrap();
+}
+
+#[test]
+fn state_that_does_not_decode_falls_back_and_is_named() {
+    let (ckpt, input) = (temp("poison-plain-ckpt"), temp("poison-plain-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    let expected = run(&ctx, &totals, &input, 0, 7);
+    drop(ctx);
+    let (ckpt, input) = (temp("poison-ckpt"), temp("poison-in"));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    run(&ctx, &totals, &input, 0, 6);
+    drop(ctx);
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("checkpoint-")
+        })
+        .collect();
+    snaps.sort();
+    // The newest snapshot's state does not decode: the older one is used, and the batches
+    // after it are recomputed, so the job goes on as an uninterrupted run does.
+    poison_state(&snaps[1]);
+    let (ctx, totals) = resume(&ckpt, &input);
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    assert!(totals.take().is_empty(), "batches 5 and 6 completed before");
+    assert_eq!(run(&ctx, &totals, &input, 6, 7), expected[6..7].to_vec());
+    drop(ctx);
+    // Neither decodes: an error naming the file and the operator, no abort.
+    for p in std::fs::read_dir(&ckpt).unwrap().map(|e| e.unwrap().path()) {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("checkpoint-")
+        {
+            poison_state(&p);
+        }
+    }
+    let (ctx, _) = resume(&ckpt, &input);
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(
+        e.contains("checkpoint-") && e.contains("update_state_by_key"),
+        "{e}"
+    );
+}

@@ -78,6 +78,16 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The message without the kind's prefix, to nest in another error's message.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            Error::Checkpoint(m) | Error::State(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The message of a caught panic.
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic

@@ -157,7 +157,8 @@ impl<'e> Batch<'e> {
             if let Some(bytes) = saved {
                 state.load(&bytes).map_err(|e| {
                     crate::Error::Checkpoint(format!(
-                        "the state of operator {key} does not decode: {e}"
+                        "the state of operator {key} does not decode: {}",
+                        e.detail()
                     ))
                 })?;
             }

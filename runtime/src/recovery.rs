@@ -110,7 +110,7 @@ impl Inner {
                     restored = Some(snap);
                     break;
                 }
-                Err(e) => damaged.push(format!("{} ({e})", path.display())),
+                Err(e) => damaged.push(format!("{} ({})", path.display(), e.detail())),
             }
         }
         let Some(snap) = restored else {
