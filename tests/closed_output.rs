@@ -4,20 +4,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 mod support;
-use support::example;
+use support::{example, free_addr, wait_exit};
 
 /// Starts the word count on a free port with stdout (and stderr too, if `both`) piped to
 /// this test; returns the process, its address and the pipe's reader.
 fn start(both: bool) -> (Child, String, BufReader<std::process::ChildStdout>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let mut cmd = Command::new(example("wordcount"));
     cmd.args(["--listen", &addr, "--batch-interval", "100ms"])
         .env("RUST_LOG", "info")
@@ -33,21 +27,6 @@ fn start(both: bool) -> (Child, String, BufReader<std::process::ChildStdout>) {
     (child, addr, out)
 }
 
-/// Waits for the process to exit; its exit status.
-fn exits(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the job did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn send(addr: &str, text: &str) {
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     conn.write_all(text.as_bytes()).unwrap();
@@ -58,7 +37,7 @@ fn a_closed_stdout_ends_the_job_with_an_error() {
     let (mut child, addr, out) = start(false);
     drop(out);
     send(&addr, "hello world hello\n");
-    let status = exits(&mut child, Duration::from_secs(20));
+    let status = wait_exit(&mut child, "the job to exit after a failed print");
     assert!(!status.success(), "a failed print is an error: {status}");
 }
 
@@ -75,7 +54,7 @@ fn with_stdout_and_stderr_closed_a_sigterm_still_stops_the_job() {
         .unwrap()
         .success();
     assert!(ok);
-    exits(&mut child, Duration::from_secs(20));
+    wait_exit(&mut child, "the job to exit after SIGTERM");
     // And with a line sent first, whichever of the two ends it.
     let (mut child, addr, out) = start(true);
     drop(out);
@@ -84,5 +63,5 @@ fn with_stdout_and_stderr_closed_a_sigterm_still_stops_the_job() {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    exits(&mut child, Duration::from_secs(20));
+    wait_exit(&mut child, "the job to exit after SIGTERM");
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::example;
+use support::{example, free_addr};
 
 struct Dirs {
     input: PathBuf,
@@ -208,12 +208,7 @@ fn send_for(addr: &str, from: usize, span: Duration) -> usize {
 #[test]
 fn socket_with_the_write_ahead_log_killed_at_random_points_counts_every_logged_line_once() {
     let (base, d) = dirs("wal");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let wal = d.ckpt.join("wal-source0.log");
     let mut logged: std::collections::BTreeSet<String> = Default::default();
     let mut sent = 0;

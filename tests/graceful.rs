@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 mod support;
-use support::{HUNG, Lines, example, finish_sending, wait_exit, wait_until};
+use support::{HUNG, Lines, example, finish_sending, free_addr, wait_exit, wait_until};
 
 #[test]
 fn stop_gracefully_processes_everything_received() {
@@ -94,12 +94,7 @@ fn sigterm_stops_the_example_gracefully_with_a_last_checkpoint() {
     let (out, ckpt) = (base.join("out"), base.join("ckpt"));
     std::fs::create_dir_all(&out).unwrap();
     let bin = example("running_totals");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     // Half a second per batch: the graceful stop's bound (10 intervals) leaves room for
     // the last batch's fsynced output and checkpoint on a loaded machine.
     let mut job = std::process::Command::new(bin)

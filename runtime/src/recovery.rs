@@ -171,13 +171,7 @@ impl Inner {
                 },
             )??;
         }
-        let leftover = hooks
-            .restore
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        for id in leftover.keys() {
-            tracing::warn!(state = %id, "the checkpoint holds state no operator of this job restored");
-        }
+        warn_unrestored(hooks.restore);
         Ok(())
     }
 
@@ -285,13 +279,7 @@ impl Inner {
         time: Time,
         hooks: crate::exec::BatchCheckpoint,
     ) -> Result<()> {
-        let leftover = hooks
-            .restore
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        for id in leftover.keys() {
-            tracing::warn!(state = %id, "the checkpoint holds state no operator of this job restored");
-        }
+        warn_unrestored(hooks.restore);
         match hooks.save {
             Some(states) => {
                 self.write_snapshot(time, states.into_inner().unwrap_or_else(|e| e.into_inner()))
@@ -334,6 +322,14 @@ impl Inner {
         }
         tracing::debug!(time = time.millis(), "checkpoint written");
         Ok(())
+    }
+}
+
+/// Warns about state a checkpoint held that no operator took.
+fn warn_unrestored(restore: std::sync::Mutex<HashMap<String, Vec<u8>>>) {
+    let leftover = restore.into_inner().unwrap_or_else(|e| e.into_inner());
+    for id in leftover.keys() {
+        tracing::warn!(state = %id, "the checkpoint holds state no operator of this job restored");
     }
 }
 

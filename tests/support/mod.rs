@@ -93,6 +93,16 @@ pub fn wait_exit(child: &mut Child, what: &str) -> ExitStatus {
     }
 }
 
+/// A loopback address with a port that was free a moment ago, for a job to listen on.
+pub fn free_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// Closes the sending half of `conn` and waits until the peer closes its end: a receiver
 /// closes a connection once it has read everything up to the end of the stream and
 /// handed it on, so after this every line sent was received.
