@@ -36,7 +36,7 @@ impl RateLimiter {
     /// How long to wait before handing over `n` more records at the current rate.
     pub fn delay_for(&self, n: usize) -> Duration {
         let rate = self.rate();
-        let mut next = crate::sources::lock(&self.state);
+        let mut next = crate::sync::lock(&self.state);
         let now = Instant::now();
         if rate == 0 {
             *next = None;

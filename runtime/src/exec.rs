@@ -39,7 +39,7 @@ impl Executor {
             .spawn(move || {
                 for value in rx.iter() {
                     if let Err(e) = crate::error::catch_thread_panic(|| drop(value)) {
-                        crate::sources::lock(&failure).get_or_insert(e);
+                        crate::sync::lock(&failure).get_or_insert(e);
                     }
                 }
             })
@@ -55,7 +55,7 @@ impl Executor {
 
     /// A failure of the janitor thread since the last call.
     pub(crate) fn take_failure(&self) -> Option<crate::Error> {
-        crate::sources::lock(&self.janitor_failure).take()
+        crate::sync::lock(&self.janitor_failure).take()
     }
 
     /// Whether the current thread is one of this executor's workers.
@@ -153,7 +153,7 @@ impl<'e> Batch<'e> {
     ) -> crate::Result<()> {
         if let Some(c) = self.checkpoint {
             let key = self.state_key(id);
-            let saved = crate::sources::lock(&c.restore).remove(&key);
+            let saved = crate::sync::lock(&c.restore).remove(&key);
             if let Some(bytes) = saved {
                 state.load(&bytes).map_err(|e| {
                     crate::Error::Checkpoint(format!(
@@ -170,7 +170,7 @@ impl<'e> Batch<'e> {
     pub fn save<S: crate::checkpoint::Durable>(&self, state: &S, id: &str) -> crate::Result<()> {
         if let Some(save) = self.checkpoint.and_then(|c| c.save.as_ref()) {
             let bytes = state.save()?;
-            crate::sources::lock(save).push((self.state_key(id), bytes));
+            crate::sync::lock(save).push((self.state_key(id), bytes));
         }
         Ok(())
     }

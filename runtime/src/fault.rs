@@ -10,13 +10,13 @@ static ARMED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 /// Points: `receiver` (a receiver thread panics as it hands over a block).
 #[cfg(feature = "fault-injection")]
 pub fn arm(name: &str) {
-    crate::sources::lock(&ARMED).push(name.to_string());
+    crate::sync::lock(&ARMED).push(name.to_string());
 }
 
 /// Whether the point `name` fires now (once per arming).
 #[cfg(feature = "fault-injection")]
 pub(crate) fn fires(name: &str) -> bool {
-    let mut armed = crate::sources::lock(&ARMED);
+    let mut armed = crate::sync::lock(&ARMED);
     match armed.iter().position(|n| n == name) {
         Some(i) => {
             armed.remove(i);

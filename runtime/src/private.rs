@@ -1,9 +1,8 @@
 //! What generated code calls: source registration, job registration and the call shims
 //! that give each user closure its argument type. Not a stable API.
 
-use crate::context::Job;
 use crate::sources::{
-    FileSource, ListenSource, QueueSource, Slot, SocketSource, SourceControl, SourceHandle, lock,
+    FileSource, ListenSource, QueueSource, Slot, SocketSource, SourceControl, SourceHandle,
 };
 use crate::{Batch, Result, StreamingContext};
 use std::sync::Arc;
@@ -37,13 +36,14 @@ fn add_source<T: Send + 'static>(
     src: Arc<dyn SourceControl>,
     slot: Arc<Slot<T>>,
 ) -> SourceHandle<T> {
-    if ctx.inner.is_started() {
-        lock(&ctx.inner.errors).push(format!(
+    let driver = &ctx.driver;
+    if driver.run.is_started() {
+        driver.jobs.error(format!(
             "{} was added after start(); define every stream before starting the context",
             src.describe()
         ));
     } else {
-        lock(&ctx.inner.sources).push(src);
+        driver.sources.add(src);
     }
     SourceHandle::new(slot)
 }
@@ -53,7 +53,7 @@ pub fn queue_stream<T: Send + 'static>(
     ctx: &StreamingContext,
     batches: Vec<Vec<T>>,
 ) -> SourceHandle<T> {
-    let (src, slot) = QueueSource::new(batches, ctx.inner.parallelism);
+    let (src, slot) = QueueSource::new(batches, ctx.driver.config.parallelism());
     add_source(ctx, src, slot)
 }
 
@@ -66,9 +66,9 @@ pub fn socket_text_stream(
     let (src, slot) = SocketSource::new(
         host.as_ref(),
         port,
-        ctx.inner.stats.clone(),
-        ctx.inner.parallelism,
-        ctx.inner.receiver_limits,
+        ctx.driver.sources.stats(),
+        ctx.driver.config.parallelism(),
+        ctx.driver.config.receiver_limits(),
     );
     add_source(ctx, src, slot)
 }
@@ -77,9 +77,9 @@ pub fn socket_text_stream(
 pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> SourceHandle<String> {
     let (src, slot) = ListenSource::new(
         addr.as_ref(),
-        ctx.inner.stats.clone(),
-        ctx.inner.parallelism,
-        ctx.inner.receiver_limits,
+        ctx.driver.sources.stats(),
+        ctx.driver.config.parallelism(),
+        ctx.driver.config.receiver_limits(),
     );
     add_source(ctx, src, slot)
 }
@@ -91,9 +91,9 @@ pub fn text_file_stream(
 ) -> SourceHandle<String> {
     let (src, slot) = FileSource::new(
         dir.as_ref(),
-        ctx.inner.file_remember,
-        ctx.inner.stats.clone(),
-        ctx.inner.parallelism,
+        ctx.driver.config.file_remember(),
+        ctx.driver.sources.stats(),
+        ctx.driver.config.parallelism(),
     );
     add_source(ctx, src, slot)
 }
@@ -104,31 +104,25 @@ pub fn register_job<F>(ctx: &StreamingContext, explain: &str, canonical: &str, j
 where
     F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
 {
-    if ctx.inner.is_started() {
-        lock(&ctx.inner.errors).push(
+    let driver = &ctx.driver;
+    if driver.run.is_started() {
+        driver.jobs.error(
             "a pipeline was defined after start(); define it before starting the context".into(),
         );
         tracing::error!("a pipeline was defined after start() and will not run");
         return;
     }
-    let mut explain = explain.to_string();
-    let n = lock(&ctx.inner.jobs).len() + 1;
-    explain = explain.replacen("pipeline", &format!("pipeline {n}"), 1);
-    lock(&ctx.inner.jobs).push(Job {
-        explain,
-        canonical: canonical.to_string(),
-        run: Box::new(job),
-    });
+    driver.jobs.add(explain, canonical, Box::new(job));
 }
 
 /// Records a pipeline error found at definition time; `start()` reports it.
 pub fn pipeline_error(ctx: &StreamingContext, message: String) {
-    lock(&ctx.inner.errors).push(message);
+    ctx.driver.jobs.error(message);
 }
 
 /// The number of partitions of a context (for generated setup code).
 pub fn partitions(ctx: &StreamingContext) -> usize {
-    ctx.inner.parallelism
+    ctx.driver.config.parallelism()
 }
 
 /// Calls a function of two arguments of different types (update functions).
@@ -151,7 +145,7 @@ pub fn call4<A, B, C, D, R>(a: A, b: B, c: C, d: D, f: impl FnOnce(A, B, C, D) -
 
 /// The batch interval of a context (the slide of its sources).
 pub fn batch_interval(ctx: &StreamingContext) -> std::time::Duration {
-    ctx.inner.batch_interval
+    ctx.driver.config.interval()
 }
 
 /// A window's spec checked against its parent's slide; an invalid one is recorded for

@@ -1,7 +1,8 @@
-//! Batch times: milliseconds since the epoch (system clock) or since zero (manual clock).
+//! Batch times: milliseconds since the epoch (system clock) or since zero (manual clock),
+//! and where the system clock puts the first batch.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The time of a batch, in milliseconds, printed as Spark prints it (`"1000 ms"`).
 ///
@@ -65,6 +66,29 @@ impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ms", self.0)
     }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The first batch time after `now_ms` for `interval_ms`: the next multiple of the
+/// interval, as Spark's `RecurringTimer` (`(floor(now / interval) + 1) * interval`).
+///
+/// It never panics: an interval of zero (which no context accepts) is taken as 1 ms, so
+/// the answer is the next millisecond, and a multiple past `u64::MAX` saturates at
+/// `Time(u64::MAX)`.
+pub fn first_batch_time(now_ms: u64, interval_ms: u64) -> Time {
+    let interval = interval_ms.max(1);
+    Time(
+        (now_ms / interval)
+            .checked_add(1)
+            .and_then(|k| k.checked_mul(interval))
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Parses a duration as written on a command line: `500ms`, `1s`, `2m`, `1h` or a bare
@@ -157,6 +181,21 @@ mod tests {
             parse_duration("5124095576030431h"),
             Ok(Duration::from_secs(5_124_095_576_030_431 * 3600))
         );
+    }
+
+    #[test]
+    fn first_batch_is_the_next_multiple() {
+        assert_eq!(first_batch_time(1_234, 1_000), Time(2_000));
+        assert_eq!(first_batch_time(2_000, 1_000), Time(3_000));
+        assert_eq!(first_batch_time(0, 500), Time(500));
+    }
+
+    #[test]
+    fn first_batch_time_does_not_panic() {
+        assert_eq!(first_batch_time(1_234, 0), Time(1_235));
+        assert_eq!(first_batch_time(u64::MAX, 0), Time(u64::MAX));
+        assert_eq!(first_batch_time(u64::MAX - 1, 1_000), Time(u64::MAX));
+        assert_eq!(first_batch_time(5, u64::MAX), Time(u64::MAX));
     }
 
     #[test]

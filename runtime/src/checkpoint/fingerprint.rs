@@ -5,9 +5,6 @@
 //! order, with 64-bit FNV-1a written out here: its output depends on nothing but the
 //! bytes, not on a crate's version, the platform or the pointer width.
 
-use crate::context::Inner;
-use crate::sources::lock;
-
 /// FNV-1a, 64 bits, of `bytes`.
 pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
@@ -17,15 +14,10 @@ pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
         .fold(OFFSET_BASIS, |h, b| (h ^ u64::from(*b)).wrapping_mul(PRIME))
 }
 
-impl Inner {
-    /// The canonical forms of the pipelines defined on this context, in definition order,
-    /// each ending with a newline.
-    pub(crate) fn plan_forms(&self) -> String {
-        lock(&self.jobs)
-            .iter()
-            .map(|j| j.canonical.as_str())
-            .collect()
-    }
+/// The fingerprint of a set of pipelines: the hash of the canonical forms of their
+/// operator graphs, joined in definition order.
+pub(crate) fn plan_fingerprint(plans: &str) -> u64 {
+    fnv1a_64(plans.as_bytes())
 }
 
 #[cfg(test)]
@@ -45,6 +37,6 @@ mod tests {
         // A checkpoint written today must be resumable by every later build: if this
         // value changes, so does every stored fingerprint.
         let plan = "rill-plan 1\n0 queue_stream\n1 flat_map <- 0\n2 map <- 1\n3 update_state_by_key <- 2\n4 save_as_text_files <- 3\n";
-        assert_eq!(crate::recovery::fingerprint(plan), 0x2738_ed4f_5060_39a4);
+        assert_eq!(plan_fingerprint(plan), 0x2738_ed4f_5060_39a4);
     }
 }

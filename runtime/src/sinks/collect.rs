@@ -1,7 +1,7 @@
 //! `collect()`: keeps every batch's records (made owned) for the caller to `take()`.
 
 use crate::Record;
-use crate::sources::lock;
+use crate::sync::lock;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 

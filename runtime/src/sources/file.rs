@@ -11,8 +11,9 @@
 //! stop, or moved in with an old time) is ignored, as in Spark. The files are read when
 //! the batch runs, in parallel on the workers, not on the clock's thread.
 
-use super::{Slot, SourceControl, SourceStats, lock};
+use super::{Slot, SourceControl, SourceStats};
 use crate::checkpoint::store::{from_bytes, to_bytes};
+use crate::sync::lock;
 use crate::{Batch, Parts, Time, split_even};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -84,7 +85,7 @@ impl FileSource {
 
     /// Files older than this were selected already or are too old to be new.
     fn threshold(&self) -> u64 {
-        crate::clock::now_ms().saturating_sub(self.remember_ms)
+        crate::time::now_ms().saturating_sub(self.remember_ms)
     }
 
     /// Files `batch` reads: its partitions are filled when the batch runs.

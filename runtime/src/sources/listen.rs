@@ -8,8 +8,9 @@
 
 use super::line_reader::{Block, LineSplitter, LogLimit, POLL, READ_BUFFER, feed_all};
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
-use super::{Slot, SourceControl, SourceStats, lock};
+use super::{Slot, SourceControl, SourceStats};
 use crate::Time;
+use crate::sync::lock;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::collections::VecDeque;

@@ -17,6 +17,7 @@ pub use listen::ListenSource;
 pub use queue::QueueSource;
 pub use socket::SocketSource;
 
+use crate::sync::lock;
 use crate::{Batch, Parts, Time, split_even};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -250,12 +251,6 @@ impl<T> SourceHandle<T> {
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
         self.slot.take(batch)
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it (a panic in a
-/// user function is reported as an error; the runtime's own state stays consistent).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `queue_stream(batches)`: one queued `Vec` per batch, as Spark's `queueStream` with
 //! `oneAtATime = true`; once the queue is empty every batch is empty.
 
-use super::{Slot, SourceControl, lock};
+use super::{Slot, SourceControl};
+use crate::sync::lock;
 use crate::{Parts, Time, split_even};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

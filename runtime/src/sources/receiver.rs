@@ -3,11 +3,12 @@
 //! write-ahead log that makes received lines survive a crash.
 
 use super::line_reader::{Block, MAX_BLOCK_LINES, POLL, block_channel};
-use super::{Slot, SourceStats, lock};
+use super::{Slot, SourceStats};
 use crate::Time;
 use crate::backpressure::RateLimiter;
 use crate::checkpoint::store::{from_bytes, to_bytes};
 use crate::checkpoint::wal::{Wal, WalBlock};
+use crate::sync::lock;
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
 use std::collections::VecDeque;
 use std::path::Path;

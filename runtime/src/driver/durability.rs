@@ -1,0 +1,327 @@
+//! [`Durability`]: the checkpoint directory of a context and what is kept in it: the
+//! batch log written at every cut (and its completion markers), the source positions
+//! recorded at each cut, the snapshots written every checkpoint interval, and, after a
+//! recovery, the logged batches still to recompute and the state to hand to the jobs.
+//!
+//! Recovery restores the newest snapshot that decodes, then the logged batches after it
+//! are recomputed exactly (those whose outputs completed, for state only), then the
+//! batch times missed while the job was down run.
+
+use super::source_set::Positions;
+use crate::checkpoint::fingerprint::plan_fingerprint;
+use crate::checkpoint::{BatchRecord, CheckpointStore, LoggedBatch, Snapshot};
+use crate::exec::BatchCheckpoint;
+use crate::sync::lock;
+use crate::{Error, Result, Time};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The checkpoint directory of a context, once `start()` opened it.
+struct Open {
+    store: CheckpointStore,
+    fingerprint: u64,
+    /// Logged batches after the restored snapshot, to recompute before anything new.
+    replay: VecDeque<LoggedBatch>,
+    /// State saved in the restored snapshot, handed to the jobs at their first batch.
+    restore: HashMap<String, Vec<u8>>,
+    /// Where every source was right after each cut not yet covered by a snapshot: a
+    /// snapshot of batch `t` records the positions at `t`, not those of batches the
+    /// clock cut ahead of the runner.
+    positions: VecDeque<(Time, Positions)>,
+}
+
+/// The durability of a context: nothing without a checkpoint directory.
+pub(crate) struct Durability {
+    dir: Mutex<Option<PathBuf>>,
+    /// `start()` resumes from the checkpoint directory (`get_or_create`).
+    resume: AtomicBool,
+    open: Mutex<Option<Open>>,
+}
+
+impl Durability {
+    /// The durability of a context checkpointing to `dir`, if set.
+    pub(crate) fn new(dir: Option<PathBuf>) -> Durability {
+        Durability {
+            dir: Mutex::new(dir),
+            resume: AtomicBool::new(false),
+            open: Mutex::new(None),
+        }
+    }
+
+    /// The checkpoint directory, if set.
+    pub(crate) fn dir(&self) -> Option<PathBuf> {
+        lock(&self.dir).clone()
+    }
+
+    /// `start()` resumes from the checkpoint in `dir`, if it holds one.
+    pub(crate) fn resume_from(&self, dir: &Path) {
+        *lock(&self.dir) = Some(dir.to_path_buf());
+        self.resume.store(true, Ordering::SeqCst);
+    }
+
+    fn resumes(&self) -> bool {
+        self.resume.load(Ordering::SeqCst)
+    }
+
+    /// Before the sources start: a context that does not resume begins a new run, so the
+    /// earlier run's checkpoint, batch log and write-ahead logs are discarded (with a
+    /// warning), as a new Spark context with `ssc.checkpoint(dir)` starts afresh.
+    pub(crate) fn prepare(&self) -> Result<()> {
+        let Some(dir) = self.dir() else {
+            return Ok(());
+        };
+        if self.resumes() || !dir.exists() {
+            return Ok(());
+        }
+        let store = CheckpointStore::open(&dir)?;
+        if store.has_data()? {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the checkpoint directory holds an earlier run, which is discarded; \
+                 use StreamingContext::get_or_create to resume it instead"
+            );
+            store.clear()?;
+        }
+        Ok(())
+    }
+
+    /// Opens the checkpoint directory at `start()`, for the pipelines whose canonical
+    /// forms are `plans`: resumes from it when resuming, refuses a directory that holds
+    /// a checkpoint otherwise. Resuming restores the jobs' state from the newest
+    /// snapshot that decodes (`restore_jobs` runs them in restore-only mode, so a state
+    /// that does not decode falls back to the older snapshot, as a bad checksum does),
+    /// then the sources' positions (`restore_sources`), and queues the logged batches
+    /// after it. Returns the restored clock (zero time, last batch time) if it resumed.
+    pub(crate) fn open(
+        &self,
+        plans: &str,
+        mut restore_jobs: impl FnMut(&Snapshot) -> Result<()>,
+        restore_sources: impl FnOnce(&Snapshot) -> Result<()>,
+    ) -> Result<Option<(Time, Time)>> {
+        let Some(dir) = self.dir() else {
+            return Ok(None);
+        };
+        let store = CheckpointStore::open(&dir)?;
+        store.repair_log()?;
+        let fp = plan_fingerprint(plans);
+        let candidates = store.candidates()?;
+        let log = store.logged_batches()?;
+        let mut d = Open {
+            store,
+            fingerprint: fp,
+            replay: VecDeque::new(),
+            restore: HashMap::new(),
+            positions: VecDeque::new(),
+        };
+        if candidates.is_empty() && log.is_empty() {
+            *lock(&self.open) = Some(d);
+            return Ok(None);
+        }
+        if !self.resumes() {
+            // `prepare` emptied it; data here now is another context's.
+            return Err(Error::Checkpoint(format!(
+                "{} is being written by another run; give each context its own checkpoint directory",
+                dir.display()
+            )));
+        }
+        let mut damaged = Vec::new();
+        let mut restored = None;
+        for (path, snap) in candidates {
+            let snap = match snap {
+                Ok(s) => s,
+                Err(e) => {
+                    damaged.push(format!("{} ({e})", path.display()));
+                    continue;
+                }
+            };
+            if snap.fingerprint != fp {
+                return Err(Error::Checkpoint(format!(
+                    "the checkpoint {} was written by a different pipeline (plan fingerprint {:016x}, this one is {:016x}); \
+                     it cannot be resumed by this job",
+                    path.display(),
+                    snap.fingerprint,
+                    fp
+                )));
+            }
+            match restore_jobs(&snap) {
+                Ok(()) => {
+                    restored = Some(snap);
+                    break;
+                }
+                Err(e) => damaged.push(format!("{} ({})", path.display(), e.detail())),
+            }
+        }
+        let Some(snap) = restored else {
+            return Err(Error::Checkpoint(if damaged.is_empty() {
+                format!("{} has a batch log but no snapshot", dir.display())
+            } else {
+                format!(
+                    "no valid checkpoint in {}: {}",
+                    dir.display(),
+                    damaged.join(", ")
+                )
+            }));
+        };
+        for d in &damaged {
+            tracing::warn!(checkpoint = %d, "skipped a damaged checkpoint; recovering from an older one");
+        }
+        restore_sources(&snap)?;
+        d.replay = log
+            .into_iter()
+            .filter(|r| r.record.time_ms > snap.time_ms)
+            .collect();
+        let completed = d.replay.iter().filter(|b| b.completed).count();
+        tracing::info!(
+            checkpoint_ms = snap.time_ms,
+            batches_to_recompute = d.replay.len(),
+            outputs_already_done = completed,
+            "resuming from a checkpoint"
+        );
+        *lock(&self.open) = Some(d);
+        Ok(Some((Time(snap.zero_ms), Time(snap.time_ms))))
+    }
+
+    /// Whether logged batches are still to be recomputed.
+    pub(crate) fn replay_pending(&self) -> bool {
+        lock(&self.open)
+            .as_ref()
+            .is_some_and(|d| !d.replay.is_empty())
+    }
+
+    /// The next logged batch to recompute, if recovery left any.
+    pub(crate) fn next_replay(&self) -> Option<LoggedBatch> {
+        lock(&self.open).as_mut()?.replay.pop_front()
+    }
+
+    /// Appends what the sources took into the batch at `time` (`blocks`, asked only
+    /// with a checkpoint directory) to the log, flushed before the batch runs.
+    pub(crate) fn log_cut(
+        &self,
+        time: Time,
+        blocks: impl FnOnce() -> Result<Vec<(String, Vec<u8>)>>,
+    ) -> Result<()> {
+        let guard = lock(&self.open);
+        let Some(d) = guard.as_ref() else {
+            return Ok(());
+        };
+        d.store.log_batch(&BatchRecord {
+            time_ms: time.millis(),
+            sources: blocks()?,
+        })
+    }
+
+    /// Records where every source is right after the cut of `time` (`positions`, asked
+    /// only with a checkpoint directory).
+    pub(crate) fn record_positions(
+        &self,
+        time: Time,
+        positions: impl FnOnce() -> Result<Positions>,
+    ) -> Result<()> {
+        let mut guard = lock(&self.open);
+        let Some(d) = guard.as_mut() else {
+            return Ok(());
+        };
+        d.positions.push_back((time, positions()?));
+        Ok(())
+    }
+
+    /// Marks the batch at `time` complete in the log: its outputs all ran.
+    pub(crate) fn log_done(&self, time: Time) -> Result<()> {
+        match lock(&self.open).as_ref() {
+            Some(d) => d.store.log_done(time.millis()),
+            None => Ok(()),
+        }
+    }
+
+    /// The checkpoint hooks of a batch: state to restore (first batch after a recovery)
+    /// and, if `due`, a place for the jobs to save their state. None without a
+    /// checkpoint directory.
+    pub(crate) fn batch_hooks(&self, due: bool) -> Option<BatchCheckpoint> {
+        let mut guard = lock(&self.open);
+        let d = guard.as_mut()?;
+        Some(BatchCheckpoint {
+            restore: Mutex::new(std::mem::take(&mut d.restore)),
+            save: due.then(|| Mutex::new(Vec::new())),
+        })
+    }
+
+    /// After the jobs of the batch at `time` ran: writes the snapshot if they saved
+    /// state. Returns the source positions the snapshot holds, once it is durable.
+    pub(crate) fn finish_batch(
+        &self,
+        time: Time,
+        zero: Time,
+        hooks: BatchCheckpoint,
+    ) -> Result<Option<Positions>> {
+        warn_unrestored(hooks.restore);
+        match hooks.save {
+            Some(states) => self.write_snapshot(
+                time,
+                zero,
+                states.into_inner().unwrap_or_else(|e| e.into_inner()),
+            ),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes the snapshot a fresh start begins from (the sources' initial positions,
+    /// `positions`), unless the run resumed. Returns the positions it holds.
+    pub(crate) fn initial_snapshot(
+        &self,
+        zero: Time,
+        last: Time,
+        positions: impl FnOnce() -> Result<Positions>,
+    ) -> Result<Option<Positions>> {
+        if zero == last
+            && lock(&self.open)
+                .as_ref()
+                .is_some_and(|d| d.replay.is_empty())
+        {
+            self.record_positions(last, positions)?;
+            return self.write_snapshot(last, zero, Vec::new());
+        }
+        Ok(None)
+    }
+
+    /// Writes the snapshot of the batch at `time` with the positions recorded at its cut.
+    fn write_snapshot(
+        &self,
+        time: Time,
+        zero: Time,
+        states: Vec<(String, Vec<u8>)>,
+    ) -> Result<Option<Positions>> {
+        let mut guard = lock(&self.open);
+        let Some(d) = guard.as_mut() else {
+            return Ok(None);
+        };
+        while d.positions.front().is_some_and(|(t, _)| *t < time) {
+            d.positions.pop_front();
+        }
+        let positions = match d.positions.front() {
+            Some((t, p)) if *t == time => p.clone(),
+            _ => {
+                return Err(Error::Checkpoint(format!(
+                    "no source positions were recorded at the cut of {time}"
+                )));
+            }
+        };
+        d.store.write(&Snapshot {
+            fingerprint: d.fingerprint,
+            time_ms: time.millis(),
+            zero_ms: zero.millis(),
+            states,
+            sources: positions.clone(),
+        })?;
+        Ok(Some(positions))
+    }
+}
+
+/// Warns about state a checkpoint held that no operator took.
+pub(crate) fn warn_unrestored(restore: Mutex<HashMap<String, Vec<u8>>>) {
+    let leftover = restore.into_inner().unwrap_or_else(|e| e.into_inner());
+    for id in leftover.keys() {
+        tracing::warn!(state = %id, "the checkpoint holds state no operator of this job restored");
+    }
+}

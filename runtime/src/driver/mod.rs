@@ -1,0 +1,203 @@
+//! The driver: everything a [`StreamingContext`](crate::StreamingContext) and its
+//! threads share, as a few named parts, each in its own file with its own methods:
+//!
+//! - [`config`]: the settings, fixed once the context is built;
+//! - [`run`]: the run state — lifecycle, the clock's times, the failure that stopped
+//!   the context, the flags of a stop in progress, threads and metrics;
+//! - [`durability`]: the checkpoint directory — batch log, source positions,
+//!   snapshots, and what a recovery still has to replay;
+//! - [`source_set`]: the sources, and what is done to all of them at once;
+//! - [`jobs`]: the generated jobs of the pipelines;
+//!
+//! plus the executor the jobs run on. What needs several parts at once is here: ending
+//! the context (on a failure or a stop) and recovering it at `start()`. The scheduler
+//! (`crate::scheduler`) drives batches through the parts; the driver knows nothing of it.
+
+pub(crate) mod config;
+pub(crate) mod durability;
+pub(crate) mod jobs;
+pub(crate) mod run;
+pub(crate) mod source_set;
+
+use crate::checkpoint::Snapshot;
+use crate::error::panic_message;
+use crate::exec::{BatchCheckpoint, BatchMode};
+use crate::{Batch, Error, Executor, Result, Time};
+use config::Config;
+use durability::{Durability, warn_unrestored};
+use jobs::{JobFailure, Jobs};
+use run::{InBatch, RunState};
+use source_set::{Positions, SourceSet};
+use std::path::PathBuf;
+
+/// What a context and its threads share.
+pub(crate) struct Driver {
+    /// The settings.
+    pub(crate) config: Config,
+    /// Lifecycle, clock, stop flags, threads, metrics.
+    pub(crate) run: RunState,
+    /// Checkpoint directory, batch log, positions, snapshots, replay.
+    pub(crate) durability: Durability,
+    /// The sources.
+    pub(crate) sources: SourceSet,
+    /// The pipelines' generated jobs.
+    pub(crate) jobs: Jobs,
+    /// The executor the jobs run on; none if the configuration is invalid.
+    exec: Option<Executor>,
+}
+
+impl Driver {
+    /// A driver for `config`, checkpointing to `checkpoint_dir`, running on `exec`.
+    pub(crate) fn new(
+        config: Config,
+        checkpoint_dir: Option<PathBuf>,
+        exec: Option<Executor>,
+    ) -> Driver {
+        Driver {
+            sources: SourceSet::new(config.backpressure(), config.interval()),
+            config,
+            run: RunState::new(),
+            durability: Durability::new(checkpoint_dir),
+            jobs: Jobs::default(),
+            exec,
+        }
+    }
+
+    /// The executor, or the configuration error that kept it from starting.
+    pub(crate) fn exec(&self) -> Result<&Executor> {
+        match &self.exec {
+            Some(e) => Ok(e),
+            None => Err(Error::Config(
+                self.config.error().unwrap_or_default().to_string(),
+            )),
+        }
+    }
+
+    // --- ending the context ---
+
+    /// Records a failure (the first one is kept and returned by `await_termination`
+    /// and `stop`) and stops the context.
+    pub(crate) fn fail(&self, e: Error) {
+        tracing::error!(error = %e, "stopping the streaming context after a failure");
+        self.run.record_failure(e);
+        self.shutdown();
+    }
+
+    /// Stops the context. Asked for from inside a batch (an output calling
+    /// `StopHandle::stop`, on the thread running the batch or a worker), the batch
+    /// finishes first, its checkpoint included, and its thread completes the stop.
+    pub(crate) fn shutdown(&self) {
+        if self.in_own_batch() && self.run.defer_stop() {
+            return;
+        }
+        self.finish_shutdown();
+    }
+
+    /// Whether the current thread is running a batch of this context (the thread that
+    /// runs the batch, or one of its workers).
+    pub(crate) fn in_own_batch(&self) -> bool {
+        InBatch::here(&self.run) || self.exec.as_ref().is_some_and(|e| e.on_worker_thread())
+    }
+
+    /// Marks the current thread as running a batch of this context while the value lives.
+    pub(crate) fn enter_batch(&self) -> InBatch {
+        InBatch::enter(&self.run)
+    }
+
+    /// Stops the sources, joins the runtime's threads and marks the context stopped;
+    /// each step runs even if an earlier one panicked (a log line written to a closed
+    /// stderr, a receiver's panic), so a stop always completes.
+    pub(crate) fn finish_shutdown(&self) {
+        if !self.run.begin_shutdown() {
+            return;
+        }
+        let _stopped = Stopped(&self.run);
+        self.sources.stop_each(|e| self.run.record_failure(e));
+        let me = std::thread::current().id();
+        for h in self.run.take_threads() {
+            if h.thread().id() != me {
+                let name = h.thread().name().unwrap_or("unnamed").to_string();
+                if let Err(panic) = h.join() {
+                    self.run.record_failure(Error::ThreadPanicked {
+                        thread: name,
+                        message: panic_message(panic.as_ref()),
+                    });
+                }
+            }
+        }
+    }
+
+    // --- recovery and snapshots ---
+
+    /// At `start()`: opens the checkpoint directory and, resuming, restores the jobs'
+    /// state, the sources' positions and the clock from the newest valid snapshot (see
+    /// [`Durability::open`]).
+    pub(crate) fn recover(&self) -> Result<()> {
+        let resumed = self.durability.open(
+            &self.jobs.plan_forms(),
+            |snap| self.restore_jobs(snap),
+            |snap| self.sources.restore_positions(&snap.sources),
+        )?;
+        if let Some((zero, last)) = resumed {
+            self.run.set_recovered_clock(zero, last);
+        }
+        Ok(())
+    }
+
+    /// Runs every job once in restore-only mode with the state of a snapshot.
+    fn restore_jobs(&self, snap: &Snapshot) -> Result<()> {
+        let exec = self.exec()?;
+        let hooks = BatchCheckpoint {
+            restore: std::sync::Mutex::new(snap.states.iter().cloned().collect()),
+            save: None,
+        };
+        let batch = Batch::new(Time(snap.time_ms), Time(snap.zero_ms), exec)
+            .with_mode(BatchMode::RestoreOnly);
+        self.jobs.run(&batch, Some(&hooks)).map_err(|f| match f {
+            JobFailure::Error(e) => e,
+            JobFailure::Panicked(message) => {
+                Error::Checkpoint(format!("restoring state panicked: {message}"))
+            }
+        })?;
+        warn_unrestored(hooks.restore);
+        Ok(())
+    }
+
+    /// Writes the snapshot a fresh start begins from (the sources' initial positions).
+    pub(crate) fn initial_snapshot(&self) -> Result<()> {
+        let (zero, last) = self.run.clock_times();
+        let written = self
+            .durability
+            .initial_snapshot(zero, last, || self.sources.positions())?;
+        self.committed(last, written)
+    }
+
+    /// After the jobs of the batch at `time` ran with `hooks`: writes its snapshot if it
+    /// saved state.
+    pub(crate) fn finish_checkpoint(&self, time: Time, hooks: BatchCheckpoint) -> Result<()> {
+        let written = self
+            .durability
+            .finish_batch(time, self.run.zero_time(), hooks)?;
+        self.committed(time, written)
+    }
+
+    /// A snapshot holding `positions` is durable: sources may let go of what only older
+    /// checkpoints needed.
+    fn committed(&self, time: Time, positions: Option<Positions>) -> Result<()> {
+        if let Some(positions) = positions {
+            self.sources.committed(&positions)?;
+            tracing::debug!(time = time.millis(), "checkpoint written");
+        }
+        Ok(())
+    }
+}
+
+/// Marks the context stopped when dropped, however the stop ended.
+struct Stopped<'a>(&'a RunState);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.mark_stopped();
+        let _ = std::panic::catch_unwind(|| tracing::info!("streaming context stopped"));
+    }
+}

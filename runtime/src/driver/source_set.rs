@@ -1,0 +1,247 @@
+//! [`SourceSet`]: the sources of a context, in definition order, and what is done to all
+//! of them at once: start and stop, cut a batch, recut a logged one, report where they
+//! are for a checkpoint, and adapt the receivers' rate (backpressure).
+
+use crate::backpressure::PidRateEstimator;
+use crate::checkpoint::BatchRecord;
+use crate::metrics::BatchInfo;
+use crate::sources::{SourceControl, SourceStats};
+use crate::sync::lock;
+use crate::{Error, Result, Time};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Source positions: `(source id, encoded position)` of every source.
+pub(crate) type Positions = Vec<(String, Vec<u8>)>;
+
+/// The id of the `i`-th source in a checkpoint and the batch log.
+fn source_id(i: usize) -> String {
+    format!("source{i}")
+}
+
+/// What source `id` holds in a list of `(source id, bytes)`.
+fn find<'a>(list: &'a [(String, Vec<u8>)], id: &str) -> Option<&'a [u8]> {
+    list.iter()
+        .find(|(s, _)| s == id)
+        .map(|(_, b)| b.as_slice())
+}
+
+/// The sources of a context.
+pub(crate) struct SourceSet {
+    sources: Mutex<Vec<Arc<dyn SourceControl>>>,
+    /// Counters every source shares with the context (malformed and late records).
+    stats: Arc<SourceStats>,
+    /// Adaptive backpressure: the controller that sets the receivers' rate.
+    backpressure: Option<Mutex<PidRateEstimator>>,
+}
+
+impl SourceSet {
+    /// No sources yet; a rate controller for batches of `interval` if `backpressure`.
+    pub(crate) fn new(backpressure: bool, interval: std::time::Duration) -> SourceSet {
+        SourceSet {
+            sources: Mutex::new(Vec::new()),
+            stats: Arc::default(),
+            backpressure: backpressure.then(|| Mutex::new(PidRateEstimator::new(interval))),
+        }
+    }
+
+    /// The sources, in definition order (a copy, so no lock is held while they work).
+    fn all(&self) -> Vec<Arc<dyn SourceControl>> {
+        lock(&self.sources).clone()
+    }
+
+    /// Adds a source defined by a pipeline.
+    pub(crate) fn add(&self, src: Arc<dyn SourceControl>) {
+        lock(&self.sources).push(src);
+    }
+
+    /// The counters a new source shares with the context.
+    pub(crate) fn stats(&self) -> Arc<SourceStats> {
+        self.stats.clone()
+    }
+
+    /// Input lines skipped because they were malformed.
+    pub(crate) fn malformed_count(&self) -> u64 {
+        self.stats.malformed_count()
+    }
+
+    /// Records counted when their batch ran (file lines) since the last call.
+    pub(crate) fn take_late_records(&self) -> usize {
+        self.stats.take_late_records()
+    }
+
+    /// Addresses of the listening sources, in definition order.
+    pub(crate) fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.all().iter().filter_map(|s| s.local_addr()).collect()
+    }
+
+    // --- start and stop ---
+
+    /// Receivers log what they receive to `dir/wal-source<i>.log` before it enters a
+    /// batch (creating `dir`).
+    pub(crate) fn enable_wal(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::io(
+                format!("cannot create checkpoint directory {}", dir.display()),
+                e,
+            )
+        })?;
+        for (i, s) in self.all().iter().enumerate() {
+            s.enable_wal(&dir.join(format!("wal-source{i}.log")))?;
+        }
+        Ok(())
+    }
+
+    /// Limits every receiver to `rate` records per second (0: unlimited).
+    pub(crate) fn set_rate(&self, rate: u64) {
+        for s in &self.all() {
+            s.set_rate(rate);
+        }
+    }
+
+    /// Starts every source; if one fails, those started before it stop again.
+    pub(crate) fn start(&self) -> Result<()> {
+        let sources = self.all();
+        for (i, s) in sources.iter().enumerate() {
+            if let Err(e) = s.start() {
+                for started in &sources[..i] {
+                    started.stop();
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops every source.
+    pub(crate) fn stop(&self) {
+        for s in &self.all() {
+            s.stop();
+        }
+    }
+
+    /// Stops every source, each even if stopping another panicked; `failed` hears of
+    /// each panic.
+    pub(crate) fn stop_each(&self, mut failed: impl FnMut(Error)) {
+        for s in &self.all() {
+            if let Err(e) = crate::error::catch_thread_panic(|| s.stop()) {
+                failed(e);
+            }
+        }
+    }
+
+    /// Stops the receivers (a graceful stop: what they hold is still cut).
+    pub(crate) fn stop_receivers(&self) {
+        for s in self.all().iter().filter(|s| s.is_receiver()) {
+            s.stop();
+        }
+    }
+
+    /// Records buffered in receivers and not yet cut into a batch.
+    pub(crate) fn buffered(&self) -> usize {
+        lock(&self.sources).iter().map(|s| s.buffered()).sum()
+    }
+
+    // --- cuts ---
+
+    /// A failure of any source since it started (its thread panicked, its log could not
+    /// be written).
+    pub(crate) fn check(&self) -> Result<()> {
+        for s in &self.all() {
+            s.check()?;
+        }
+        Ok(())
+    }
+
+    /// Cuts every source's block for `time` (receivers only if `receivers`); the number
+    /// of records cut.
+    pub(crate) fn cut(&self, time: Time, receivers: bool) -> usize {
+        self.all()
+            .iter()
+            .filter(|s| receivers || !s.is_receiver())
+            .map(|s| s.cut(time))
+            .sum()
+    }
+
+    /// Cuts every source again as logged in `record`; the number of records cut.
+    pub(crate) fn replay(&self, record: &BatchRecord) -> Result<usize> {
+        let mut n = 0;
+        for (i, src) in self.all().iter().enumerate() {
+            let rec = find(&record.sources, &source_id(i)).unwrap_or(&[]);
+            n += src.replay(Time(record.time_ms), rec)?;
+        }
+        Ok(n)
+    }
+
+    /// What every source took into the batch at `time`, for the batch log.
+    pub(crate) fn block_records(&self, time: Time) -> Result<Vec<(String, Vec<u8>)>> {
+        let sources = self.all();
+        let mut blocks = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            blocks.push((source_id(i), s.block_record(time)?));
+        }
+        Ok(blocks)
+    }
+
+    // --- positions ---
+
+    /// Where every source is now (right after a cut).
+    pub(crate) fn positions(&self) -> Result<Positions> {
+        let sources = self.all();
+        let mut positions = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            positions.push((source_id(i), s.position()?));
+        }
+        Ok(positions)
+    }
+
+    /// Moves every source a checkpoint knows back to its position there.
+    pub(crate) fn restore_positions(&self, positions: &[(String, Vec<u8>)]) -> Result<()> {
+        for (i, src) in self.all().iter().enumerate() {
+            if let Some(pos) = find(positions, &source_id(i)) {
+                src.restore_position(pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A checkpoint holding `positions` is durable: sources may let go of what only
+    /// older checkpoints needed.
+    pub(crate) fn committed(&self, positions: &Positions) -> Result<()> {
+        for (i, s) in self.all().iter().enumerate() {
+            if let Some(pos) = find(positions, &source_id(i)) {
+                s.committed(pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    // --- rates ---
+
+    /// Backpressure: the receivers' next rate from the batch that just finished, capped
+    /// by `max_rate` (0: no cap).
+    pub(crate) fn adapt_rate(&self, info: &BatchInfo, max_rate: u64) {
+        let Some(pid) = &self.backpressure else {
+            return;
+        };
+        let rate = lock(pid).compute(
+            info.time.millis(),
+            info.records as u64,
+            info.processing_time.as_secs_f64() * 1000.0,
+            info.scheduling_delay.as_secs_f64() * 1000.0,
+        );
+        if let Some(rate) = rate {
+            let sources = self.all();
+            let receivers = sources.iter().filter(|s| s.is_receiver()).count().max(1) as f64;
+            let mut each = (rate / receivers).ceil() as u64;
+            if max_rate > 0 {
+                each = each.min(max_rate);
+            }
+            tracing::debug!(rate = each, "backpressure: new receiver rate");
+            for s in &sources {
+                s.set_rate(each);
+            }
+        }
+    }
+}

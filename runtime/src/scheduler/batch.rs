@@ -1,0 +1,108 @@
+//! The work of one batch, on either clock: cut every source (or recut a logged batch
+//! during recovery) and log the cut; then run every job on it, write the checkpoint if
+//! one is due, mark the batch complete in the log, record its metrics and adapt the
+//! receivers' rate.
+
+use crate::driver::Driver;
+use crate::driver::jobs::JobFailure;
+use crate::exec::BatchMode;
+use crate::metrics::BatchInfo;
+use crate::{Batch, Error, Result, Time};
+use std::time::Instant;
+
+/// What a cut took: the number of records, and whether the batch runs its outputs.
+pub(crate) struct Cut {
+    records: usize,
+    mode: BatchMode,
+}
+
+/// Cuts every source's block for `time` (again, as logged, when recovery recomputes
+/// the batch), logs what was cut and records where the sources are after it. A source
+/// that failed (a receiver's thread panicked, its log could not be written) fails the
+/// cut. Receivers are left uncut unless `receivers` (while batches queue up).
+pub(super) fn cut(driver: &Driver, time: Time, receivers: bool) -> Result<Cut> {
+    let sources = &driver.sources;
+    let durability = &driver.durability;
+    sources.check()?;
+    if let Some(logged) = durability.next_replay() {
+        if logged.record.time_ms == time.millis() {
+            let records = sources.replay(&logged.record)?;
+            durability.record_positions(time, || sources.positions())?;
+            let mode = if logged.completed {
+                BatchMode::StateOnly
+            } else {
+                BatchMode::Full
+            };
+            return Ok(Cut { records, mode });
+        }
+        tracing::warn!(
+            logged = logged.record.time_ms,
+            time = time.millis(),
+            "the batch log does not match the clock; cutting live"
+        );
+    }
+    let records = sources.cut(time, receivers);
+    durability.log_cut(time, || sources.block_records(time))?;
+    durability.record_positions(time, || sources.positions())?;
+    Ok(Cut {
+        records,
+        mode: BatchMode::Full,
+    })
+}
+
+/// Whether the batch at `time` writes a checkpoint: every checkpoint interval after the
+/// clock's zero, and a graceful stop's last batch.
+fn checkpoint_due(driver: &Driver, time: Time, zero: Time) -> bool {
+    let every = driver.config.checkpoint_interval().as_millis() as u64;
+    (every > 0 && time > zero && (time.millis() - zero.millis()) % every == 0)
+        || driver.run.is_final_time(time)
+}
+
+/// Runs every job on the batch at `time`, cut as `cut` and due at `scheduled`,
+/// recording metrics; then writes the checkpoint if one is due and marks the batch's
+/// outputs complete in the batch log.
+pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> Result<()> {
+    let exec = driver.exec()?;
+    let _in_batch = driver.enter_batch();
+    let started = Instant::now();
+    let zero = driver.run.zero_time();
+    let batch = Batch::new(time, zero, exec).with_mode(cut.mode);
+    let hooks = driver
+        .durability
+        .batch_hooks(checkpoint_due(driver, time, zero));
+    let mut result = driver
+        .jobs
+        .run(&batch, hooks.as_ref())
+        .map_err(|f| match f {
+            JobFailure::Error(e) => e,
+            JobFailure::Panicked(message) => Error::JobPanicked {
+                time_ms: time.millis(),
+                message,
+            },
+        });
+    if let (Ok(()), Some(e)) = (&result, exec.take_failure()) {
+        result = Err(e);
+    }
+    if let (Ok(()), Some(h)) = (&result, hooks) {
+        result = driver.finish_checkpoint(time, h);
+    }
+    if result.is_ok() && cut.mode == BatchMode::Full {
+        result = driver.durability.log_done(time);
+    }
+    let records = cut.records + driver.sources.take_late_records();
+    let info = BatchInfo {
+        time,
+        records,
+        scheduling_delay: started.saturating_duration_since(scheduled),
+        processing_time: started.elapsed(),
+    };
+    tracing::debug!(
+        time = time.millis(),
+        records,
+        processing_ms = info.processing_time.as_millis() as u64,
+        "batch done"
+    );
+    driver.sources.adapt_rate(&info, driver.config.max_rate());
+    driver.run.record_batch(info);
+    result
+}
