@@ -2,7 +2,7 @@
 default): which module's code names which other module, and every strongly connected
 group of two or more modules.
 
-    python3 tools/module_cycles.py [--graph] [SRC_DIR]      # SRC_DIR: runtime/src
+    python3 tools/module_cycles.py [--graph] [--all-levels] [SRC_DIR]  # default: runtime/src
 
 A reference is any `crate::<name>` path in code (comments and string literals are
 skipped), `use crate::{a, b::c}` groups included, and `super::` paths that climb out of
@@ -10,8 +10,10 @@ a top-level module. A name the crate root re-exports (`pub use exec::Batch;` in 
 counts as a reference to the module it comes from, so `crate::Batch` is an edge to
 `exec`. Test code counts as well: a circle only tests close is still a circle.
 
-Exits 1 and lists the circles if there are any, 0 otherwise; `--graph` also prints
-every module's dependencies. Needs nothing but python3.
+`--all-levels` checks the child modules of every module as well (the files of
+`scheduler/` among themselves, and so on), where a child's use of its parent's own items
+is not an edge. Exits 1 and lists the circles if there are any, 0 otherwise; `--graph`
+also prints every module's dependencies. Needs nothing but python3.
 """
 
 import os
@@ -130,7 +132,7 @@ def references(text, path):
     return refs
 
 
-def analyse(src_dir):
+def read_sources(src_dir):
     files = {}
     for root, _, names in os.walk(src_dir):
         for name in names:
@@ -139,47 +141,71 @@ def analyse(src_dir):
                 rel = os.path.relpath(full, src_dir)
                 with open(full, encoding="utf-8") as f:
                     files[rel] = strip(f.read())
-    lib = files.get("lib.rs", "")
-    modules = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", lib, re.M))
-    # Names the root re-exports, and the module each comes from.
+    return files
+
+
+def module_file(files, parent):
+    """The text of the file that declares the children of module `parent`."""
+    if not parent:
+        return files.get("lib.rs", "")
+    base = os.sep.join(parent)
+    return files.get(base + os.sep + "mod.rs", files.get(base + ".rs", ""))
+
+
+def analyse(files, parent=()):
+    """The modules declared in `parent` (the crate root by default) and, for each, the
+    sibling modules its code refers to, with the files that do."""
+    parent = list(parent)
+    text = module_file(files, parent)
+    modules = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M))
+    # Names the parent re-exports, and the child module each comes from.
     exported = {}
-    for m in re.finditer(r"\bpub\s+use\s+(\w+)\s*::\s*([^;]*);", lib):
+    for m in re.finditer(r"\bpub(?:\([^)]*\))?\s+use\s+(\w+)\s*::\s*([^;]*);", text):
         if m.group(1) not in modules:
             continue
-        body = m.group(2)
-        for item in re.split(r"[{},]", body):
+        for item in re.split(r"[{},]", m.group(2)):
             item = item.strip()
-            if not item:
-                continue
-            name = item.split(" as ")[-1].strip().split("::")[-1].strip()
-            exported[name] = m.group(1)
+            if item:
+                exported[item.split(" as ")[-1].strip().split("::")[-1].strip()] = m.group(1)
     deps = {m: {} for m in modules}
     unknown = set()
-    for rel, text in files.items():
+    depth = len(parent)
+    for rel, code in files.items():
         path = module_path(rel)
-        if not path:
-            continue  # lib.rs: the re-exports themselves
-        top = path[0]
-        for target in references(text, path):
-            if len(target) == 1 or target[0] not in modules:
-                name = target[-1] if len(target) == 1 else target[0]
-                if len(target) > 1 and target[0] not in modules:
+        if len(path) <= depth or path[:depth] != parent:
+            continue  # outside `parent`, or its own file (which declares the children)
+        here = path[depth]
+        for target in references(code, path):
+            if target[:depth] != parent or len(target) <= depth:
+                continue  # a path out of `parent`: the level above checks it
+            name = target[depth]
+            if len(target) > depth + 1 and name not in modules:
+                if depth == 0:
                     unknown.add((rel, "::".join(target)))
-                    continue
-                if name in modules:
-                    dst = name
-                elif name in exported:
-                    dst = exported[name]
-                elif name in ("self", "*"):
-                    continue
-                else:
-                    unknown.add((rel, name))
-                    continue
+                continue  # an item of `parent` itself (or an extern crate's path)
+            if name in modules:
+                dst = name
+            elif name in exported:
+                dst = exported[name]
+            elif name in ("self", "*"):
+                continue
             else:
-                dst = target[0]
-            if dst != top:
-                deps[top].setdefault(dst, set()).add(rel)
+                if depth == 0:
+                    unknown.add((rel, name))
+                continue
+            if dst != here:
+                deps[here].setdefault(dst, set()).add(rel)
     return deps, unknown
+
+
+def module_dirs(files):
+    """Every module that declares child modules, as a path ([] for the crate root)."""
+    out = {()}
+    for rel in files:
+        path = module_path(rel)
+        for k in range(1, len(path)):
+            out.add(tuple(path[:k]))
+    return sorted(out)
 
 
 def cycles(deps):
@@ -216,25 +242,35 @@ def cycles(deps):
 
 def main(argv):
     graph = "--graph" in argv
+    all_levels = "--all-levels" in argv
     args = [a for a in argv if not a.startswith("--")]
     here = os.path.dirname(os.path.abspath(__file__))
     src = args[0] if args else os.path.join(here, "..", "runtime", "src")
-    deps, unknown = analyse(src)
-    if graph:
-        for m in sorted(deps):
-            print(f"{m} -> {', '.join(sorted(deps[m])) or '(nothing)'}")
-    for rel, name in sorted(unknown):
-        print(f"note: {rel}: crate::{name} is not a module or a root re-export", file=sys.stderr)
-    found = cycles(deps)
-    for group in found:
-        print("import circle: " + " <-> ".join(group))
-        for a in group:
-            for b in group:
-                if b in deps[a]:
-                    print(f"  {a} -> {b} in {', '.join(sorted(deps[a][b]))}")
-    if not found:
-        print(f"no import circles between the {len(deps)} top-level modules of {os.path.normpath(src)}")
-    return 1 if found else 0
+    files = read_sources(src)
+    levels = module_dirs(files) if all_levels else [()]
+    found_any = False
+    for parent in levels:
+        deps, unknown = analyse(files, parent)
+        if not deps:
+            continue
+        where = "::".join(("crate",) + parent)
+        if graph:
+            print(f"[{where}]")
+            for m in sorted(deps):
+                print(f"{m} -> {', '.join(sorted(deps[m])) or '(nothing)'}")
+        for rel, name in sorted(unknown):
+            print(f"note: {rel}: crate::{name} is not a module or a root re-export", file=sys.stderr)
+        found = cycles(deps)
+        found_any = found_any or bool(found)
+        for group in found:
+            print(f"import circle in {where}: " + " <-> ".join(group))
+            for a in group:
+                for b in group:
+                    if b in deps[a]:
+                        print(f"  {a} -> {b} in {', '.join(sorted(deps[a][b]))}")
+        if not found:
+            print(f"no import circles between the {len(deps)} modules of {where}")
+    return 1 if found_any else 0
 
 
 if __name__ == "__main__":

@@ -3,16 +3,12 @@
 //! multiplexer (`socket_listen_stream`).
 
 use super::SourceStats;
-use super::receiver::BlockSink;
-use crossbeam_channel::Sender;
+use super::receiver::{Block, BlockSink, POLL};
 use std::io::{BufRead, ErrorKind, Read};
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// How often a blocked read wakes up to check whether the source was stopped.
-pub(crate) const POLL: Duration = Duration::from_millis(50);
+use std::time::Instant;
 
 /// Bytes read from a socket at once.
 pub(crate) const READ_BUFFER: usize = 256 * 1024;
@@ -28,27 +24,9 @@ pub(crate) enum ReadEnd {
     Failed(String),
 }
 
-/// Lines read together, handed to the scheduler as one block.
-pub(crate) type Block = Vec<String>;
-
-/// How many blocks a receiver may buffer before it stops reading (so TCP pushes back on
-/// the sender instead of memory growing without bound).
-pub(crate) const BUFFERED_BLOCKS: usize = 512;
-
-/// Most lines in one block.
-pub(crate) const MAX_BLOCK_LINES: usize = 1024;
-
 /// A partial line's buffer larger than this is freed when its line ends, so a client
 /// that once sent a long line does not keep its memory while idle.
 const KEPT_CAPACITY: usize = 64 * 1024;
-
-/// The channel a receiver hands its numbered blocks through.
-pub(crate) fn block_channel() -> (
-    Sender<(u64, Block)>,
-    crossbeam_channel::Receiver<(u64, Block)>,
-) {
-    crossbeam_channel::bounded(BUFFERED_BLOCKS)
-}
 
 /// Splits one connection's bytes into lines. It holds only the start of a line whose
 /// end has not arrived, at most `max_len` bytes (and a `\r`): a longer line is counted
@@ -312,8 +290,10 @@ pub(crate) fn feed_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::receiver::block_channel;
     use std::io::Write;
     use std::net::TcpListener;
+    use std::time::Duration;
 
     /// Feeds `chunks` to a splitter of `max_len`, then closes: the lines and the
     /// malformed count.

@@ -6,7 +6,8 @@
 //! [`LineSplitter`] (the start of a line whose end has not arrived). An idle client
 //! costs a socket and a few dozen bytes, and no wake-ups.
 
-use super::line_reader::{Block, LineSplitter, LogLimit, POLL, READ_BUFFER, feed_all};
+use super::line_reader::{LineSplitter, LogLimit, READ_BUFFER, feed_all};
+use super::receiver::{Block, POLL};
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
 use crate::Time;

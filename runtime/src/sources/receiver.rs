@@ -2,7 +2,6 @@
 //! scheduler cuts them into, the stop flag, the receiving thread, and the optional
 //! write-ahead log that makes received lines survive a crash.
 
-use super::line_reader::{Block, MAX_BLOCK_LINES, POLL, block_channel};
 use super::{Slot, SourceStats};
 use crate::Time;
 use crate::backpressure::RateLimiter;
@@ -15,6 +14,25 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often a blocked read wakes up to check whether the source was stopped.
+pub(crate) const POLL: Duration = Duration::from_millis(50);
+
+/// Lines read together, handed to the scheduler as one block.
+pub(crate) type Block = Vec<String>;
+
+/// How many blocks a receiver may buffer before it stops reading (so TCP pushes back on
+/// the sender instead of memory growing without bound).
+pub(crate) const BUFFERED_BLOCKS: usize = 512;
+
+/// Most lines in one block.
+pub(crate) const MAX_BLOCK_LINES: usize = 1024;
+
+/// The channel a receiver hands its numbered blocks through.
+pub(crate) fn block_channel() -> (Sender<(u64, Block)>, Receiver<(u64, Block)>) {
+    crossbeam_channel::bounded(BUFFERED_BLOCKS)
+}
 
 /// Limits that keep a receiver's memory bounded whatever its clients send (set by the
 /// builder's `max_line_length` and `max_clients`).

@@ -2,7 +2,8 @@
 //! `socketTextStream`. It reconnects with backoff while the server is absent or after it
 //! closes the connection, until the context stops.
 
-use super::line_reader::{POLL, ReadEnd, read_lines};
+use super::line_reader::{ReadEnd, read_lines};
+use super::receiver::POLL;
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
 use crate::Time;
