@@ -40,3 +40,32 @@ pub use record::{Key, Record};
 pub use serde;
 pub use sinks::collect::Collected;
 pub use time::{Time, first_batch_time, now_ms, parse_duration};
+
+#[cfg(test)]
+mod layering {
+    /// No import circles between the runtime's top-level modules, as
+    /// `tools/module_cycles.py` checks (`.ci/run` runs it as well). Skipped where the
+    /// script or python3 is missing (the crate packaged alone).
+    #[test]
+    fn no_import_circles_between_top_level_modules() {
+        let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let script = crate_dir.join("../tools/module_cycles.py");
+        if !script.exists() {
+            eprintln!("skipped: {} is not here", script.display());
+            return;
+        }
+        match std::process::Command::new("python3")
+            .arg(&script)
+            .arg(crate_dir.join("src"))
+            .output()
+        {
+            Err(e) => eprintln!("skipped: cannot run python3 ({e})"),
+            Ok(out) => assert!(
+                out.status.success(),
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}
