@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct StopHandle {
-    pub(crate) driver: Arc<Driver>,
+    pub(super) driver: Arc<Driver>,
 }
 
 impl StopHandle {
