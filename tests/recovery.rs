@@ -437,3 +437,43 @@ fn state_that_does_not_decode_falls_back_and_is_named() {
         "{e}"
     );
 }
+
+/// A job killed after its receiver logged lines but before its first snapshot was
+/// durable leaves only a write-ahead log: the restarted job finds no checkpoint, and still
+/// counts every logged line, once, in its first batch.
+#[test]
+fn lines_logged_before_the_first_snapshot_count_after_a_restart() {
+    let ckpt = temp("wal-first-snapshot");
+    let (mut wal, _) =
+        rill_runtime::checkpoint::wal::Wal::open(&ckpt.join("wal-source0.log")).unwrap();
+    wal.append(&["a b".to_string()]).unwrap();
+    wal.append(&["a".to_string(), "c".to_string()]).unwrap();
+    drop(wal);
+    let mut handle = None;
+    let ctx = StreamingContext::get_or_create(&ckpt, || {
+        let ctx = StreamingContext::builder()
+            .batch_interval(Duration::from_secs(1))
+            .manual_clock()
+            .checkpoint_dir(&ckpt)
+            .write_ahead_log(true)
+            .build()?;
+        handle = Some(stream! { ctx;
+            socket_listen_stream("127.0.0.1:0")
+                .flat_map(|l| l.split(' '))
+                .map(|w| (w.to_string(), 1u64))
+                .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
+                .collect()
+        });
+        Ok(ctx)
+    })
+    .unwrap();
+    let totals: Totals = handle.unwrap();
+    ctx.start().unwrap();
+    ctx.advance(1).unwrap();
+    assert_eq!(
+        sorted(totals.take().remove(0)),
+        vec![("a".into(), 2), ("b".into(), 1), ("c".into(), 1)]
+    );
+    drop(ctx);
+    let _ = std::fs::remove_dir_all(&ckpt);
+}

@@ -161,8 +161,6 @@ pub struct Receiving {
     stats: Arc<SourceStats>,
     /// Logged blocks not yet in a batch, restored from the write-ahead log.
     backlog: Mutex<VecDeque<WalBlock>>,
-    /// Blocks the log held when it was opened.
-    logged: Mutex<Vec<WalBlock>>,
     /// The batch time and block numbers `[from, to)` of the last cut.
     last_cut: Mutex<(Time, u64, u64)>,
     /// Positions reported to the last two checkpoints (what the log must keep).
@@ -181,7 +179,6 @@ impl Receiving {
             thread: Mutex::new(None),
             stats,
             backlog: Mutex::new(VecDeque::new()),
-            logged: Mutex::new(Vec::new()),
             last_cut: Mutex::new((Time(0), 0, 0)),
             positions: Mutex::new(VecDeque::new()),
         }
@@ -193,12 +190,19 @@ impl Receiving {
     }
 
     /// Logs every block received from now on to the write-ahead log at `path`.
+    ///
+    /// The blocks the log already holds are taken as not yet in any batch: they come
+    /// first, and the position is the first of them. A checkpoint's position narrows
+    /// that ([`restore_position`](Self::restore_position)); without a checkpoint (the
+    /// job died after logging blocks but before its first snapshot was written) every
+    /// logged block is processed, none silently skipped.
     pub(crate) fn enable_wal(&self, path: &Path) -> crate::Result<()> {
         let (wal, blocks) = Wal::open(path)?;
         let next = blocks.last().map_or(0, |(s, _)| s + 1);
+        let first = blocks.first().map_or(next, |(s, _)| *s);
         self.sink.seq.store(next, Ordering::Relaxed);
-        *lock(&self.last_cut) = (Time(0), next, next);
-        *lock(&self.logged) = blocks;
+        *lock(&self.last_cut) = (Time(0), first, first);
+        *lock(&self.backlog) = blocks.into();
         *lock(&self.sink.wal) = Some(wal);
         Ok(())
     }
@@ -302,8 +306,7 @@ impl Receiving {
     /// recomputed or processed first.
     pub(crate) fn restore_position(&self, position: &[u8]) -> crate::Result<()> {
         let next: u64 = from_bytes(position)?;
-        let logged = std::mem::take(&mut *lock(&self.logged));
-        *lock(&self.backlog) = logged.into_iter().filter(|(s, _)| *s >= next).collect();
+        lock(&self.backlog).retain(|(s, _)| *s >= next);
         let mut last = lock(&self.last_cut);
         *last = (Time(0), next, next);
         lock(&self.positions).push_back(next);
@@ -331,5 +334,60 @@ impl Receiving {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines of the batch at `time` in `r`'s slot.
+    fn batch_lines(r: &Receiving, time: u64) -> Vec<String> {
+        let exec = crate::Executor::new(1).unwrap();
+        let batch = crate::Batch::new(Time(time), Time(0), &exec);
+        r.slot().take(&batch).concat()
+    }
+
+    /// A write-ahead log at a fresh path holding `blocks`, as a killed job left it.
+    fn logged(name: &str, blocks: &[&[&str]]) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("rill-{name}-{}.log", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (mut wal, _) = Wal::open(&path).unwrap();
+        for b in blocks {
+            wal.append(&b.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        }
+        path
+    }
+
+    #[test]
+    fn logged_blocks_without_a_checkpoint_enter_the_first_batch() {
+        // The job logged two blocks and was killed before its first snapshot was durable:
+        // the restarted job finds no checkpoint, so no position is restored.
+        let path = logged("wal-no-checkpoint", &[&["a"], &["b", "c"]]);
+        let r = Receiving::new(Arc::new(SourceStats::default()), 1);
+        r.enable_wal(&path).unwrap();
+        // The first snapshot records this position: the logged blocks are still to come.
+        assert_eq!(from_bytes::<u64>(&r.position().unwrap()).unwrap(), 0);
+        assert_eq!(r.cut(Time(100)), 3);
+        assert_eq!(batch_lines(&r, 100), ["a", "b", "c"]);
+        assert_eq!(
+            from_bytes::<(u64, u64)>(&r.block_record(Time(100)).unwrap()).unwrap(),
+            (0, 2)
+        );
+        assert_eq!(from_bytes::<u64>(&r.position().unwrap()).unwrap(), 2);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_checkpointed_position_skips_the_blocks_before_it() {
+        let path = logged("wal-checkpoint", &[&["a"], &["b", "c"]]);
+        let r = Receiving::new(Arc::new(SourceStats::default()), 1);
+        r.enable_wal(&path).unwrap();
+        r.restore_position(&to_bytes(&1u64).unwrap()).unwrap();
+        assert_eq!(from_bytes::<u64>(&r.position().unwrap()).unwrap(), 1);
+        assert_eq!(r.cut(Time(100)), 2);
+        assert_eq!(batch_lines(&r, 100), ["b", "c"]);
+        std::fs::remove_file(&path).unwrap();
     }
 }
