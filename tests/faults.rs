@@ -284,3 +284,43 @@ fn a_stop_from_inside_a_batch_lets_that_batch_finish_first() {
     assert_eq!(Some(Time(newest)), ctx.batch_infos().last().map(|b| b.time));
     assert_eq!(ctx.batch_infos().len(), 5);
 }
+
+/// A receiver whose buffer is full (the job fell behind) with the write-ahead log on must
+/// not hold the log while it waits: the clock logging a cut and a checkpoint truncating
+/// the log would wait on it, and the job would stall for good.
+#[test]
+fn a_job_behind_with_the_write_ahead_log_on_keeps_running() {
+    let ckpt = temp("behind-wal");
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_millis(50))
+        .parallelism(2)
+        .checkpoint_dir(&ckpt)
+        .checkpoint_interval(Duration::from_millis(50))
+        .write_ahead_log(true)
+        .build()
+        .unwrap();
+    stream! { ctx;
+        socket_listen_stream("127.0.0.1:0")
+            .for_each_batch(|_, _| std::thread::sleep(Duration::from_millis(150)));
+    };
+    ctx.start().unwrap();
+    let addr = ctx.local_addrs()[0];
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sending = stop.clone();
+    let sender = std::thread::spawn(move || {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        let block = "a line of a flood that fills every buffer\n".repeat(1000);
+        while !sending.load(std::sync::atomic::Ordering::Relaxed) {
+            if std::io::Write::write_all(&mut conn, block.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    // Well past the point where the receiver's buffer is full: batches still complete.
+    wait_batches(&ctx, 10);
+    let before = ctx.batch_infos().len();
+    wait_batches(&ctx, before + 10);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ctx.stop().unwrap();
+    sender.join().unwrap();
+}

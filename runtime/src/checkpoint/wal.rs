@@ -65,12 +65,14 @@ impl Wal {
         Ok(seq)
     }
 
-    /// Drops the blocks numbered below `seq` (no kept checkpoint needs them).
+    /// Drops the blocks numbered below `seq` (no kept checkpoint needs them), except the
+    /// newest: a log reopened empty would number its blocks from 0 again, below the
+    /// checkpointed position, and the next truncation would drop blocks no batch took.
     pub fn truncate_before(&mut self, seq: u64) -> Result<()> {
-        let kept: Vec<WalBlock> = read(&self.path)?
-            .into_iter()
-            .filter(|(s, _)| *s >= seq)
-            .collect();
+        let mut blocks = read(&self.path)?;
+        let newest = blocks.pop();
+        let mut kept: Vec<WalBlock> = blocks.into_iter().filter(|(s, _)| *s >= seq).collect();
+        kept.extend(newest);
         rewrite(&self.path, &kept)?;
         self.file = OpenOptions::new()
             .append(true)
@@ -171,6 +173,13 @@ mod tests {
             read(&path).unwrap().iter().map(|b| b.0).collect::<Vec<_>>(),
             vec![1, 2]
         );
+        // Truncated past every block, the log keeps its newest, so a reopened log goes on
+        // numbering after it.
+        wal.truncate_before(10).unwrap();
+        drop(wal);
+        let (mut wal, blocks) = Wal::open(&path).unwrap();
+        assert_eq!(blocks.iter().map(|b| b.0).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(wal.append(&["e".into()]).unwrap(), 3);
         // Random damage never panics.
         let good = std::fs::read(&path).unwrap();
         let mut x = 88172645463325252u64;

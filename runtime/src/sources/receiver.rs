@@ -19,6 +19,9 @@ use std::time::Duration;
 /// How often a blocked read wakes up to check whether the source was stopped.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
 
+/// How often a receiver whose buffer is full looks for room.
+const FULL_POLL: Duration = Duration::from_millis(2);
+
 /// Lines read together, handed to the scheduler as one block.
 pub(crate) type Block = Vec<String>;
 
@@ -120,7 +123,17 @@ impl BlockSink {
             std::thread::sleep(step);
             wait -= step;
         }
-        // The lock keeps sequence numbers in queue order across client threads.
+        // Wait for room before taking the log's lock: a receiver must not hold it while
+        // the buffer is full, or the clock (which reads whether the log is on as it logs a
+        // cut) and a checkpoint's truncation of the log would wait on a receiver that
+        // waits for them. A receiver has one thread, so the room is still there below.
+        while self.tx.is_full() {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(FULL_POLL);
+        }
+        // The lock keeps sequence numbers in queue order.
         let mut wal = lock(&self.wal);
         let seq = match wal.as_mut() {
             Some(w) => match w.append(&block) {
@@ -165,6 +178,8 @@ pub struct Receiving {
     last_cut: Mutex<(Time, u64, u64)>,
     /// Positions reported to the last two checkpoints (what the log must keep).
     positions: Mutex<VecDeque<u64>>,
+    /// The write-ahead log is on (read without the log's lock).
+    wal_enabled: AtomicBool,
 }
 
 impl Receiving {
@@ -181,6 +196,7 @@ impl Receiving {
             backlog: Mutex::new(VecDeque::new()),
             last_cut: Mutex::new((Time(0), 0, 0)),
             positions: Mutex::new(VecDeque::new()),
+            wal_enabled: AtomicBool::new(false),
         }
     }
 
@@ -204,11 +220,12 @@ impl Receiving {
         *lock(&self.last_cut) = (Time(0), first, first);
         *lock(&self.backlog) = blocks.into();
         *lock(&self.sink.wal) = Some(wal);
+        self.wal_enabled.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     fn wal_on(&self) -> bool {
-        lock(&self.sink.wal).is_some()
+        self.wal_enabled.load(Ordering::Relaxed)
     }
 
     /// Starts the receiving thread `name` running `body(blocks, stop, stats)`.
