@@ -91,9 +91,12 @@
 #![deny(missing_docs)]
 
 pub use rill_macros::{Key, Record, stream};
+/// Internals of generated code and of the clock, kept reachable at their old paths.
+#[doc(hidden)]
+pub use rill_runtime::{Batch, Parts, first_batch_time, now_ms};
 pub use rill_runtime::{
-    Batch, BatchInfo, Builder, Collected, Error, Key, Parts, Record, Result, StopHandle,
-    StreamingContext, Time, first_batch_time, now_ms, parse_duration,
+    BatchInfo, Builder, Collected, Error, Key, Record, Result, StopHandle, StreamingContext, Time,
+    parse_duration,
 };
 pub use std::time::Duration;
 
@@ -112,18 +115,25 @@ pub mod forecast {
 }
 
 /// Metrics helpers (percentiles of per-batch figures).
+#[doc(hidden)]
 pub mod metrics {
     pub use rill_runtime::metrics::*;
 }
 
 /// The deterministic Zipf corpus of the benchmarks and examples.
+#[doc(hidden)]
 pub mod corpus {
     pub use rill_runtime::corpus::*;
 }
 
-/// The names a pipeline needs: `use rill::prelude::*;`.
+/// The names a pipeline and its tests need: `use rill::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Collected, Duration, Key, Record, StreamingContext, Time, stream};
+    pub use crate::forecast::{Alert, ArimaSpec, Order};
+    pub use crate::ops::map_with_state::{State, StateSpec};
+    pub use crate::{
+        BatchInfo, Builder, Collected, Duration, Key, Record, StopHandle, StreamingContext, Time,
+        stream,
+    };
 }
 
 /// What generated code calls. Not a stable API.
