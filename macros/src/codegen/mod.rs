@@ -5,6 +5,7 @@
 //! shape of the code and why closures are placed where they are.
 
 mod driver;
+mod hygiene;
 mod narrow;
 mod stage;
 mod state;
@@ -136,7 +137,7 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
             quote!((#(#vals,)*))
         }
     };
-    quote! {{
+    let tokens = quote! {{
         let __ctx: &::rill::StreamingContext = &#ctx;
         #(#setup)*
         ::rill::__private::register_job(__ctx, #explain, #canonical, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
@@ -156,7 +157,8 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         })
         #semi
         #tail
-    }}
+    }};
+    hygiene::internal_names_at_call_site(tokens)
 }
 
 impl Gen<'_> {

@@ -203,9 +203,12 @@ impl Gen<'_> {
             Op::ReduceByKey => {
                 let f = self.func(op, 0);
                 let span = self.arg_span(op, 0);
+                // An error in the partition's type (a key that is not a `Key`) points at
+                // the argument; `identity` makes that a call at the user's closure rather
+                // than the name `__in`, which resolves at the call site (hygiene.rs).
                 (
                     one,
-                    quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)),
+                    quote_spanned!(span=> #rt::reduce_by_key::reduce_side(::core::convert::identity(__in), #f)),
                 )
             }
             Op::CountByValue => (
