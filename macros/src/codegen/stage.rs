@@ -229,9 +229,10 @@ impl Gen<'_> {
             Sink::ShuffleWrite(op, _, write) => {
                 let span = self.plan.nodes[op].span;
                 let x = &r.var;
+                // `__v` at the span it is declared at (hygiene.rs).
                 let v = match r.mode {
-                    Mode::Owned => quote!(__v),
-                    Mode::Ref => quote!(::core::clone::Clone::clone(__v)),
+                    Mode::Owned => quote_spanned!(span=> __v),
+                    Mode::Ref => quote_spanned!(span=> ::core::clone::Clone::clone(__v)),
                 };
                 match write {
                     Write::Combine(c) => {
