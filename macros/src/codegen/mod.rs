@@ -4,26 +4,22 @@
 //! to the handles of the `collect()` outputs. See `README.md` in this folder for the
 //! shape of the code and why closures are placed where they are.
 
-mod driver;
+mod hygiene;
 mod narrow;
 mod stage;
 mod state;
 
-use crate::ops::{Arg, Class, Op, Source};
-use crate::plan::{Kind, NodeId, Plan, Step, TailPlan};
+pub use crate::plan::Mode;
+pub use narrow::Rest;
+pub use stage::{exchanged, partial};
+pub use state::{state, window_spec};
+
+use crate::ops::{Arg, Role, Source};
+use crate::plan::{Kind, NodeId, Partitions, Plan, Step, TailPlan};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
-
-/// How a record is held in a stage loop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// The loop variable owns the record.
-    Owned,
-    /// The loop variable is a reference into a materialized partition.
-    Ref,
-}
 
 /// A record in a stage loop: its variable and how it is held.
 #[derive(Clone)]
@@ -59,17 +55,16 @@ pub struct Gen<'p> {
     /// The plan.
     pub plan: &'p Plan,
     setup: Vec<TokenStream>,
+    /// Restoring the checkpointed states, in node order.
+    restores: Vec<TokenStream>,
+    /// Saving the checkpointed states, in node order.
+    saves: Vec<TokenStream>,
     fresh: usize,
     /// Unfused plans: the current stage's partition, which fixes the record type of the
     /// boxed operators made once per partition.
     witness: Option<TokenStream>,
     /// Unfused plans: the boxed operators of the current stage.
     prelude: Vec<TokenStream>,
-    /// Unfused plans: the current stage's shuffle combines through a boxed reduce function.
-    boxed_reduce: bool,
-    /// The current stage's map-side combine keeps keys as they are (they can only
-    /// borrow from the batch, never from a record made inside the loop).
-    keys_as_is: bool,
     /// Nodes whose partitions some step moved (so they are not dropped at the end).
     moved: std::cell::RefCell<std::collections::HashSet<NodeId>>,
 }
@@ -80,10 +75,10 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         plan,
         setup: Vec::new(),
         fresh: 0,
+        restores: Vec::new(),
+        saves: Vec::new(),
         witness: None,
         prelude: Vec::new(),
-        boxed_reduce: false,
-        keys_as_is: false,
         moved: Default::default(),
     };
     g.hoist_arguments();
@@ -107,36 +102,20 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         .collect();
     // Stateful operators restore from a recovered checkpoint when `start()` runs the job
     // once in restore-only mode, and save into the checkpoints the context writes.
-    let (restores, saves): (Vec<TokenStream>, Vec<TokenStream>) = (0..plan.nodes.len())
-        // A plain window keeps raw records, which may borrow (`&'static str`); it is not
-        // checkpointed: after a recovery it refills from the recomputed batches.
-        .filter(|n| {
-            plan.nodes[*n].stateful() && plan.nodes[*n].op() != Some(crate::ops::Op::Window)
-        })
-        .map(|n| {
-            let st = state::state(n);
-            // The id names the operator, so a state that does not decode is reported
-            // with the operator it belongs to.
-            let id = format!("st{n}:{}", plan.nodes[n].op_name());
-            (
-                quote!(__b.restore(&mut #st, #id)?;),
-                quote!(__b.save(&#st, #id)?;),
-            )
-        })
-        .unzip();
+    let (restores, saves) = (&g.restores, &g.saves);
     let setup = &g.setup;
     let explain = plan.explain();
     let canonical = plan.canonical();
     let semi = plan.tail.is_some().then(|| quote!(;));
     let tail = match &plan.tail {
         None => quote!(),
-        Some(TailPlan::Single(o)) => g.output_value(*o),
+        Some(TailPlan::Single(o)) => o.op.value(o.node),
         Some(TailPlan::Tuple(os)) => {
-            let vals = os.iter().map(|o| g.output_value(*o));
+            let vals = os.iter().map(|o| o.op.value(o.node));
             quote!((#(#vals,)*))
         }
     };
-    quote! {{
+    let tokens = quote! {{
         let __ctx: &::rill::StreamingContext = &#ctx;
         #(#setup)*
         ::rill::__private::register_job(__ctx, #explain, #canonical, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
@@ -156,7 +135,8 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         })
         #semi
         #tail
-    }}
+    }};
+    hygiene::internal_names_at_call_site(tokens)
 }
 
 impl Gen<'_> {
@@ -196,44 +176,34 @@ impl Gen<'_> {
         quote!(let ::core::option::Option::Some(#name) = #src else { break '__step ::core::option::Option::None; };)
     }
 
-    /// Whether node `m`'s partitions are shared `Arc`s (the output of `window`).
-    pub fn shared_parts(&self, m: NodeId) -> bool {
-        self.plan.nodes[m].op() == Some(Op::Window)
-    }
-
     /// Evaluates non-closure arguments once, before the job: values, and functions given
     /// as paths or variables (a closure literal is placed where it is called, so its
     /// argument type is known there).
     fn hoist_arguments(&mut self) {
         for (n, node) in self.plan.nodes.iter().enumerate() {
-            let specs: Vec<Arg> = match node.kind {
-                Kind::Op(op) => crate::ops::spec(op)
-                    .args
-                    .iter()
-                    .map(|(a, _)| *a)
-                    .filter(|a| *a != Arg::Stream)
-                    .collect(),
-                Kind::Source(_) => continue,
+            let Some(def) = node.def() else {
+                continue;
             };
-            for (i, (arg, kind)) in node.args.iter().zip(specs).enumerate() {
-                if kind == Arg::Func && closure(arg).is_some() {
+            for (i, (arg, kind)) in node.args.iter().zip(def.value_args()).enumerate() {
+                if kind.is_func() && closure(arg).is_some() {
                     continue;
                 }
                 let h = hoisted(n, i);
-                let mutability =
-                    (kind == Arg::Func && node.op() == Some(Op::ForEachBatch)).then(|| quote!(mut));
+                let mutability = (kind == Arg::FuncMut).then(|| quote!(mut));
                 self.setup.push(
                     quote_spanned!(arg.span()=> #[allow(unused_mut)] let #mutability #h = #arg;),
                 );
             }
         }
         for (n, node) in self.plan.nodes.iter().enumerate() {
-            match node.kind {
-                Kind::Source(s) => self.source(n, s),
-                Kind::Op(op) if crate::ops::spec(op).class == Class::Output => {
-                    self.output_setup(n, op)
+            match (node.kind, node.role()) {
+                (Kind::Source(s), _) => self.source(n, s),
+                (Kind::Op(_), Some(Role::Output(o))) => {
+                    if let Some(setup) = o.setup(self, n) {
+                        self.setup.push(setup);
+                    }
                 }
-                Kind::Op(_) => {}
+                (Kind::Op(_), _) => {}
             }
             self.slide_setup(n);
             self.state_setup(n);
@@ -243,12 +213,7 @@ impl Gen<'_> {
     fn source(&mut self, n: NodeId, s: Source) {
         let node = &self.plan.nodes[n];
         let handle = format_ident!("__src{}", n);
-        let f = match s {
-            Source::Queue => quote!(queue_stream),
-            Source::SocketText => quote!(socket_text_stream),
-            Source::SocketListen => quote!(socket_listen_stream),
-            Source::TextFile => quote!(text_file_stream),
-        };
+        let f = s.constructor();
         let args = &node.args;
         let span = node.span;
         self.setup
@@ -268,7 +233,8 @@ impl Gen<'_> {
             }
             None => {
                 let h = hoisted(n, i);
-                if self.plan.nodes[n].op() == Some(Op::ForEachBatch) {
+                let kind = self.plan.nodes[n].def().and_then(|d| d.value_args().nth(i));
+                if kind == Some(Arg::FuncMut) {
                     quote_spanned!(arg.span()=> &mut #h)
                 } else {
                     quote_spanned!(arg.span()=> &#h)
@@ -301,26 +267,70 @@ impl Gen<'_> {
                 quote!(let #v = ::core::option::Option::Some(#handle.take(__b));)
             }
             Step::Stage(st) => self.stage(st),
-            Step::Exchange(op, side) => {
+            Step::State(_, at) => at.op.read(self, at.node),
+            Step::Exchange(op, side, partitions) => {
                 let w = stage::written(*op, *side);
                 let x = stage::exchanged(*op, *side);
-                let n = self.shuffle_partitions(*op);
+                let n = self.partitions(*op, *partitions);
                 quote!(let #x = #w.map(|__w| ::rill::__private::ops::shuffle::exchange(__w, #n));)
             }
-            Step::Driver(n) => self.driver(*n),
-            Step::Output(o) => self.output(*o),
+            Step::Driver(at) => {
+                let body = at.op.driver(self, at.node);
+                self.driver_step(at.node, body)
+            }
+            Step::Merge(at) => {
+                let body = at.op.merge(self, at.node);
+                self.driver_step(at.node, body)
+            }
+            // Not in a batch that recovery recomputes only to rebuild state (its outputs
+            // completed before a crash).
+            Step::Output(at) => {
+                let body = at.op.run(self, at.node);
+                quote!(if __b.runs_outputs() { #body })
+            }
         }
     }
 
-    /// The number of partitions a shuffle writes.
-    pub fn shuffle_partitions(&self, op: NodeId) -> TokenStream {
-        if self.plan.nodes[op].op() == Some(Op::Repartition) {
-            let v = self.value(op, 0);
-            quote!(::core::cmp::max(#v, 1usize))
-        } else {
-            quote!(__np)
+    /// A driver step binding node `n`'s partitions (an `Option`, like every stream) to
+    /// what `body` evaluates to; `body` may end early with `break '__step None`.
+    fn driver_step(&self, n: NodeId, body: TokenStream) -> TokenStream {
+        let out = Self::var(n);
+        quote!(let #out = '__step: { #body };)
+    }
+
+    /// The number of partitions shuffle `op` writes.
+    pub fn partitions(&self, op: NodeId, partitions: Partitions) -> TokenStream {
+        match partitions {
+            Partitions::Context => quote!(__np),
+            Partitions::Value(i) => {
+                let v = self.value(op, i);
+                quote!(::core::cmp::max(#v, 1usize))
+            }
         }
     }
+
+    /// The keyed state's read side of node `n`, binding its output to `step` (an
+    /// `Option` of it) over the exchanged records `__x0`, or to `None` without them.
+    pub fn keyed_state_read(&self, n: NodeId, step: TokenStream) -> TokenStream {
+        let out = Self::var(n);
+        let x = exchanged(n, 0);
+        quote! {
+            let #out = '__step: {
+                let ::core::option::Option::Some(__x0) = #x else { break '__step ::core::option::Option::None; };
+                #step
+            };
+        }
+    }
+}
+
+/// The handle of output `o` (what `collect()` gives back, a file writer).
+pub fn out_handle(o: NodeId) -> Ident {
+    format_ident!("__out{}", o)
+}
+
+/// The number of partitions of the context, for state made before the job.
+pub fn context_partitions() -> TokenStream {
+    quote!(::rill::__private::partitions(__ctx))
 }
 
 fn hoisted(n: NodeId, i: usize) -> Ident {

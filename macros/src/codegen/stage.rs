@@ -4,8 +4,8 @@
 //! batch (a window between slides), so everything downstream skips the batch too.
 
 use super::{Gen, Mode, Rec};
-use crate::ops::Op;
-use crate::plan::{Input, NodeId, Sink, Stage};
+use crate::ops::{Merge, Shuffle};
+use crate::plan::{At, Combine, Input, Keys, NodeId, Partitions, Sink, Stage, Write};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -30,78 +30,44 @@ pub fn partial(op: NodeId) -> Ident {
 }
 
 impl Gen<'_> {
-    /// How a stage reads a materialized input: by reference when the input is shared,
-    /// a window's shared partitions, or a `flat_map` may borrow from it; else by value,
-    /// so `map` moves records.
-    fn input_mode(&self, st: &Stage) -> Mode {
-        let Input::Materialized(m) = st.input else {
-            return Mode::Owned;
-        };
-        if self.plan.consumers[m].len() > 1 || self.shared_parts(m) {
-            return Mode::Ref;
-        }
-        for n in &st.chain {
-            match self.plan.nodes[*n].op() {
-                Some(Op::Filter) => continue,
-                Some(Op::FlatMap) => return Mode::Ref,
-                _ => return Mode::Owned,
-            }
-        }
-        Mode::Owned
-    }
-
-    /// Whether every key reaching the sink lives as long as the batch: it can borrow only
-    /// from a materialized partition (a `flat_map` reading the partition by reference),
-    /// never from a record made inside the loop. Then a map-side combine keeps keys as
-    /// they are, and the reduce side makes each key owned once.
-    fn keys_outlive_the_loop(&self, st: &Stage, mode: Mode) -> bool {
-        let mut from_partition = matches!(st.input, Input::Materialized(_)) && mode == Mode::Ref;
-        for n in &st.chain {
-            match self.plan.nodes[*n].op() {
-                Some(Op::Filter) => {}
-                Some(Op::FlatMap) if !from_partition => return false,
-                _ => from_partition = false,
-            }
-        }
-        true
-    }
-
     /// The code of one stage.
     pub fn stage(&mut self, st: &Stage) -> TokenStream {
         let out = match st.sink {
             Sink::Materialize(n) => Self::var(n),
-            Sink::ShuffleWrite(op, side) => written(op, side),
-            Sink::Partial(op) => partial(op),
+            Sink::ShuffleWrite(op, side, _) => written(op, side),
+            Sink::Partial(at) => partial(at.node),
         };
-        if let (Input::ShuffleRead(op), true, Sink::Materialize(_)) =
+        if let (Input::ShuffleRead(at), true, Sink::Materialize(_)) =
             (st.input, st.chain.is_empty(), st.sink)
         {
-            return self.read_into_materialized(op);
+            return self.read_into_materialized(at);
         }
         let (init, finish) = self.sink_init(st.sink);
         let rec = self.fresh("r");
-        let mode = self.input_mode(st);
+        let mode = st.mode;
         // Unfused plans call operators through boxes made once per partition.
-        self.witness = match (self.plan.fused, st.input, mode) {
-            (false, Input::Materialized(_), Mode::Owned) => Some(quote!(&__part)),
-            (false, Input::Materialized(_), Mode::Ref) => Some(quote!(__part)),
-            _ => None,
+        self.witness = match (st.boxed, mode) {
+            (true, Mode::Owned) => Some(quote!(&__part)),
+            (true, Mode::Ref) => Some(quote!(__part)),
+            (false, _) => None,
         };
-        self.boxed_reduce = false;
-        if let (Some(w), Sink::ShuffleWrite(op, _), true) =
-            (&self.witness, st.sink, st.chain.is_empty())
+        if let (
+            Some(w),
+            Sink::ShuffleWrite(
+                op,
+                _,
+                Write::Combine(Combine {
+                    merge: Merge::Reduce(i),
+                    boxed: true,
+                    ..
+                }),
+            ),
+        ) = (&self.witness, st.sink)
         {
-            let kind = self.plan.nodes[op].op();
-            if self.combines(op)
-                && !matches!(kind, Some(Op::CountByValue | Op::CountByValueAndWindow))
-            {
-                let f = self.func(op, 0);
-                self.prelude
-                    .push(quote!(let __rf = ::rill::__private::interp::reduce_values(#w, #f);));
-                self.boxed_reduce = true;
-            }
+            let f = self.func(op, i);
+            self.prelude
+                .push(quote!(let __rf = ::rill::__private::interp::reduce_values(#w, #f);));
         }
-        self.keys_as_is = self.keys_outlive_the_loop(st, mode);
         let rec0 = Rec {
             var: rec.clone(),
             mode,
@@ -112,7 +78,7 @@ impl Gen<'_> {
         match st.input {
             Input::Materialized(m) => {
                 let sole = self.plan.consumers[m].len() == 1;
-                let indexed = matches!(st.sink, Sink::ShuffleWrite(op, _) if self.plan.nodes[op].op() == Some(Op::Repartition));
+                let indexed = matches!(st.sink, Sink::ShuffleWrite(_, _, Write::RoundRobin(_)));
                 let input = format_ident!("__in");
                 let bind = self.bind(m, mode == Mode::Owned && sole, &input);
                 let (method, arg, params, iter) = match (mode, indexed) {
@@ -153,14 +119,15 @@ impl Gen<'_> {
                     };
                 }
             }
-            Input::ShuffleRead(op) => {
-                let (params, records) = self.shuffle_read(op);
+            Input::ShuffleRead(at) => {
+                let params = self.read_params(at.node);
+                let records = at.op.read(self, at.node);
                 let inner = quote! {{
                     #init
                     for #rec in #records { #body }
                     #finish
                 }};
-                let (binds, run) = self.run_over_shuffle(op, params, inner);
+                let (binds, run) = self.run_over_shuffle(at.node, params, inner);
                 quote! {
                     let #out = '__step: {
                         #binds
@@ -194,43 +161,21 @@ impl Gen<'_> {
         }
     }
 
-    /// The closure parameters and the record iterable of a (stateless) shuffle's read side.
-    fn shuffle_read(&mut self, op: NodeId) -> (TokenStream, TokenStream) {
-        let rt = quote!(::rill::__private::ops);
-        let one = quote!(__in);
-        let two = quote!(__in, __in2);
-        match self.plan.nodes[op].op().expect("a shuffle is an operator") {
-            Op::ReduceByKey => {
-                let f = self.func(op, 0);
-                let span = self.arg_span(op, 0);
-                (
-                    one,
-                    quote_spanned!(span=> #rt::reduce_by_key::reduce_side(__in, #f)),
-                )
-            }
-            Op::CountByValue => (
-                one,
-                quote!(#rt::reduce_by_key::reduce_side(__in, #rt::count_by_value::add)),
-            ),
-            Op::GroupByKey => (one, quote!(#rt::group_by_key::group_side(__in))),
-            Op::Repartition => (one, quote!(#rt::repartition::read_side(__in))),
-            Op::Join => (two, quote!(#rt::join::inner(__in, __in2))),
-            Op::LeftOuterJoin => (two, quote!(#rt::join::left_outer(__in, __in2))),
-            Op::RightOuterJoin => (two, quote!(#rt::join::right_outer(__in, __in2))),
-            Op::FullOuterJoin => (two, quote!(#rt::join::full_outer(__in, __in2))),
-            Op::Cogroup => (two, quote!(#rt::cogroup::cogroup_side(__in, __in2))),
-            other => unreachable!("{other:?} has no stateless read side"),
+    /// The closure parameters of a shuffle's read side: one exchanged partition per input.
+    fn read_params(&self, op: NodeId) -> TokenStream {
+        if self.plan.nodes[op].inputs.len() == 2 {
+            quote!(__in, __in2)
+        } else {
+            quote!(__in)
         }
     }
 
-    /// A shuffle read straight into the node's materialization: no loop, and for a
-    /// stateful operator the state's own step.
-    fn read_into_materialized(&mut self, op: NodeId) -> TokenStream {
-        if self.plan.nodes[op].stateful() {
-            return self.stateful_read(op);
-        }
+    /// A shuffle read straight into the node's materialization: no loop.
+    fn read_into_materialized(&mut self, at: At<dyn Shuffle>) -> TokenStream {
+        let op = at.node;
         let out = Self::var(op);
-        let (params, records) = self.shuffle_read(op);
+        let params = self.read_params(op);
+        let records = at.op.read(self, op);
         let (binds, run) = self.run_over_shuffle(op, params, records);
         quote! {
             let #out = '__step: {
@@ -245,61 +190,32 @@ impl Gen<'_> {
         let p = quote!(::rill::__private);
         match sink {
             Sink::Materialize(_) => (quote!(let mut __o = ::std::vec::Vec::new();), quote!(__o)),
-            Sink::ShuffleWrite(op, _) => {
-                if self.combines(op) {
-                    let hint = capacity_hint(op);
-                    (
-                        quote!(let mut __o = #p::combine::Combiner::partitioned(__np, &#hint);),
-                        quote!(__o.into_buckets(&#hint)),
-                    )
-                } else if self.plan.nodes[op].op() == Some(Op::Repartition) {
-                    let n = self.shuffle_partitions(op);
-                    (
-                        quote!(let mut __o = #p::ops::repartition::RoundRobin::new(#n, __pi);),
-                        quote!(__o.finish()),
-                    )
-                } else {
-                    (
-                        quote!(let mut __o = #p::combine::Buckets::new(__np);),
-                        quote!(__o.finish()),
-                    )
-                }
+            Sink::ShuffleWrite(op, _, Write::Combine(_)) => {
+                let hint = capacity_hint(op);
+                (
+                    quote!(let mut __o = #p::combine::Combiner::partitioned(__np, &#hint);),
+                    quote!(__o.into_buckets(&#hint)),
+                )
             }
-            Sink::Partial(op) => {
-                if self.counts(op) {
-                    (quote!(let mut __o: u64 = 0;), quote!(__o))
-                } else {
-                    (
-                        quote!(let mut __o = ::core::option::Option::None;),
-                        quote!(__o),
-                    )
-                }
+            Sink::ShuffleWrite(op, _, Write::RoundRobin(i)) => {
+                let n = self.partitions(op, Partitions::Value(i));
+                (
+                    quote!(let mut __o = #p::ops::repartition::RoundRobin::new(#n, __pi);),
+                    quote!(__o.finish()),
+                )
             }
+            Sink::ShuffleWrite(_, _, Write::Pairs) => (
+                quote!(let mut __o = #p::combine::Buckets::new(__np);),
+                quote!(__o.finish()),
+            ),
+            Sink::Partial(at) => match at.op.partial() {
+                Merge::Count => (quote!(let mut __o: u64 = 0;), quote!(__o)),
+                Merge::Reduce(_) => (
+                    quote!(let mut __o = ::core::option::Option::None;),
+                    quote!(__o),
+                ),
+            },
         }
-    }
-
-    /// Whether shuffle `op` combines values on the map side (with its reduce function,
-    /// or by counting).
-    pub fn combines(&self, op: NodeId) -> bool {
-        matches!(
-            self.plan.nodes[op].op(),
-            Some(
-                Op::ReduceByKey
-                    | Op::CountByValue
-                    | Op::ReduceByKeyAndWindow
-                    | Op::ReduceByKeyAndWindowInv
-                    | Op::CountByValueAndWindow
-                    | Op::RunningReduceByKey
-            )
-        )
-    }
-
-    /// Whether global node `op` counts records (rather than reducing them).
-    fn counts(&self, op: NodeId) -> bool {
-        matches!(
-            self.plan.nodes[op].op(),
-            Some(Op::Count | Op::CountByWindow)
-        )
     }
 
     /// What the sink does with one record.
@@ -310,49 +226,56 @@ impl Gen<'_> {
                 let x = r.owned();
                 quote!(__o.push(#x);)
             }
-            Sink::ShuffleWrite(op, _) => {
-                let node = &self.plan.nodes[op];
-                let span = node.span;
+            Sink::ShuffleWrite(op, _, write) => {
+                let span = self.plan.nodes[op].span;
                 let x = &r.var;
+                // `__v` at the span it is declared at (hygiene.rs).
                 let v = match r.mode {
-                    Mode::Owned => quote!(__v),
-                    Mode::Ref => quote!(::core::clone::Clone::clone(__v)),
+                    Mode::Owned => quote_spanned!(span=> __v),
+                    Mode::Ref => quote_spanned!(span=> ::core::clone::Clone::clone(__v)),
                 };
-                let kind = node.op().expect("a shuffle is an operator");
-                let insert = Ident::new(
-                    if self.keys_as_is {
-                        "insert_as_is"
-                    } else {
-                        "insert"
-                    },
-                    span,
-                );
-                if matches!(kind, Op::CountByValue | Op::CountByValueAndWindow) {
-                    quote_spanned!(span=> __o.#insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
-                } else if self.combines(op) {
-                    let f = if self.boxed_reduce {
-                        quote!(&*__rf)
-                    } else {
-                        self.func(op, 0)
-                    };
-                    quote_spanned!(span=> { let (__k, __v) = #x; __o.#insert(__k, #v, #f); })
-                } else if kind == Op::Repartition {
-                    let x = r.owned();
-                    quote!(__o.push(#x);)
-                } else {
-                    quote_spanned!(span=> { let (__k, __v) = #x; __o.push(__k, #v); })
+                match write {
+                    Write::Combine(c) => {
+                        let insert = Ident::new(
+                            match c.keys {
+                                Keys::AsIs => "insert_as_is",
+                                Keys::Owned => "insert",
+                            },
+                            span,
+                        );
+                        match c.merge {
+                            Merge::Count => {
+                                quote_spanned!(span=> __o.#insert(#x, #p::ops::count_by_value::one(), #p::ops::count_by_value::add);)
+                            }
+                            Merge::Reduce(i) => {
+                                let f = if c.boxed {
+                                    quote!(&*__rf)
+                                } else {
+                                    self.func(op, i)
+                                };
+                                quote_spanned!(span=> { let (__k, __v) = #x; __o.#insert(__k, #v, #f); })
+                            }
+                        }
+                    }
+                    Write::RoundRobin(_) => {
+                        let x = r.owned();
+                        quote!(__o.push(#x);)
+                    }
+                    Write::Pairs => {
+                        quote_spanned!(span=> { let (__k, __v) = #x; __o.push(__k, #v); })
+                    }
                 }
             }
-            Sink::Partial(op) => {
-                if self.counts(op) {
-                    quote!(__o += 1;)
-                } else {
-                    let f = self.func(op, 0);
+            Sink::Partial(at) => match at.op.partial() {
+                Merge::Count => quote!(__o += 1;),
+                Merge::Reduce(i) => {
+                    let op = at.node;
+                    let f = self.func(op, i);
                     let x = r.owned();
-                    let span = self.arg_span(op, 0);
+                    let span = self.arg_span(op, i);
                     quote_spanned!(span=> #p::ops::reduce::fold(&mut __o, #x, #f);)
                 }
-            }
+            },
         }
     }
 }

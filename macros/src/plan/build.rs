@@ -2,7 +2,7 @@
 
 use super::{Kind, Node, NodeId};
 use crate::errors::Errors;
-use crate::ops::{self, Arg, Class, Op};
+use crate::ops::{self, Arg, Class};
 use crate::parse::StreamExpr;
 use crate::suggest::did_you_mean;
 use proc_macro2::Span;
@@ -56,14 +56,11 @@ impl Builder<'_> {
                     );
                     return None;
                 }
-                if self.nodes[id].op() == Some(Op::StateSnapshots)
-                    && self.nodes[input].op() != Some(Op::MapWithState)
-                {
-                    self.errors.error(
-                        name,
-                        "`state_snapshots()` applies to the stream a `map_with_state(spec)` returns",
-                    );
-                    return None;
+                if let Some((after, message)) = self.nodes[id].def().and_then(|d| d.applies_to) {
+                    if self.nodes[input].op() != Some(after) {
+                        self.errors.error(name, message);
+                        return None;
+                    }
                 }
                 self.nodes[id].inputs.insert(0, input);
                 Some(id)
@@ -132,16 +129,17 @@ impl Builder<'_> {
 
     fn op(&mut self, name: &Ident, args: &[Expr], _span: Span) -> Option<NodeId> {
         let text = name.to_string();
-        let Some(spec) = ops::op(&text) else {
+        let Some(op) = ops::op(&text) else {
             if ops::source(&text).is_some() {
                 self.errors.error(name, format!("`{text}` is a source, not an operator; define it on its own: `let s = {text}(...);`"));
             } else {
-                let hint = did_you_mean(&text, ops::OPS.iter().map(|s| s.name));
+                let hint = did_you_mean(&text, ops::names());
                 self.errors
                     .error(name, format!("unknown operator `{text}`{hint}"));
             }
             return None;
         };
+        let spec = op.def();
         if args.len() < spec.min_args || args.len() > spec.args.len() {
             let described: Vec<&str> = spec.args.iter().map(|(_, d)| *d).collect();
             let count = if spec.min_args < spec.args.len() {
@@ -180,6 +178,6 @@ impl Builder<'_> {
         if !ok {
             return None;
         }
-        Some(self.add(Kind::Op(spec.op), inputs, values, name.span()))
+        Some(self.add(Kind::Op(op), inputs, values, name.span()))
     }
 }

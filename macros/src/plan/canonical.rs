@@ -9,9 +9,9 @@
 //! names, closure bodies, other arguments, formatting and the fused or unfused plan are
 //! left out. The first line names the format's version: change it with the format.
 
-use super::check::{literal_ms, window_args};
+use super::check::literal_ms;
 use super::{Kind, Plan};
-use crate::ops::Op;
+use crate::ops::OpDef;
 use syn::{Expr, ExprLit, Lit};
 
 /// The first line of every canonical form.
@@ -28,7 +28,7 @@ impl Plan {
                 out.push_str(&format!(" <- {}", inputs.join(",")));
             }
             if let Kind::Op(op) = node.kind {
-                for (what, arg) in layout_args(op) {
+                for (what, arg) in layout_args(op.def()) {
                     let value = node.args.get(arg).map_or("?".to_string(), literal);
                     out.push_str(&format!(" {what}={value}"));
                 }
@@ -39,14 +39,15 @@ impl Plan {
     }
 }
 
-/// The arguments of `op` that shape its state: a name for each and its position.
-fn layout_args(op: Op) -> Vec<(&'static str, usize)> {
-    match (op, window_args(op)) {
-        (_, Some((len, slide))) if len == slide => vec![("slide", slide)],
-        (_, Some((len, slide))) => vec![("len", len), ("slide", slide)],
-        (Op::SlidingByKey, None) => vec![("n", 0)],
-        _ => Vec::new(),
-    }
+/// The arguments of an operator that shape its state: a name for each and its position.
+fn layout_args(def: &OpDef) -> Vec<(&'static str, usize)> {
+    let mut args = match def.window {
+        Some((len, slide)) if len == slide => vec![("slide", slide)],
+        Some((len, slide)) => vec![("len", len), ("slide", slide)],
+        None => Vec::new(),
+    };
+    args.extend(def.state_args.iter().copied());
+    args
 }
 
 /// A literal duration in milliseconds (`30000ms`), a literal integer, or `?`.

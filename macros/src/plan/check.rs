@@ -8,7 +8,6 @@
 
 use super::{Kind, Plan};
 use crate::errors::Errors;
-use crate::ops::Op;
 use syn::{Expr, ExprCall, ExprLit, Lit};
 
 /// Milliseconds of a literal `Duration::from_*(n)` expression.
@@ -61,18 +60,6 @@ pub fn literal_interval(ctx: &Expr) -> Option<u128> {
     }
 }
 
-/// Positions of a window operator's length and slide among its arguments.
-pub fn window_args(op: Op) -> Option<(usize, usize)> {
-    match op {
-        Op::Window | Op::CountByWindow | Op::CountByValueAndWindow => Some((0, 1)),
-        Op::ReduceByWindow | Op::ReduceByKeyAndWindow => Some((1, 2)),
-        Op::ReduceByKeyAndWindowInv => Some((2, 3)),
-        // Refitted every slide: a window as long as its slide.
-        Op::ForecastArima | Op::DetectAnomalies => Some((1, 1)),
-        _ => None,
-    }
-}
-
 /// Checks every window whose length or slide is a literal.
 pub fn windows(plan: &Plan, interval: Option<u128>, errors: &mut Errors) {
     // The statically known slide of each node, in milliseconds.
@@ -81,7 +68,7 @@ pub fn windows(plan: &Plan, interval: Option<u128>, errors: &mut Errors) {
         let parent = node.inputs.first().and_then(|i| slide[*i]);
         let s = match node.kind {
             Kind::Source(_) => interval,
-            Kind::Op(op) => match window_args(op) {
+            Kind::Op(op) => match op.def().window {
                 None => parent,
                 Some((l, s)) => {
                     let len = node.args.get(l).map(|e| (e, literal_ms(e)));

@@ -1,6 +1,6 @@
 //! The plan as text, for `ctx.explain()` and `RILL_EXPLAIN=1`.
 
-use super::{Input, NodeId, Op, Plan, Sink, Step};
+use super::{Input, Keys, Mode, NodeId, Plan, Sink, Stage, Step, Write};
 
 impl Plan {
     /// `op `name`` or `op`, for `explain`.
@@ -12,12 +12,13 @@ impl Plan {
         }
     }
 
-    /// The plan as text: stages, what each fused, and where the shuffles are.
+    /// The plan as text: stages, what each fused, where the shuffles are, and under each
+    /// stage what its code was decided to do.
     pub fn explain(&self) -> String {
         let stages = self
             .steps
             .iter()
-            .filter(|s| matches!(s, Step::Stage(_)))
+            .filter(|s| matches!(s, Step::Stage(_) | Step::State(..)))
             .count();
         let shuffles = self
             .steps
@@ -38,34 +39,46 @@ impl Plan {
                 Step::Stage(s) => {
                     let mut parts = vec![match s.input {
                         Input::Materialized(n) => self.label(n),
-                        Input::ShuffleRead(n) => format!("{} (read shuffle)", self.label(n)),
+                        Input::ShuffleRead(at) => format!("{} (read shuffle)", self.label(at.node)),
                     }];
-                    parts.extend(s.chain.iter().map(|n| self.label(*n)));
+                    parts.extend(s.chain.iter().map(|at| self.label(at.node)));
                     let sink = match s.sink {
                         Sink::Materialize(n) => format!("materialize {}", self.label(n)),
-                        Sink::ShuffleWrite(n, _) => {
-                            let combine = matches!(
-                                self.nodes[n].op(),
-                                Some(Op::ReduceByKey | Op::CountByValue)
-                            );
-                            format!(
-                                "{} ({}write shuffle)",
-                                self.label(n),
-                                if combine { "map-side combine, " } else { "" }
-                            )
+                        Sink::ShuffleWrite(n, _, write) => format!(
+                            "{} ({}write shuffle)",
+                            self.label(n),
+                            if matches!(write, Write::Combine(_)) {
+                                "map-side combine, "
+                            } else {
+                                ""
+                            }
+                        ),
+                        Sink::Partial(at) => {
+                            format!("{} (partial per partition)", self.label(at.node))
                         }
-                        Sink::Partial(n) => format!("{} (partial per partition)", self.label(n)),
                     };
-                    format!("stage {}: {} => {}", s.number, parts.join(" -> "), sink)
+                    format!(
+                        "stage {}: {} => {}\n    {}",
+                        s.number,
+                        parts.join(" -> "),
+                        sink,
+                        decisions(s)
+                    )
                 }
-                Step::Exchange(n, side) => {
+                Step::State(number, at) => format!(
+                    "stage {number}: {} (read shuffle) => materialize {}",
+                    self.label(at.node),
+                    self.label(at.node)
+                ),
+                Step::Exchange(n, side, _) => {
                     format!("shuffle: {} input {}", self.label(*n), side + 1)
                 }
-                Step::Driver(n) => format!("driver: {}", self.label(*n)),
-                Step::Output(n) => format!(
+                Step::Driver(at) => format!("driver: {}", self.label(at.node)),
+                Step::Merge(at) => format!("driver: {}", self.label(at.node)),
+                Step::Output(at) => format!(
                     "output: {} of {}",
-                    self.label(*n),
-                    self.label(self.nodes[*n].inputs[0])
+                    self.label(at.node),
+                    self.label(self.nodes[at.node].inputs[0])
                 ),
             };
             out.push_str("  ");
@@ -74,4 +87,25 @@ impl Plan {
         }
         out
     }
+}
+
+/// What a stage's code was decided to do: `records by reference, keys as they are`.
+fn decisions(s: &Stage) -> String {
+    let mut parts = vec![match s.mode {
+        Mode::Owned => "records by value",
+        Mode::Ref => "records by reference",
+    }];
+    if s.boxed && !s.chain.is_empty() {
+        parts.push("operators boxed");
+    }
+    if let Sink::ShuffleWrite(_, _, Write::Combine(c)) = s.sink {
+        parts.push(match c.keys {
+            Keys::AsIs => "keys as they are",
+            Keys::Owned => "keys made owned",
+        });
+        if c.boxed {
+            parts.push("reduce boxed");
+        }
+    }
+    parts.join(", ")
 }

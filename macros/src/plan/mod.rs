@@ -4,10 +4,13 @@
 //! See `README.md` in the folder above for how stages are cut.
 
 use crate::errors::Errors;
-use crate::ops::{self, Class, Op, Source};
+use crate::ops::{
+    Batch, Class, Global, KeyedState, Merge, Narrow, Op, OpDef, Output, Role, Shuffle, Source,
+};
 use crate::parse::{Pipeline, Statement, StreamExpr, Tail};
 use proc_macro2::Span;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use syn::Expr;
 
 /// Index of a node in [`Plan::nodes`].
@@ -37,17 +40,19 @@ pub struct Node {
 }
 
 impl Node {
-    /// How the node is planned.
-    pub fn class(&self) -> Option<Class> {
-        match self.kind {
-            Kind::Source(_) => None,
-            Kind::Op(op) => Some(ops::spec(op).class),
-        }
+    /// The operator's definition, if the node is an operator.
+    pub fn def(&self) -> Option<&'static OpDef> {
+        self.op().map(Op::def)
     }
 
-    /// Whether the node keeps state across batches (its output is always materialized).
-    pub fn stateful(&self) -> bool {
-        self.op().is_some_and(|op| ops::spec(op).stateful)
+    /// The operator's role, if the node is an operator.
+    pub fn role(&self) -> Option<Role> {
+        self.def().map(|d| d.role)
+    }
+
+    /// How the node is planned.
+    pub fn class(&self) -> Option<Class> {
+        self.role().map(Role::class)
     }
 
     /// The operator, if the node is one.
@@ -60,18 +65,109 @@ impl Node {
 
     pub(crate) fn op_name(&self) -> &'static str {
         match self.kind {
-            Kind::Source(s) => ops::source_name(s),
-            Kind::Op(op) => ops::spec(op).name,
+            Kind::Source(s) => crate::ops::source_name(s),
+            Kind::Op(op) => op.def().name,
         }
+    }
+}
+
+/// Node `node`, with its operator in the role the plan uses it in: what lets code
+/// generation call the operator without matching on it.
+pub struct At<T: ?Sized + 'static> {
+    /// The node.
+    pub node: NodeId,
+    /// Its operator.
+    pub op: &'static T,
+}
+
+impl<T: ?Sized> At<T> {
+    /// Node `node` with operator `op`.
+    pub fn new(node: NodeId, op: &'static T) -> Self {
+        At { node, op }
+    }
+}
+
+impl<T: ?Sized> Clone for At<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for At<T> {}
+
+impl<T: ?Sized> PartialEq for At<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: ?Sized> Eq for At<T> {}
+
+impl<T: ?Sized> fmt::Debug for At<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "At({})", self.node)
     }
 }
 
 /// The value of the `stream!` block.
 pub enum TailPlan {
     /// One output node.
-    Single(NodeId),
+    Single(At<dyn Output>),
     /// A tuple of output nodes.
-    Tuple(Vec<NodeId>),
+    Tuple(Vec<At<dyn Output>>),
+}
+
+/// How a stage's loop holds its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The loop variable owns the record (moved out of its partition, or made by a
+    /// shuffle's read side).
+    Owned,
+    /// The loop variable is a reference into a materialized partition: the input is
+    /// shared, or a window's shared partitions, or a `flat_map` may borrow from it.
+    Ref,
+}
+
+/// Where the keys of a map-side combine are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keys {
+    /// As they are: they can borrow only from the batch, never from a record made in
+    /// the loop, so the reduce side makes each key owned once.
+    AsIs,
+    /// Made owned when a key is new to the partition's table.
+    Owned,
+}
+
+/// How a stage's shuffle write combines the values of a key on the map side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Combine {
+    /// What merges two values.
+    pub merge: Merge,
+    /// Where keys are kept.
+    pub keys: Keys,
+    /// Whether the reduce function is called through a box made once per partition
+    /// (an unfused plan reading a materialized partition).
+    pub boxed: bool,
+}
+
+/// How a stage writes the map side of a shuffle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// `(key, value)` pairs into hash buckets, as they come.
+    Pairs,
+    /// `(key, value)` pairs into a table per partition that merges each key's values.
+    Combine(Combine),
+    /// Whole records round-robin, into as many partitions as value argument `.0` says.
+    RoundRobin(usize),
+}
+
+/// How many partitions a shuffle exchanges into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partitions {
+    /// As many as the context has.
+    Context,
+    /// As many as value argument `.0` of the shuffle says (at least one).
+    Value(usize),
 }
 
 /// Where a stage's records come from.
@@ -79,8 +175,8 @@ pub enum TailPlan {
 pub enum Input {
     /// The partitions of a materialized node.
     Materialized(NodeId),
-    /// The read side of a shuffle node.
-    ShuffleRead(NodeId),
+    /// The read side of a (stateless) shuffle node.
+    ShuffleRead(At<dyn Shuffle>),
 }
 
 /// Where a stage's records go.
@@ -88,10 +184,10 @@ pub enum Input {
 pub enum Sink {
     /// Into the materialized partitions of this node.
     Materialize(NodeId),
-    /// Into the map side of the shuffle node's input `side`.
-    ShuffleWrite(NodeId, usize),
+    /// Into the map side of the shuffle node's input `.1`, written as `.2` says.
+    ShuffleWrite(NodeId, usize, Write),
     /// Into per-partition partial results of a global node (count, reduce).
-    Partial(NodeId),
+    Partial(At<dyn Global>),
 }
 
 /// A fused stage: records from `input` through the narrow `chain` into `sink`.
@@ -102,9 +198,14 @@ pub struct Stage {
     /// Where its records come from.
     pub input: Input,
     /// The narrow operators applied per record, in order.
-    pub chain: Vec<NodeId>,
+    pub chain: Vec<At<dyn Narrow>>,
     /// Where its records go.
     pub sink: Sink,
+    /// How its loop holds records.
+    pub mode: Mode,
+    /// Whether its narrow operators are called through boxes made once per partition
+    /// (an unfused plan, reading a materialized partition).
+    pub boxed: bool,
 }
 
 /// One step of a batch, in execution order.
@@ -114,12 +215,17 @@ pub enum Step {
     Source(NodeId),
     /// Run a stage over all partitions.
     Stage(Stage),
+    /// Step a keyed state over the exchanged records of its shuffle: numbered and
+    /// explained as the stage reading the shuffle (`.0` is its number).
+    State(usize, At<dyn KeyedState>),
     /// Exchange the buckets a stage wrote for side `.1` of shuffle node `.0`.
-    Exchange(NodeId, usize),
-    /// A driver-side step (union, transform, merging count or reduce partials).
-    Driver(NodeId),
+    Exchange(NodeId, usize, Partitions),
+    /// A driver step over whole batches (union, transform, window, ...).
+    Driver(At<dyn Batch>),
+    /// Merge the partials of a global node on the driver (count, reduce, ...).
+    Merge(At<dyn Global>),
     /// Run an output node.
-    Output(NodeId),
+    Output(At<dyn Output>),
 }
 
 /// The plan of one `stream!` block.
@@ -141,13 +247,13 @@ pub struct Plan {
 mod build;
 mod canonical;
 mod check;
+mod decide;
 mod explain;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 use build::Builder;
-pub use check::window_args;
 use schedule::Scheduler;
 
 /// Builds the plan of a parsed pipeline, collecting every error into `errors`.
@@ -210,25 +316,26 @@ pub fn plan(p: &Pipeline, errors: &mut Errors) -> Option<Plan> {
             }
         }
     }
-    let mut tail_output = |b: &mut Builder, e: &StreamExpr| -> Option<NodeId> {
+    let mut tail_output = |b: &mut Builder, e: &StreamExpr| -> Option<At<dyn Output>> {
         let id = b.lower(e)?;
-        if b.nodes[id].class() != Some(Class::Output) {
+        let Some(Role::Output(op)) = b.nodes[id].role() else {
             b.errors.error(
                 expr_span(e),
                 "the value of `stream!` must be an output such as `stream.collect()`",
             );
             return None;
-        }
+        };
         if !outputs.contains(&id) {
             outputs.push(id);
         }
-        Some(id)
+        Some(At::new(id, op))
     };
     let tail = match &p.tail {
         None => None,
         Some(Tail::Single(e)) => tail_output(&mut b, e).map(TailPlan::Single),
         Some(Tail::Tuple(es)) => {
-            let ids: Vec<Option<NodeId>> = es.iter().map(|e| tail_output(&mut b, e)).collect();
+            let ids: Vec<Option<At<dyn Output>>> =
+                es.iter().map(|e| tail_output(&mut b, e)).collect();
             ids.into_iter()
                 .collect::<Option<Vec<_>>>()
                 .map(TailPlan::Tuple)
@@ -270,20 +377,34 @@ fn expr_span(e: &StreamExpr) -> Span {
 }
 
 impl Plan {
-    /// Whether `n`'s records are produced inside the loop of the single stage that
-    /// consumes them (so `n` is never materialized).
-    pub fn inline(&self, n: NodeId) -> bool {
+    /// What produces `n`'s records inside the loop of the single stage that consumes
+    /// them (a narrow operator or a stateless shuffle's read side), if `n` is inline:
+    /// then `n` is never materialized.
+    fn in_loop(&self, n: NodeId) -> Option<InLoop> {
         if !self.fused || self.consumers[n].len() != 1 {
-            return false;
+            return None;
         }
-        let produces_in_loop =
-            matches!(self.nodes[n].class(), Some(Class::Narrow | Class::Shuffle))
-                && !self.nodes[n].stateful();
         let consumer = self.consumers[n][0];
-        let consumes_in_loop = matches!(
-            self.nodes[consumer].class(),
-            Some(Class::Narrow | Class::Shuffle | Class::Global)
-        );
-        produces_in_loop && consumes_in_loop
+        let consumes_in_loop = match self.nodes[consumer].role()? {
+            Role::Narrow(_) | Role::Shuffle(_) | Role::KeyedState(_) | Role::Global(_) => true,
+            Role::Batch(_) | Role::Output(_) => false,
+        };
+        if !consumes_in_loop {
+            return None;
+        }
+        match self.nodes[n].role()? {
+            Role::Narrow(op) => Some(InLoop::Narrow(At::new(n, op))),
+            Role::Shuffle(op) => Some(InLoop::Read(At::new(n, op))),
+            Role::KeyedState(_) | Role::Global(_) | Role::Batch(_) | Role::Output(_) => None,
+        }
     }
+}
+
+/// What produces records inside a stage's loop.
+#[derive(Clone, Copy)]
+enum InLoop {
+    /// A narrow operator, over the records of its input.
+    Narrow(At<dyn Narrow>),
+    /// A stateless shuffle's read side, where the stage starts.
+    Read(At<dyn Shuffle>),
 }

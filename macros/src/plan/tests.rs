@@ -1,6 +1,7 @@
 //! Planner tests, without macro expansion.
 
 use super::*;
+use crate::ops::Merge;
 use crate::parse::Pipeline;
 
 fn plan_of(tokens: proc_macro2::TokenStream) -> Result<Plan, Vec<String>> {
@@ -89,14 +90,18 @@ fn outputs_run_in_definition_order() {
         a.print();
     })
     .unwrap();
+    let order: Vec<(&str, NodeId)> = p
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Source(n) => ("source", *n),
+            Step::Output(at) => ("output", at.node),
+            _ => ("other", 0),
+        })
+        .collect();
     assert_eq!(
-        p.steps,
-        vec![
-            Step::Source(1),
-            Step::Output(2),
-            Step::Source(0),
-            Step::Output(3)
-        ]
+        order,
+        vec![("source", 1), ("output", 2), ("source", 0), ("output", 3)]
     );
 }
 
@@ -269,4 +274,197 @@ fn a_new_operator_or_another_literal_window_changes_the_canonical_form() {
     for other in [&with_filter, &longer, &other_slide, &other_source] {
         assert_ne!(&base, other);
     }
+}
+
+fn stage_writing(p: &Plan, op: NodeId) -> &Stage {
+    stages(p)
+        .into_iter()
+        .find(|s| matches!(s.sink, Sink::ShuffleWrite(n, ..) if n == op))
+        .expect("a stage writes the shuffle")
+}
+
+fn write_of(s: &Stage) -> Write {
+    match s.sink {
+        Sink::ShuffleWrite(_, _, w) => w,
+        other => panic!("not a shuffle write: {other:?}"),
+    }
+}
+
+#[test]
+fn word_count_reads_lines_by_reference_and_keeps_borrowed_words_as_keys() {
+    let p = plan_of(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.flat_map(|l| l.split(' ')).map(|w| (w, 1)).reduce_by_key(|a, b| a + b).print();
+    })
+    .unwrap();
+    let st = stage_writing(&p, 3);
+    assert_eq!(st.mode, Mode::Ref, "flat_map borrows from the line");
+    assert!(!st.boxed);
+    assert_eq!(
+        write_of(st),
+        Write::Combine(Combine {
+            merge: Merge::Reduce(0),
+            keys: Keys::AsIs,
+            boxed: false
+        })
+    );
+    let text = p.explain();
+    assert!(
+        text.contains(
+            "flat_map -> map => reduce_by_key (map-side combine, write shuffle)\n    records by reference, keys as they are\n"
+        ),
+        "{text}"
+    );
+    let read = &stages(&p)[1];
+    assert_eq!(
+        read.mode,
+        Mode::Owned,
+        "a shuffle's read side makes records"
+    );
+    assert!(
+        text.contains("=> materialize reduce_by_key\n    records by value\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn words_borrowed_from_a_record_made_in_the_loop_become_owned_keys() {
+    let p = plan_of(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.map(|l| l.to_uppercase()).flat_map(|l| l.split(' ')).map(|w| (w.to_string(), 1)).reduce_by_key(|a, b| a + b).print();
+    })
+    .unwrap();
+    let st = stage_writing(&p, 4);
+    assert_eq!(st.mode, Mode::Owned, "map takes the line by value");
+    assert!(matches!(
+        write_of(st),
+        Write::Combine(Combine {
+            keys: Keys::Owned,
+            ..
+        })
+    ));
+    assert!(p.explain().contains("records by value, keys made owned"));
+}
+
+#[test]
+fn a_filter_passes_the_record_on_and_a_shared_or_windowed_input_is_read_by_reference() {
+    let p = plan_of(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        lines.filter(|l| !l.is_empty()).flat_map(|l| l.split(' ')).count().print();
+        let nums = queue_stream(vec![vec![1]]);
+        nums.map(|x| x + 1).print();
+        nums.map(|x| x * 2).print();
+        nums.window(Duration::from_secs(2), Duration::from_secs(1)).map(|x| x + 1).print();
+    })
+    .unwrap();
+    let modes: Vec<(Vec<NodeId>, Mode)> = stages(&p)
+        .iter()
+        .map(|s| (s.chain.iter().map(|at| at.node).collect(), s.mode))
+        .collect();
+    assert_eq!(
+        modes,
+        vec![
+            (vec![1, 2], Mode::Ref),
+            (vec![6], Mode::Ref),
+            (vec![8], Mode::Ref),
+            (vec![11], Mode::Ref),
+        ]
+    );
+}
+
+#[test]
+fn unfused_stages_box_their_operators_and_the_reduce_function() {
+    let p = plan_of(quote::quote! { ctx, unfused;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        let words = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1));
+        words.reduce_by_key(|a, b| a + b).print();
+        lines.count_by_value().print();
+    })
+    .unwrap();
+    assert!(
+        stages(&p)
+            .iter()
+            .filter(|s| !s.chain.is_empty())
+            .all(|s| s.boxed)
+    );
+    assert_eq!(
+        write_of(stage_writing(&p, 3)),
+        Write::Combine(Combine {
+            merge: Merge::Reduce(0),
+            keys: Keys::AsIs,
+            boxed: true
+        })
+    );
+    assert_eq!(
+        write_of(stage_writing(&p, 5)),
+        Write::Combine(Combine {
+            merge: Merge::Count,
+            keys: Keys::AsIs,
+            boxed: false
+        }),
+        "counting needs no function"
+    );
+    let text = p.explain();
+    assert!(
+        text.contains("=> materialize flat_map\n    records by reference, operators boxed\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("records by value, keys as they are, reduce boxed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn repartition_writes_round_robin_into_its_argument_partitions() {
+    let p = plan_of(quote::quote! { ctx;
+        let nums = queue_stream(vec![vec![1]]);
+        nums.map(|x| x + 1).repartition(3).collect()
+    })
+    .unwrap();
+    assert_eq!(write_of(stage_writing(&p, 2)), Write::RoundRobin(0));
+    assert!(
+        p.steps
+            .contains(&Step::Exchange(2, 0, Partitions::Value(0)))
+    );
+}
+
+#[test]
+fn a_keyed_state_is_stepped_as_the_stage_reading_its_shuffle() {
+    let p = plan_of(quote::quote! { ctx;
+        let words = queue_stream(vec![vec!["a"]]).map(|w| (w, 1u64));
+        words.reduce_by_key_and_window(|a, b| a + b, Duration::from_secs(2), Duration::from_secs(1)).print();
+        words.update_state_by_key(|vs: Vec<u64>, s: Option<u64>| s).print();
+    })
+    .unwrap();
+    let states: Vec<(usize, NodeId)> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::State(number, at) => Some((*number, at.node)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, vec![(3, 2), (5, 4)]);
+    assert!(matches!(
+        write_of(stage_writing(&p, 2)),
+        Write::Combine(Combine {
+            merge: Merge::Reduce(0),
+            ..
+        })
+    ));
+    assert_eq!(write_of(stage_writing(&p, 4)), Write::Pairs);
+    let text = p.explain();
+    assert!(
+        text.contains("pipeline (fused): 5 stages, 2 shuffles"),
+        "{text}"
+    );
+    assert!(
+        text.contains("map `words` => reduce_by_key_and_window (map-side combine, write shuffle)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stage 3: reduce_by_key_and_window (read shuffle) => materialize reduce_by_key_and_window\n"),
+        "{text}"
+    );
 }

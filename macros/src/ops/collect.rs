@@ -1,0 +1,42 @@
+//! `collect()`: every batch's records, handed back by the handle that is the output's
+//! value in the block.
+
+use super::{OpDef, Output, Role};
+use crate::codegen::{Gen, out_handle};
+use crate::plan::NodeId;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+pub static DEF: OpDef = OpDef::new("collect", &[], Role::Output(&Collect));
+
+struct Collect;
+
+/// The job's clone of the handle.
+fn job_handle(o: NodeId) -> Ident {
+    format_ident!("__outj{}", o)
+}
+
+impl Output for Collect {
+    fn setup(&self, g: &Gen, o: NodeId) -> Option<TokenStream> {
+        let (h, job) = (out_handle(o), job_handle(o));
+        let span = g.plan.nodes[o].span;
+        Some(quote_spanned!(span=>
+            let #h = ::rill::Collected::new();
+            let #job = ::core::clone::Clone::clone(&#h);
+        ))
+    }
+
+    fn run(&self, g: &mut Gen, o: NodeId) -> TokenStream {
+        let p = quote!(::rill::__private);
+        let some = quote!(::core::option::Option::Some);
+        let span = g.plan.nodes[o].span;
+        let job = job_handle(o);
+        let records = g.take(g.plan.nodes[o].inputs[0]);
+        quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); })
+    }
+
+    fn value(&self, o: NodeId) -> TokenStream {
+        let h = out_handle(o);
+        quote!(#h)
+    }
+}

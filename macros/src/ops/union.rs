@@ -1,0 +1,27 @@
+//! `union(other)`: the records of both streams, on the driver.
+
+use super::{Arg, Batch, OpDef, Role};
+use crate::codegen::Gen;
+use crate::plan::NodeId;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub static DEF: OpDef = OpDef::new(
+    "union",
+    &[(Arg::Stream, "the other stream")],
+    Role::Batch(&Union),
+);
+
+struct Union;
+
+impl Batch for Union {
+    fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
+        let rt = quote!(::rill::__private::ops);
+        let p = quote!(::rill::__private);
+        let some = quote!(::core::option::Option::Some);
+        let (a, b) = (format_ident!("__a"), format_ident!("__b2"));
+        let inputs = &g.plan.nodes[n].inputs;
+        let (bind_a, bind_b) = (g.bind(inputs[0], true, &a), g.bind(inputs[1], true, &b));
+        quote!(#bind_a #bind_b #some(#rt::union::union(#p::into_parts(#a), #p::into_parts(#b))))
+    }
+}
