@@ -5,6 +5,8 @@
 //! into `compile_error!`; the logic lives in plain modules tested without expansion.
 
 #![deny(missing_docs)]
+// An operator module whose `DEF` no registry line uses is an error, not a warning.
+#![deny(dead_code)]
 
 mod codegen;
 mod derive;

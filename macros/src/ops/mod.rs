@@ -5,8 +5,7 @@
 //! as an implementation of the trait of its [`Role`] (a narrow step, a shuffle's read
 //! side, a keyed state, a per-partition partial and its merge, a driver step, an
 //! output). Planning and code generation call those traits and never match on
-//! operators, so adding one is a module, a variant of [`Op`] and an arm of [`Op::def`];
-//! a variant without its arm does not compile.
+//! operators, so adding one is a module and one line of the `operators!` registry.
 
 use crate::codegen::{Gen, Rec, Rest};
 use crate::plan::NodeId;
@@ -49,9 +48,12 @@ mod window;
 
 pub use sources::{SOURCES, Source, source, source_name};
 
-/// Declares [`Op`] and [`Op::ALL`] from one list, so they cannot disagree.
+/// The registry: one line per operator, `Variant => module::DEF`. It declares [`Op`],
+/// [`Op::ALL`] and [`Op::def`] from that one list, so they cannot disagree; an operator
+/// module without its line leaves its `DEF` unused, which `#![deny(dead_code)]` makes an
+/// error when this crate builds.
 macro_rules! operators {
-    ($($op:ident),* $(,)?) => {
+    ($($op:ident => $def:path),* $(,)?) => {
         /// Every operator: the index of the registry, [`Op::def`].
         #[allow(missing_docs)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,92 +64,54 @@ macro_rules! operators {
         impl Op {
             /// Every operator, in declaration order.
             pub const ALL: &'static [Op] = &[$(Op::$op),*];
+
+            /// The operator's definition.
+            pub fn def(self) -> &'static OpDef {
+                match self {
+                    $(Op::$op => &$def),*
+                }
+            }
         }
     };
 }
 
 operators! {
-    Map,
-    FlatMap,
-    Filter,
-    MapValues,
-    FlatMapValues,
-    ReduceByKey,
-    CountByValue,
-    GroupByKey,
-    Join,
-    LeftOuterJoin,
-    RightOuterJoin,
-    FullOuterJoin,
-    Cogroup,
-    Repartition,
-    Count,
-    Reduce,
-    Union,
-    Transform,
-    Window,
-    CountByWindow,
-    ReduceByWindow,
-    ReduceByKeyAndWindow,
-    ReduceByKeyAndWindowInv,
-    CountByValueAndWindow,
-    UpdateStateByKey,
-    MapWithState,
-    StateSnapshots,
-    SlidingByKey,
-    RunningReduceByKey,
-    ForecastArima,
-    DetectAnomalies,
-    Print,
-    PrintN,
-    SaveAsTextFiles,
-    ForEachBatch,
-    Collect,
-}
-
-impl Op {
-    /// The registry: every operator's definition. The match is exhaustive, so an
-    /// operator without its entry is an error when this crate builds.
-    pub fn def(self) -> &'static OpDef {
-        match self {
-            Op::Map => &map::DEF,
-            Op::FlatMap => &flat_map::DEF,
-            Op::Filter => &filter::DEF,
-            Op::MapValues => &map_values::DEF,
-            Op::FlatMapValues => &flat_map_values::DEF,
-            Op::ReduceByKey => &reduce_by_key::DEF,
-            Op::CountByValue => &count_by_value::DEF,
-            Op::GroupByKey => &group_by_key::DEF,
-            Op::Join => &join::INNER,
-            Op::LeftOuterJoin => &join::LEFT_OUTER,
-            Op::RightOuterJoin => &join::RIGHT_OUTER,
-            Op::FullOuterJoin => &join::FULL_OUTER,
-            Op::Cogroup => &cogroup::DEF,
-            Op::Repartition => &repartition::DEF,
-            Op::Count => &count::DEF,
-            Op::Reduce => &reduce::DEF,
-            Op::Union => &union::DEF,
-            Op::Transform => &transform::DEF,
-            Op::Window => &window::DEF,
-            Op::CountByWindow => &count_by_window::DEF,
-            Op::ReduceByWindow => &reduce_by_window::DEF,
-            Op::ReduceByKeyAndWindow => &reduce_by_key_and_window::DEF,
-            Op::ReduceByKeyAndWindowInv => &reduce_by_key_and_window_inv::DEF,
-            Op::CountByValueAndWindow => &count_by_value_and_window::DEF,
-            Op::UpdateStateByKey => &update_state_by_key::DEF,
-            Op::MapWithState => &map_with_state::DEF,
-            Op::StateSnapshots => &state_snapshots::DEF,
-            Op::SlidingByKey => &sliding_by_key::DEF,
-            Op::RunningReduceByKey => &running_reduce_by_key::DEF,
-            Op::ForecastArima => &forecast_arima::DEF,
-            Op::DetectAnomalies => &detect_anomalies::DEF,
-            Op::Print => &print::DEF,
-            Op::PrintN => &print_n::DEF,
-            Op::SaveAsTextFiles => &save_as_text_files::DEF,
-            Op::ForEachBatch => &for_each_batch::DEF,
-            Op::Collect => &collect::DEF,
-        }
-    }
+    Map => map::DEF,
+    FlatMap => flat_map::DEF,
+    Filter => filter::DEF,
+    MapValues => map_values::DEF,
+    FlatMapValues => flat_map_values::DEF,
+    ReduceByKey => reduce_by_key::DEF,
+    CountByValue => count_by_value::DEF,
+    GroupByKey => group_by_key::DEF,
+    Join => join::INNER,
+    LeftOuterJoin => join::LEFT_OUTER,
+    RightOuterJoin => join::RIGHT_OUTER,
+    FullOuterJoin => join::FULL_OUTER,
+    Cogroup => cogroup::DEF,
+    Repartition => repartition::DEF,
+    Count => count::DEF,
+    Reduce => reduce::DEF,
+    Union => union::DEF,
+    Transform => transform::DEF,
+    Window => window::DEF,
+    CountByWindow => count_by_window::DEF,
+    ReduceByWindow => reduce_by_window::DEF,
+    ReduceByKeyAndWindow => reduce_by_key_and_window::DEF,
+    ReduceByKeyAndWindowInv => reduce_by_key_and_window_inv::DEF,
+    CountByValueAndWindow => count_by_value_and_window::DEF,
+    UpdateStateByKey => update_state_by_key::DEF,
+    MapWithState => map_with_state::DEF,
+    StateSnapshots => state_snapshots::DEF,
+    SlidingByKey => sliding_by_key::DEF,
+    RunningReduceByKey => running_reduce_by_key::DEF,
+    ForecastArima => forecast_arima::DEF,
+    DetectAnomalies => detect_anomalies::DEF,
+    Print => print::DEF,
+    PrintN => print_n::DEF,
+    SaveAsTextFiles => save_as_text_files::DEF,
+    ForEachBatch => for_each_batch::DEF,
+    Collect => collect::DEF,
 }
 
 /// What an argument of an operator is.
