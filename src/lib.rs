@@ -108,6 +108,18 @@ pub mod ops {
     pub use rill_runtime::ops::map_with_state;
 }
 
+/// Sources written by the user: a [`Receiver`](source::Receiver) of text lines (as
+/// Spark's), or a [`ReplayableSource`](source::ReplayableSource) whose batches can be
+/// recomputed after a crash.
+pub mod source {
+    pub use rill_runtime::sources::{Receiver, ReplayableSource, Store};
+}
+
+/// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
+pub mod sink {
+    pub use rill_runtime::sinks::Sink;
+}
+
 /// Time-series forecasting (ARIMA, SARIMA).
 pub mod forecast {
     pub use rill_runtime::forecast::*;

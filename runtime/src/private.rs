@@ -1,10 +1,12 @@
 //! What generated code calls: source registration, job registration and the call shims
 //! that give each user closure its argument type. Not a stable API.
 
+use crate::sinks::{Sink, SinkOutput};
 use crate::sources::{
-    FileSource, ListenSource, QueueSource, Slot, SocketSource, SourceControl, SourceHandle,
+    FileSource, ListenSource, QueueSource, Receiver, ReceiverSource, Replayable, ReplayableSource,
+    Slot, SocketSource, SourceControl, SourceHandle,
 };
-use crate::{Batch, Result, StreamingContext};
+use crate::{Batch, Result, StreamingContext, Time};
 use std::sync::Arc;
 
 /// Calls `f` with a record by value (map, map_values, reduce functions).
@@ -96,6 +98,49 @@ pub fn text_file_stream(
         ctx.driver.config.parallelism(),
     );
     add_source(ctx, src, slot)
+}
+
+/// `receiver_stream(receiver)`: the lines a user [`Receiver`] stores.
+pub fn receiver_stream<R: Receiver>(ctx: &StreamingContext, receiver: R) -> SourceHandle<String> {
+    let (src, slot) = ReceiverSource::new(
+        receiver,
+        ctx.driver.sources.stats(),
+        ctx.driver.config.parallelism(),
+        ctx.driver.config.receiver_limits(),
+    );
+    add_source(ctx, src, slot)
+}
+
+/// `replayable_stream(source)`: the records a user [`ReplayableSource`] cuts.
+pub fn replayable_stream<T, S>(ctx: &StreamingContext, source: S) -> SourceHandle<T>
+where
+    T: Send + 'static,
+    S: ReplayableSource<T>,
+{
+    let (src, slot) = Replayable::new(source, ctx.driver.config.parallelism());
+    add_source(ctx, src, slot)
+}
+
+/// Registers a user [`Sink`] of `.write_to(sink)` with the context (set-up code): the
+/// context commits it after every batch whose outputs all succeeded.
+pub fn sink_output<T, S>(ctx: &StreamingContext, sink: S) -> SinkOutput<T, S>
+where
+    T: 'static,
+    S: Sink<T>,
+{
+    let (out, commit) = SinkOutput::new(sink);
+    ctx.driver.jobs.add_sink(commit);
+    out
+}
+
+/// `.write_to(sink)` in a job: writes the records of the batch at `time` to the sink
+/// registered by [`sink_output`].
+pub fn write_to<T, S>(time: Time, records: Vec<T>, sink: &SinkOutput<T, S>) -> Result<()>
+where
+    T: 'static,
+    S: Sink<T>,
+{
+    sink.write(time, records)
 }
 
 /// Registers a generated job with its plan text and the canonical form of its operator

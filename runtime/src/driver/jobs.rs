@@ -4,10 +4,11 @@
 
 use crate::error::panic_message;
 use crate::exec::BatchCheckpoint;
+use crate::sinks::sink::Commit;
 use crate::sync::lock;
 use crate::{Batch, Error, Result};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A generated job: runs one batch of one `stream!` pipeline.
 pub(crate) type JobFn = Box<dyn FnMut(&Batch<'_>) -> Result<()> + Send>;
@@ -44,6 +45,8 @@ pub(crate) struct Jobs {
     jobs: Mutex<Vec<Job>>,
     /// Errors found while the pipelines were defined; `start()` reports them.
     errors: Mutex<Vec<String>>,
+    /// The user sinks the pipelines write to, committed after every batch's outputs.
+    sinks: Mutex<Vec<Arc<dyn Commit>>>,
 }
 
 impl Jobs {
@@ -56,6 +59,18 @@ impl Jobs {
             canonical: canonical.to_string(),
             run,
         });
+    }
+
+    /// Adds a user sink, committed after every batch whose outputs all succeeded.
+    pub(crate) fn add_sink(&self, sink: Arc<dyn Commit>) {
+        lock(&self.sinks).push(sink);
+    }
+
+    /// Commits the batch at `time` to every sink that wrote it, in definition order;
+    /// stops at the first that fails.
+    pub(crate) fn commit(&self, time: crate::Time) -> Result<()> {
+        let sinks = lock(&self.sinks).clone();
+        sinks.iter().try_for_each(|s| s.commit(time))
     }
 
     /// Records an error found while defining a pipeline.

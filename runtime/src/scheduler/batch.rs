@@ -83,6 +83,9 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     if let (Ok(()), Some(e)) = (&result, exec.take_failure()) {
         result = Err(e);
     }
+    if result.is_ok() && cut.mode == BatchMode::Full {
+        result = driver.jobs.commit(time);
+    }
     if let (Ok(()), Some(h)) = (&result, hooks) {
         result = driver.finish_checkpoint(time, h);
     }

@@ -3,4 +3,7 @@
 pub mod collect;
 pub mod for_each;
 pub mod print;
+pub mod sink;
 pub mod text_files;
+
+pub use sink::{Sink, SinkOutput};

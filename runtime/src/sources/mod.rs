@@ -10,12 +10,16 @@ mod line_reader;
 mod listen;
 mod queue;
 pub mod receiver;
+mod replayable;
 mod socket;
+mod user_receiver;
 
 pub use file::FileSource;
 pub use listen::ListenSource;
 pub use queue::QueueSource;
+pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
+pub use user_receiver::{Receiver, ReceiverSource, Store};
 
 use crate::sync::lock;
 use crate::{Batch, Parts, Time, split_even};
