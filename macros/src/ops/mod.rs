@@ -45,6 +45,7 @@ mod transform;
 mod union;
 mod update_state_by_key;
 mod window;
+mod write_to;
 
 pub use sources::{SOURCES, Source, source, source_name};
 
@@ -112,6 +113,7 @@ operators! {
     SaveAsTextFiles => save_as_text_files::DEF,
     ForEachBatch => for_each_batch::DEF,
     Collect => collect::DEF,
+    WriteTo => write_to::DEF,
 }
 
 /// What an argument of an operator is.

@@ -11,6 +11,8 @@ pub enum Source {
     SocketText,
     SocketListen,
     TextFile,
+    Receiver,
+    Replayable,
 }
 
 /// One row of the source table.
@@ -45,6 +47,16 @@ pub static SOURCES: &[SourceSpec] = &[
         source: Source::TextFile,
         args: &["the directory"],
     },
+    SourceSpec {
+        name: "receiver_stream",
+        source: Source::Receiver,
+        args: &["a value implementing `rill::source::Receiver`"],
+    },
+    SourceSpec {
+        name: "replayable_stream",
+        source: Source::Replayable,
+        args: &["a value implementing `rill::source::ReplayableSource`"],
+    },
 ];
 
 impl Source {
@@ -55,6 +67,8 @@ impl Source {
             Source::SocketText => quote!(socket_text_stream),
             Source::SocketListen => quote!(socket_listen_stream),
             Source::TextFile => quote!(text_file_stream),
+            Source::Receiver => quote!(receiver_stream),
+            Source::Replayable => quote!(replayable_stream),
         }
     }
 }
