@@ -10,6 +10,7 @@ mod filter;
 mod flat_map;
 mod flat_map_values;
 mod forecast_arima;
+mod glom;
 mod group_by_key;
 mod join;
 mod map;

@@ -23,6 +23,7 @@ mod flat_map;
 mod flat_map_values;
 mod for_each_batch;
 mod forecast_arima;
+mod glom;
 mod group_by_key;
 mod join;
 mod map;
@@ -95,6 +96,7 @@ operators! {
     Reduce => reduce::DEF,
     Union => union::DEF,
     Transform => transform::DEF,
+    Glom => glom::DEF,
     Window => window::DEF,
     CountByWindow => count_by_window::DEF,
     ReduceByWindow => reduce_by_window::DEF,

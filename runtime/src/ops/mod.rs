@@ -9,6 +9,7 @@ pub mod count_by_value;
 pub mod count_by_value_and_window;
 pub mod count_by_window;
 pub mod forecast_arima;
+pub mod glom;
 pub mod group_by_key;
 pub mod join;
 pub mod keyed_state;
