@@ -14,6 +14,7 @@ mod glom;
 mod group_by_key;
 mod join;
 mod map;
+mod map_partitions;
 mod map_values;
 mod reduce;
 mod reduce_by_key;

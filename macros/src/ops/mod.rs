@@ -27,6 +27,7 @@ mod glom;
 mod group_by_key;
 mod join;
 mod map;
+mod map_partitions;
 mod map_values;
 mod map_with_state;
 mod print;
@@ -97,6 +98,7 @@ operators! {
     Union => union::DEF,
     Transform => transform::DEF,
     Glom => glom::DEF,
+    MapPartitions => map_partitions::DEF,
     Window => window::DEF,
     CountByWindow => count_by_window::DEF,
     ReduceByWindow => reduce_by_window::DEF,

@@ -13,6 +13,7 @@ pub mod glom;
 pub mod group_by_key;
 pub mod join;
 pub mod keyed_state;
+pub mod map_partitions;
 pub mod map_with_state;
 pub mod reduce;
 pub mod reduce_by_key;
