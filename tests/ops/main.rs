@@ -21,6 +21,7 @@ mod reduce_by_key;
 mod repartition;
 mod shared_streams;
 mod transform;
+mod transform_with;
 mod union;
 
 mod count_by_value_and_window;

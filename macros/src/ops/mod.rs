@@ -44,6 +44,7 @@ mod sliding_by_key;
 mod sources;
 mod state_snapshots;
 mod transform;
+mod transform_with;
 mod union;
 mod update_state_by_key;
 mod window;
@@ -97,6 +98,7 @@ operators! {
     Reduce => reduce::DEF,
     Union => union::DEF,
     Transform => transform::DEF,
+    TransformWith => transform_with::DEF,
     Glom => glom::DEF,
     MapPartitions => map_partitions::DEF,
     Window => window::DEF,
