@@ -112,7 +112,7 @@ pub mod ops {
 /// Spark's), or a [`ReplayableSource`](source::ReplayableSource) whose batches can be
 /// recomputed after a crash.
 pub mod source {
-    pub use rill_runtime::sources::{Receiver, ReplayableSource, Store};
+    pub use rill_runtime::sources::{Queue, Receiver, ReplayableSource, Store};
 }
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.

@@ -155,3 +155,51 @@ fn socket_text_stream_survives_the_server_going_away_and_coming_back() {
     assert_eq!(first, vec!["one", "two"]);
     assert_eq!(second, vec!["three"]);
 }
+
+/// Spark's InputStreamsSuite "queue input stream - oneAtATime = true": entries pushed
+/// while the job runs come out one per batch, in order; an empty queue gives an empty
+/// batch.
+#[test]
+fn queue_stream_over_a_queue_pushed_to_while_running_one_at_a_time() {
+    let ctx = StreamingContext::manual(Duration::from_secs(1));
+    let queue = rill::source::Queue::new();
+    let q = queue.clone();
+    let out = stream! { ctx;
+        queue_stream(q).collect()
+    };
+    ctx.start().unwrap();
+    queue.push(vec![1, 2]);
+    queue.push(vec![3]);
+    ctx.advance(1).unwrap();
+    queue.push(vec![4, 5]);
+    ctx.advance(3).unwrap();
+    assert_eq!(out.take(), vec![vec![1, 2], vec![3], vec![4, 5], vec![]]);
+    assert!(queue.is_empty());
+}
+
+/// Spark's InputStreamsSuite "queue input stream - oneAtATime = false": every entry
+/// queued at a batch time goes into that batch, in queue order.
+#[test]
+fn queue_stream_over_a_queue_taking_everything_queued_per_batch() {
+    let ctx = StreamingContext::manual(Duration::from_secs(1));
+    let queue = rill::source::Queue::new().one_at_a_time(false);
+    let q = queue.clone();
+    let out = stream! { ctx;
+        queue_stream(q).map(|w: &str| w.to_uppercase()).collect()
+    };
+    ctx.start().unwrap();
+    queue.push(vec!["a"]);
+    queue.push(vec!["b", "c"]);
+    ctx.advance(1).unwrap();
+    ctx.advance(1).unwrap();
+    queue.push(vec!["d"]);
+    ctx.advance(1).unwrap();
+    assert_eq!(
+        out.take(),
+        vec![
+            vec!["A".to_string(), "B".into(), "C".into()],
+            vec![],
+            vec!["D".into()]
+        ]
+    );
+}

@@ -50,10 +50,10 @@ fn add_source<T: Send + 'static>(
     SourceHandle::new(slot)
 }
 
-/// `queue_stream(batches)`.
+/// `queue_stream(batches)`: a `Vec` of batches or a [`Queue`](crate::sources::Queue).
 pub fn queue_stream<T: Send + 'static>(
     ctx: &StreamingContext,
-    batches: Vec<Vec<T>>,
+    batches: impl crate::sources::IntoQueue<T>,
 ) -> SourceHandle<T> {
     let (src, slot) = QueueSource::new(batches, ctx.driver.config.parallelism());
     add_source(ctx, src, slot)

@@ -30,7 +30,7 @@ pub static SOURCES: &[SourceSpec] = &[
     SourceSpec {
         name: "queue_stream",
         source: Source::Queue,
-        args: &["a `Vec` of batches, each a `Vec` of records"],
+        args: &["a `Vec` of batches, each a `Vec` of records, or a `rill::source::Queue`"],
     },
     SourceSpec {
         name: "socket_text_stream",

@@ -16,7 +16,7 @@ mod user_receiver;
 
 pub use file::FileSource;
 pub use listen::ListenSource;
-pub use queue::QueueSource;
+pub use queue::{Entries, IntoQueue, Queue, QueueSource};
 pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
 pub use user_receiver::{Receiver, ReceiverSource, Store};
