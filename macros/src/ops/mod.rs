@@ -51,6 +51,7 @@ mod window;
 mod write_to;
 
 pub use sources::{SOURCES, Source, source, source_name};
+pub use union::CONTEXT_UNION;
 
 /// The registry: one line per operator, `Variant => module::DEF`. It declares [`Op`],
 /// [`Op::ALL`] and [`Op::def`] from that one list, so they cannot disagree; an operator

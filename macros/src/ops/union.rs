@@ -1,10 +1,15 @@
-//! `union(other)`: the records of both streams, on the driver.
+//! `union(other)`: the records of both streams, on the driver. Written as a source,
+//! `union(a, b, c, ...)` is Spark's `StreamingContext.union`: a chain of this operator
+//! (see `plan::build`).
 
 use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+
+/// The name of the context-level form, `union(a, b, ...)`.
+pub const CONTEXT_UNION: &str = "union";
 
 pub static DEF: OpDef = OpDef::new(
     "union",

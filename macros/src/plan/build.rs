@@ -98,6 +98,9 @@ impl Builder<'_> {
 
     fn source(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
         let text = name.to_string();
+        if text == ops::CONTEXT_UNION {
+            return self.context_union(name, args);
+        }
         let Some(spec) = ops::source(&text) else {
             if ops::op(&text).is_some() {
                 self.errors.error(name, format!("`{text}` is an operator, not a source; call it on a stream: `stream.{text}(...)`"));
@@ -125,6 +128,47 @@ impl Builder<'_> {
             args.to_vec(),
             name.span(),
         ))
+    }
+
+    /// `union(a, b, c, ...)`, Spark's `StreamingContext.union`: the streams' records in
+    /// argument order, as a chain of the `union` operator.
+    fn context_union(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
+        if args.len() < 2 {
+            self.errors.error(
+                name,
+                format!(
+                    "`union(...)` takes two or more streams, {} given",
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut inputs = Vec::new();
+        for arg in args {
+            let mut errors = Errors::default();
+            let e = StreamExpr::from_expr(arg, &mut errors);
+            let failed = !errors.is_empty();
+            self.errors.push_all(errors);
+            match (failed, self.lower(&e)) {
+                (false, Some(n)) if self.nodes[n].class() == Some(Class::Output) => {
+                    self.errors
+                        .error(arg, "an output cannot be an operator's input");
+                    return None;
+                }
+                (false, Some(n)) => inputs.push(n),
+                _ => return None,
+            }
+        }
+        let mut acc = inputs[0];
+        for next in &inputs[1..] {
+            acc = self.add(
+                Kind::Op(ops::Op::Union),
+                vec![acc, *next],
+                Vec::new(),
+                name.span(),
+            );
+        }
+        Some(acc)
     }
 
     fn op(&mut self, name: &Ident, args: &[Expr], _span: Span) -> Option<NodeId> {
