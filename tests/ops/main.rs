@@ -21,6 +21,7 @@ mod reduce_by_key;
 mod repartition;
 mod shared_streams;
 mod transform;
+mod transform_streams;
 mod transform_with;
 mod union;
 

@@ -44,6 +44,7 @@ mod sliding_by_key;
 mod sources;
 mod state_snapshots;
 mod transform;
+mod transform_streams;
 mod transform_with;
 mod union;
 mod update_state_by_key;
@@ -51,6 +52,7 @@ mod window;
 mod write_to;
 
 pub use sources::{SOURCES, Source, source, source_name};
+pub use transform_streams::CONTEXT_TRANSFORM;
 pub use union::CONTEXT_UNION;
 
 /// The registry: one line per operator, `Variant => module::DEF`. It declares [`Op`],
@@ -100,6 +102,7 @@ operators! {
     Union => union::DEF,
     Transform => transform::DEF,
     TransformWith => transform_with::DEF,
+    TransformStreams => transform_streams::DEF,
     Glom => glom::DEF,
     MapPartitions => map_partitions::DEF,
     Window => window::DEF,

@@ -101,6 +101,9 @@ impl Builder<'_> {
         if text == ops::CONTEXT_UNION {
             return self.context_union(name, args);
         }
+        if text == ops::CONTEXT_TRANSFORM {
+            return self.context_transform(name, args);
+        }
         let Some(spec) = ops::source(&text) else {
             if ops::op(&text).is_some() {
                 self.errors.error(name, format!("`{text}` is an operator, not a source; call it on a stream: `stream.{text}(...)`"));
@@ -130,19 +133,28 @@ impl Builder<'_> {
         ))
     }
 
-    /// `union(a, b, c, ...)`, Spark's `StreamingContext.union`: the streams' records in
-    /// argument order, as a chain of the `union` operator.
-    fn context_union(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
-        if args.len() < 2 {
+    /// `transform([a, b, ...], f)`, Spark's `StreamingContext.transform`: the
+    /// `transform_streams` operator over the streams listed.
+    fn context_transform(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
+        let (Some(Expr::Array(list)), Some(f), 2) = (args.first(), args.get(1), args.len()) else {
             self.errors.error(
                 name,
-                format!(
-                    "`union(...)` takes two or more streams, {} given",
-                    args.len()
-                ),
+                "`transform(...)` over several streams takes a list of streams `[a, b, ...]` and a function",
             );
             return None;
-        }
+        };
+        let streams: Vec<Expr> = list.elems.iter().cloned().collect();
+        let inputs = self.lower_streams(&streams)?;
+        Some(self.add(
+            Kind::Op(ops::Op::TransformStreams),
+            inputs,
+            vec![f.clone()],
+            name.span(),
+        ))
+    }
+
+    /// Lowers each of `args` as a stream that is not an output.
+    fn lower_streams(&mut self, args: &[Expr]) -> Option<Vec<NodeId>> {
         let mut inputs = Vec::new();
         for arg in args {
             let mut errors = Errors::default();
@@ -159,6 +171,23 @@ impl Builder<'_> {
                 _ => return None,
             }
         }
+        Some(inputs)
+    }
+
+    /// `union(a, b, c, ...)`, Spark's `StreamingContext.union`: the streams' records in
+    /// argument order, as a chain of the `union` operator.
+    fn context_union(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
+        if args.len() < 2 {
+            self.errors.error(
+                name,
+                format!(
+                    "`union(...)` takes two or more streams, {} given",
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let inputs = self.lower_streams(args)?;
         let mut acc = inputs[0];
         for next in &inputs[1..] {
             acc = self.add(

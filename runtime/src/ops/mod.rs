@@ -25,6 +25,7 @@ pub mod running_reduce_by_key;
 pub mod shuffle;
 pub mod sliding_by_key;
 pub mod transform;
+pub mod transform_streams;
 pub mod transform_with;
 pub mod union;
 pub mod update_state_by_key;

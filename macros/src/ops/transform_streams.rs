@@ -1,0 +1,51 @@
+//! `transform([a, b, ...], f)`, written as a source: `f` over the batches of several
+//! streams of one record type, one `Vec` per stream in the order given (with the batch
+//! time first when it takes two arguments), Spark's `StreamingContext.transform`, on
+//! the driver. As a method on one stream it is `a.transform_streams(f)`, the same with
+//! that stream alone.
+
+use super::{Arg, Batch, OpDef, Role};
+use crate::codegen::Gen;
+use crate::plan::NodeId;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+/// The name of the form written as a source, `transform([a, b, ...], f)`.
+pub const CONTEXT_TRANSFORM: &str = "transform";
+
+pub static DEF: OpDef = OpDef::new(
+    "transform_streams",
+    &[(
+        Arg::Func,
+        "a function of the streams' batches, one `Vec` each (and optionally the time first)",
+    )],
+    Role::Batch(&TransformStreams),
+);
+
+struct TransformStreams;
+
+impl Batch for TransformStreams {
+    fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
+        let rt = quote!(::rill::__private::ops);
+        let p = quote!(::rill::__private);
+        let some = quote!(::core::option::Option::Some);
+        let inputs = g.plan.nodes[n].inputs.clone();
+        let names: Vec<_> = (0..inputs.len())
+            .map(|i| format_ident!("__a{}", i))
+            .collect();
+        let binds: Vec<_> = inputs
+            .iter()
+            .zip(&names)
+            .map(|(m, a)| g.bind(*m, true, a))
+            .collect();
+        let batches = quote!(::std::vec![#(#p::concat_parts(#names)),*]);
+        let f = g.func(n, 0);
+        let span = g.arg_span(n, 0);
+        let call = if g.closure_arity(n, 0) == Some(2) {
+            quote_spanned!(span=> #rt::transform_streams::transform_streams_with_time(__b.time(), #batches, __np, #f))
+        } else {
+            quote_spanned!(span=> #rt::transform_streams::transform_streams(#batches, __np, #f))
+        };
+        quote!(#(#binds)* #some(#call))
+    }
+}
