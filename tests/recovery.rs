@@ -477,3 +477,55 @@ fn lines_logged_before_the_first_snapshot_count_after_a_restart() {
     drop(ctx);
     let _ = std::fs::remove_dir_all(&ckpt);
 }
+
+/// With two stateful operators, the newest snapshot's second state does not decode after
+/// the first was restored from it; the only older snapshot (the initial one) holds no
+/// state, so falling back would leave the first operator with the newer state: refused
+/// with an error naming it.
+#[test]
+fn no_fallback_that_would_mix_the_state_of_two_snapshots() {
+    let ckpt = temp("mixed");
+    let build = || {
+        let ctx = StreamingContext::builder()
+            .batch_interval(Duration::from_secs(1))
+            .manual_clock()
+            .checkpoint_dir(&ckpt)
+            .checkpoint_interval(Duration::from_secs(2))
+            .build()?;
+        stream! { ctx;
+            let n = queue_stream((1..=10u64).map(|i| vec![("k", i)]).collect::<Vec<_>>());
+            n.update_state_by_key(|v: Vec<u64>, s: Option<u64>| Some(s.unwrap_or(0) + v.iter().sum::<u64>())).print();
+            n.update_state_by_key(|v: Vec<u64>, s: Option<u64>| Some(s.unwrap_or(1) * v.len() as u64)).print();
+        };
+        Ok(ctx)
+    };
+    let ctx = build().unwrap();
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    drop(ctx);
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("checkpoint-")
+        })
+        .collect();
+    snaps.sort();
+    assert_eq!(snaps.len(), 2, "the initial snapshot and the one at 2 s");
+    {
+        use rill_runtime::checkpoint::store::{decode_snapshot, to_bytes};
+        let mut snap = decode_snapshot(&std::fs::read(&snaps[1]).unwrap()).unwrap();
+        assert_eq!(snap.states.len(), 2);
+        let mut bad = vec![1u8, 0xFD];
+        bad.extend((1u64 << 60).to_le_bytes());
+        snap.states[1].1 = bad;
+        let data = rill_runtime::checkpoint::encode_frame(b"RILLCKP1", &to_bytes(&snap).unwrap());
+        std::fs::write(&snaps[1], data).unwrap();
+    }
+    let ctx = StreamingContext::get_or_create(&ckpt, build).unwrap();
+    let e = ctx.start().unwrap_err().to_string();
+    assert!(e.contains("already restored"), "{e}");
+}

@@ -22,6 +22,7 @@ pub(crate) mod source_set;
 use crate::checkpoint::Snapshot;
 use crate::error::panic_message;
 use crate::exec::{BatchCheckpoint, BatchMode};
+use crate::sync::lock;
 use crate::{Batch, Error, Executor, Result, Time};
 use config::Config;
 use durability::{Durability, warn_unrestored};
@@ -44,6 +45,10 @@ pub(crate) struct Driver {
     pub(crate) jobs: Jobs,
     /// The executor the jobs run on; none if the configuration is invalid.
     exec: Option<Executor>,
+    /// State ids a restore-only run loaded from a snapshot that then failed to decode
+    /// in a later operator: an older snapshot is a valid fallback only if it replaces
+    /// every one of them.
+    probed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Driver {
@@ -60,6 +65,7 @@ impl Driver {
             durability: Durability::new(checkpoint_dir),
             jobs: Jobs::default(),
             exec,
+            probed: Default::default(),
         }
     }
 
@@ -147,13 +153,26 @@ impl Driver {
     /// Runs every job once in restore-only mode with the state of a snapshot.
     fn restore_jobs(&self, snap: &Snapshot) -> Result<()> {
         let exec = self.exec()?;
+        let ids: std::collections::HashSet<String> =
+            snap.states.iter().map(|(id, _)| id.clone()).collect();
+        if let Some(kept) = lock(&self.probed).iter().find(|id| !ids.contains(*id)) {
+            return Err(Error::Checkpoint(format!(
+                "it lacks the state of operator {kept}, which a newer snapshot already restored"
+            )));
+        }
         let hooks = BatchCheckpoint {
             restore: std::sync::Mutex::new(snap.states.iter().cloned().collect()),
             save: None,
         };
         let batch = Batch::new(Time(snap.time_ms), Time(snap.zero_ms), exec)
             .with_mode(BatchMode::RestoreOnly);
-        self.jobs.run(&batch, Some(&hooks)).map_err(|f| match f {
+        let result = self.jobs.run(&batch, Some(&hooks));
+        if result.is_err() {
+            // What the run took from the map was loaded into operators before the failure.
+            let left = lock(&hooks.restore);
+            lock(&self.probed).extend(ids.into_iter().filter(|id| !left.contains_key(id)));
+        }
+        result.map_err(|f| match f {
             JobFailure::Error(e) => e,
             JobFailure::Panicked(message) => {
                 Error::Checkpoint(format!("restoring state panicked: {message}"))
