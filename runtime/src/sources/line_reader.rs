@@ -6,8 +6,9 @@ use super::SourceStats;
 use super::receiver::{Block, BlockSink, POLL};
 use std::io::{BufRead, ErrorKind, Read};
 use std::net::TcpStream;
-use std::sync::OnceLock;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Bytes read from a socket at once.
@@ -39,6 +40,36 @@ pub(crate) struct LineSplitter {
     /// The current line is too long: drop its bytes up to its `\n`.
     skipping: bool,
     max_len: usize,
+    /// The memory every connection of a source may hold in unfinished lines together.
+    budget: Option<Arc<PartialBudget>>,
+    /// The capacity of `partial` counted in `budget`.
+    accounted: usize,
+}
+
+/// The bytes the connections of one source hold in lines whose end has not arrived,
+/// together: with many clients each sending the start of a long line, the per-line
+/// bound alone would let memory grow with the number of clients. A line that would take
+/// the total past the limit is skipped and counted as malformed, as a too-long line is.
+#[derive(Debug)]
+pub(crate) struct PartialBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl PartialBudget {
+    /// A budget of `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Arc<PartialBudget> {
+        Arc::new(PartialBudget {
+            used: AtomicUsize::new(0),
+            limit,
+        })
+    }
+
+    /// Bytes held now.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
 }
 
 impl LineSplitter {
@@ -48,7 +79,35 @@ impl LineSplitter {
             partial: Vec::new(),
             skipping: false,
             max_len,
+            budget: None,
+            accounted: 0,
         }
+    }
+
+    /// The same splitter, its unfinished line counted in `budget`.
+    pub(crate) fn with_budget(mut self, budget: Arc<PartialBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Counts the capacity `partial` has now in the budget.
+    fn account(&mut self) {
+        let cap = self.partial.capacity();
+        if let Some(b) = &self.budget {
+            if cap > self.accounted {
+                b.used.fetch_add(cap - self.accounted, Ordering::Relaxed);
+            } else {
+                b.used.fetch_sub(self.accounted - cap, Ordering::Relaxed);
+            }
+        }
+        self.accounted = cap;
+    }
+
+    /// Whether `partial` may grow to `capacity` within the budget.
+    fn affordable(&self, capacity: usize) -> bool {
+        self.budget
+            .as_ref()
+            .is_none_or(|b| b.used.load(Ordering::Relaxed) - self.accounted + capacity <= b.limit)
     }
 
     /// The most bytes the start of a line may take before it is known to be too long
@@ -72,12 +131,11 @@ impl LineSplitter {
             let rest = &chunk[used..];
             let Some(end) = find_newline(rest) else {
                 used = chunk.len();
-                if !self.skipping {
-                    if self.partial.len() + rest.len() > self.max_partial() {
-                        self.start_skipping(self.partial.len() + rest.len(), stats);
-                    } else {
-                        self.append_partial(rest);
-                    }
+                if !self.skipping
+                    && (self.partial.len() + rest.len() > self.max_partial()
+                        || !self.append_partial(rest))
+                {
+                    self.start_skipping(self.partial.len() + rest.len(), stats);
                 }
                 break;
             };
@@ -92,8 +150,11 @@ impl LineSplitter {
                 self.over_long(self.partial.len() + line.len(), stats);
                 self.reset_partial();
             } else {
-                self.append_partial(line);
-                self.push_line(&self.partial, block, stats);
+                if self.append_partial(line) {
+                    self.push_line(&self.partial, block, stats);
+                } else {
+                    self.over_long(self.partial.len() + line.len(), stats);
+                }
                 self.reset_partial();
             }
         }
@@ -107,6 +168,7 @@ impl LineSplitter {
         }
         self.partial = Vec::new();
         self.skipping = false;
+        self.account();
     }
 
     fn push_line(&self, bytes: &[u8], block: &mut Block, stats: &SourceStats) {
@@ -132,15 +194,28 @@ impl LineSplitter {
     }
 
     /// Grows the partial line by `bytes`, never past the most it may hold.
-    fn append_partial(&mut self, bytes: &[u8]) {
+    /// Appends `bytes` to the unfinished line; false (nothing appended) if its buffer
+    /// cannot grow within the source's budget.
+    fn append_partial(&mut self, bytes: &[u8]) -> bool {
         let need = self.partial.len() + bytes.len();
         if need > self.partial.capacity() {
-            let target = need
+            let doubled = need
                 .max(2 * self.partial.capacity())
-                .min(self.max_partial());
+                .min(self.max_partial())
+                .max(need);
+            // Grow by doubling where the budget allows, else by exactly what is needed.
+            let target = if self.affordable(doubled) {
+                doubled
+            } else if self.affordable(need) {
+                need
+            } else {
+                return false;
+            };
             self.partial.reserve_exact(target - self.partial.len());
+            self.account();
         }
         self.partial.extend_from_slice(bytes);
+        true
     }
 
     fn reset_partial(&mut self) {
@@ -149,12 +224,14 @@ impl LineSplitter {
         } else {
             self.partial.clear();
         }
+        self.account();
     }
 
     fn start_skipping(&mut self, seen: usize, stats: &SourceStats) {
         self.over_long(seen, stats);
         self.partial = Vec::new();
         self.skipping = true;
+        self.account();
     }
 
     fn over_long(&self, seen: usize, stats: &SourceStats) {
@@ -168,6 +245,13 @@ impl LineSplitter {
                 "skipping a line longer than the maximum line length"
             );
         }
+    }
+}
+
+impl Drop for LineSplitter {
+    fn drop(&mut self) {
+        self.partial = Vec::new();
+        self.account();
     }
 }
 
@@ -294,6 +378,31 @@ mod tests {
     use std::io::Write;
     use std::net::TcpListener;
     use std::time::Duration;
+
+    #[test]
+    fn unfinished_lines_of_all_connections_share_one_budget() {
+        let stats = SourceStats::default();
+        let budget = PartialBudget::new(100);
+        let mut a = LineSplitter::new(1000).with_budget(budget.clone());
+        let mut b = LineSplitter::new(1000).with_budget(budget.clone());
+        let mut block = Vec::new();
+        a.feed(&[b'a'; 80], &mut block, 100, &stats);
+        assert_eq!(budget.used(), 80);
+        // The second connection's unfinished line would take the total past 100 bytes:
+        // it is skipped to its newline and counted, and the connection goes on.
+        b.feed(&[b'b'; 50], &mut block, 100, &stats);
+        b.feed(b"bb\nok\n", &mut block, 100, &stats);
+        assert_eq!(stats.malformed_count(), 1);
+        a.feed(b"a\n", &mut block, 100, &stats);
+        assert_eq!(block, vec!["ok".to_string(), "a".repeat(81)]);
+        drop(a);
+        drop(b);
+        assert_eq!(
+            budget.used(),
+            0,
+            "dropped connections give their bytes back"
+        );
+    }
 
     /// Feeds `chunks` to a splitter of `max_len`, then closes: the lines and the
     /// malformed count.

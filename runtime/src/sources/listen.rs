@@ -6,7 +6,7 @@
 //! [`LineSplitter`] (the start of a line whose end has not arrived). An idle client
 //! costs a socket and a few dozen bytes, and no wake-ups.
 
-use super::line_reader::{LineSplitter, LogLimit, READ_BUFFER, feed_all};
+use super::line_reader::{LineSplitter, LogLimit, PartialBudget, READ_BUFFER, feed_all};
 use super::receiver::{Block, POLL};
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
@@ -91,8 +91,18 @@ struct Multiplexer {
     ready: VecDeque<usize>,
     buf: Vec<u8>,
     limits: ReceiverLimits,
+    /// What all clients may hold in unfinished lines together.
+    partial_budget: Arc<PartialBudget>,
     refusals: LogLimit,
     failures: LogLimit,
+}
+
+/// What the clients of one listening source may hold in unfinished lines together:
+/// 64 MiB, or four of the longest lines if that is more. Idle clients and short lines
+/// never come near it; it bounds the memory of many clients each sending the start of a
+/// long line.
+fn partial_budget(limits: ReceiverLimits) -> usize {
+    limits.max_line_length.saturating_mul(4).max(64 << 20)
 }
 
 /// Why a turn ended early.
@@ -113,6 +123,7 @@ impl Multiplexer {
             connected: 0,
             ready: VecDeque::new(),
             buf: vec![0; READ_BUFFER],
+            partial_budget: PartialBudget::new(partial_budget(limits)),
             limits,
             refusals: LogLimit::new(),
             failures: LogLimit::new(),
@@ -216,7 +227,8 @@ impl Multiplexer {
         self.clients[i] = Some(Client {
             stream,
             peer,
-            lines: LineSplitter::new(self.limits.max_line_length),
+            lines: LineSplitter::new(self.limits.max_line_length)
+                .with_budget(self.partial_budget.clone()),
             // It may have sent lines already: read it this turn.
             queued: true,
         });
