@@ -253,27 +253,8 @@ fn a_checkpoint_resumes_the_same_pipeline_written_differently() {
 
 #[test]
 fn damaged_checkpoints_fall_back_or_fail_clearly() {
-    let (ckpt, input) = (temp("damaged-plain-ckpt"), temp("damaged-plain-in"));
-    let (ctx, totals) = job(&ckpt, &input).unwrap();
-    ctx.start().unwrap();
-    let expected = run(&ctx, &totals, &input, 0, 6);
-    drop(ctx);
-    let (ckpt, input) = (temp("damaged-ckpt"), temp("damaged-in"));
-    let (ctx, totals) = job(&ckpt, &input).unwrap();
-    ctx.start().unwrap();
-    run(&ctx, &totals, &input, 0, 5);
-    drop(ctx);
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("checkpoint-")
-        })
-        .collect();
-    snaps.sort();
+    let (expected, ckpt, input) = uninterrupted_and_stopped("damaged", 6, 5);
+    let snaps = snapshots(&ckpt);
     assert_eq!(snaps.len(), 2, "the last two snapshots are kept");
     // Truncate the newest: recovery uses the older one and recomputes more batches.
     let data = std::fs::read(&snaps[1]).unwrap();
@@ -375,32 +356,9 @@ fn catching_up_in_one_batch_is_refused_for_windowed_pipelines() {
     assert!(e.contains("reduce_by_key_and_window"), "{e}");
 }
 
-/// Rewrites the snapshot at `path` with a valid checksum but state that does not decode
-/// (a string length of 2^60).
-fn poison_state(path: &Path) {
-    use rill_runtime::checkpoint::store::{decode_snapshot, to_bytes};
-    let mut snap = decode_snapshot(&std::fs::read(path).unwrap()).unwrap();
-    assert!(!snap.states.is_empty(), "the snapshot holds state");
-    let mut bad = vec![1u8, 0xFD];
-    bad.extend((1u64 << 60).to_le_bytes());
-    snap.states[0].1 = bad;
-    let data = rill_runtime::checkpoint::encode_frame(b"RILLCKP1", &to_bytes(&snap).unwrap());
-    std::fs::write(path, data).unwrap();
-}
-
-#[test]
-fn state_that_does_not_decode_falls_back_and_is_named() {
-    let (ckpt, input) = (temp("poison-plain-ckpt"), temp("poison-plain-in"));
-    let (ctx, totals) = job(&ckpt, &input).unwrap();
-    ctx.start().unwrap();
-    let expected = run(&ctx, &totals, &input, 0, 7);
-    drop(ctx);
-    let (ckpt, input) = (temp("poison-ckpt"), temp("poison-in"));
-    let (ctx, totals) = job(&ckpt, &input).unwrap();
-    ctx.start().unwrap();
-    run(&ctx, &totals, &input, 0, 6);
-    drop(ctx);
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
+/// The snapshot files of `ckpt`, oldest first.
+fn snapshots(ckpt: &Path) -> Vec<PathBuf> {
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(ckpt)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
@@ -411,6 +369,54 @@ fn state_that_does_not_decode_falls_back_and_is_named() {
         })
         .collect();
     snaps.sort();
+    snaps
+}
+
+/// The totals of an uninterrupted run of `all` batches, and the checkpoint and input
+/// directories of a run stopped after `stopped` batches.
+fn uninterrupted_and_stopped(
+    name: &str,
+    all: usize,
+    stopped: usize,
+) -> (Vec<Vec<(String, u64)>>, PathBuf, PathBuf) {
+    let (ckpt, input) = (
+        temp(&format!("{name}-plain-ckpt")),
+        temp(&format!("{name}-plain-in")),
+    );
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    let expected = run(&ctx, &totals, &input, 0, all);
+    drop(ctx);
+    let (ckpt, input) = (temp(&format!("{name}-ckpt")), temp(&format!("{name}-in")));
+    let (ctx, totals) = job(&ckpt, &input).unwrap();
+    ctx.start().unwrap();
+    run(&ctx, &totals, &input, 0, stopped);
+    drop(ctx);
+    (expected, ckpt, input)
+}
+
+/// Rewrites the snapshot at `path` with a valid checksum but its first state one that
+/// does not decode (a string length of 2^60).
+fn poison_state(path: &Path) {
+    poison_state_at(path, 0);
+}
+
+/// The same for its state number `i`.
+fn poison_state_at(path: &Path, i: usize) {
+    use rill_runtime::checkpoint::store::{decode_snapshot, to_bytes};
+    let mut snap = decode_snapshot(&std::fs::read(path).unwrap()).unwrap();
+    assert!(snap.states.len() > i, "the snapshot holds state {i}");
+    let mut bad = vec![1u8, 0xFD];
+    bad.extend((1u64 << 60).to_le_bytes());
+    snap.states[i].1 = bad;
+    let data = rill_runtime::checkpoint::encode_frame(b"RILLCKP1", &to_bytes(&snap).unwrap());
+    std::fs::write(path, data).unwrap();
+}
+
+#[test]
+fn state_that_does_not_decode_falls_back_and_is_named() {
+    let (expected, ckpt, input) = uninterrupted_and_stopped("poison", 7, 6);
+    let snaps = snapshots(&ckpt);
     // The newest snapshot's state does not decode: the older one is used, and the batches
     // after it are recomputed, so the job goes on as an uninterrupted run does.
     poison_state(&snaps[1]);
@@ -503,28 +509,9 @@ fn no_fallback_that_would_mix_the_state_of_two_snapshots() {
     ctx.start().unwrap();
     ctx.advance(2).unwrap();
     drop(ctx);
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(&ckpt)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("checkpoint-")
-        })
-        .collect();
-    snaps.sort();
+    let snaps = snapshots(&ckpt);
     assert_eq!(snaps.len(), 2, "the initial snapshot and the one at 2 s");
-    {
-        use rill_runtime::checkpoint::store::{decode_snapshot, to_bytes};
-        let mut snap = decode_snapshot(&std::fs::read(&snaps[1]).unwrap()).unwrap();
-        assert_eq!(snap.states.len(), 2);
-        let mut bad = vec![1u8, 0xFD];
-        bad.extend((1u64 << 60).to_le_bytes());
-        snap.states[1].1 = bad;
-        let data = rill_runtime::checkpoint::encode_frame(b"RILLCKP1", &to_bytes(&snap).unwrap());
-        std::fs::write(&snaps[1], data).unwrap();
-    }
+    poison_state_at(&snaps[1], 1);
     let ctx = StreamingContext::get_or_create(&ckpt, build).unwrap();
     let e = ctx.start().unwrap_err().to_string();
     assert!(e.contains("already restored"), "{e}");

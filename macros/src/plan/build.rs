@@ -153,25 +153,27 @@ impl Builder<'_> {
         ))
     }
 
-    /// Lowers each of `args` as a stream that is not an output.
+    /// Lowers each of `args` as a stream that is not an output, reporting every error.
     fn lower_streams(&mut self, args: &[Expr]) -> Option<Vec<NodeId>> {
-        let mut inputs = Vec::new();
-        for arg in args {
-            let mut errors = Errors::default();
-            let e = StreamExpr::from_expr(arg, &mut errors);
-            let failed = !errors.is_empty();
-            self.errors.push_all(errors);
-            match (failed, self.lower(&e)) {
-                (false, Some(n)) if self.nodes[n].class() == Some(Class::Output) => {
-                    self.errors
-                        .error(arg, "an output cannot be an operator's input");
-                    return None;
-                }
-                (false, Some(n)) => inputs.push(n),
-                _ => return None,
+        let lowered: Vec<Option<NodeId>> = args.iter().map(|a| self.lower_input(a)).collect();
+        lowered.into_iter().collect()
+    }
+
+    /// Lowers `arg` as an operator's input stream, which an output cannot be.
+    fn lower_input(&mut self, arg: &Expr) -> Option<NodeId> {
+        let mut errors = Errors::default();
+        let e = StreamExpr::from_expr(arg, &mut errors);
+        let failed = !errors.is_empty();
+        self.errors.push_all(errors);
+        match (failed, self.lower(&e)) {
+            (false, Some(n)) if self.nodes[n].class() == Some(Class::Output) => {
+                self.errors
+                    .error(arg, "an output cannot be an operator's input");
+                None
             }
+            (false, Some(n)) => Some(n),
+            _ => None,
         }
-        Some(inputs)
     }
 
     /// `union(a, b, c, ...)`, Spark's `StreamingContext.union`: the streams' records in
@@ -231,18 +233,9 @@ impl Builder<'_> {
         let mut ok = true;
         for ((kind, _), arg) in spec.args.iter().zip(args) {
             if *kind == Arg::Stream {
-                let mut errors = Errors::default();
-                let e = StreamExpr::from_expr(arg, &mut errors);
-                let failed = !errors.is_empty();
-                self.errors.push_all(errors);
-                match (failed, self.lower(&e)) {
-                    (false, Some(n)) if self.nodes[n].class() == Some(Class::Output) => {
-                        self.errors
-                            .error(arg, "an output cannot be an operator's input");
-                        ok = false;
-                    }
-                    (false, Some(n)) => inputs.push(n),
-                    _ => ok = false,
+                match self.lower_input(arg) {
+                    Some(n) => inputs.push(n),
+                    None => ok = false,
                 }
             } else {
                 values.push(arg.clone());

@@ -10,7 +10,6 @@ use super::line_reader::{LineSplitter, LogLimit, PartialBudget, READ_BUFFER, fee
 use super::receiver::{Block, POLL};
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
-use crate::Time;
 use crate::sync::lock;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -380,14 +379,6 @@ impl SourceControl for ListenSource {
             .spawn(format!("rill-listen-{local}"), move |tx, stop, stats| {
                 mux.run(tx, stop, stats)
             })
-    }
-
-    fn cut(&self, time: Time) -> usize {
-        self.receiving.cut(time)
-    }
-
-    fn stop(&self) {
-        self.receiving.stop();
     }
 
     fn receiving(&self) -> Option<&Receiving> {

@@ -70,10 +70,17 @@ pub trait SourceControl: Send + Sync {
     /// Starts receiving (binds, connects, spawns receiver threads); called by `start()`.
     fn start(&self) -> crate::Result<()>;
     /// Stamps what has arrived since the previous cut as the block of `time`; returns
-    /// the number of records in it.
-    fn cut(&self, time: Time) -> usize;
+    /// the number of records in it. A receiver source cuts its receiver's blocks; every
+    /// other source implements it.
+    fn cut(&self, time: Time) -> usize {
+        self.receiving().map_or(0, |r| r.cut(time))
+    }
     /// Stops receiving and joins receiver threads.
-    fn stop(&self);
+    fn stop(&self) {
+        if let Some(r) = self.receiving() {
+            r.stop();
+        }
+    }
     /// The local address a listening source is bound to, once started.
     fn local_addr(&self) -> Option<SocketAddr> {
         None

@@ -6,7 +6,6 @@ use super::line_reader::{ReadEnd, read_lines};
 use super::receiver::POLL;
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
 use super::{Slot, SourceControl, SourceStats};
-use crate::Time;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,14 +120,6 @@ impl SourceControl for SocketSource {
             format!("rill-socket-{}", self.target),
             move |tx, stop, stats| receive(target, max_line_length, tx, stop, stats),
         )
-    }
-
-    fn cut(&self, time: Time) -> usize {
-        self.receiving.cut(time)
-    }
-
-    fn stop(&self) {
-        self.receiving.stop();
     }
 
     fn receiving(&self) -> Option<&Receiving> {

@@ -4,7 +4,6 @@
 
 use super::receiver::{BlockSink, POLL, Receiving};
 use super::{Slot, SourceControl, SourceStats};
-use crate::Time;
 use crate::sync::lock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -260,14 +259,6 @@ impl<R: Receiver> SourceControl for ReceiverSource<R> {
                 supervise(receiver, store)
             },
         )
-    }
-
-    fn cut(&self, time: Time) -> usize {
-        self.receiving.cut(time)
-    }
-
-    fn stop(&self) {
-        self.receiving.stop();
     }
 
     fn receiving(&self) -> Option<&Receiving> {
