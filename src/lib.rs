@@ -34,9 +34,13 @@
 //! block's final expression (an output such as `collect()`, or a tuple of them) is the
 //! macro's value. `stream! { ctx, unfused; ... }` plans every operator as its own stage.
 //!
-//! **Sources**: `queue_stream(Vec<Vec<T>>)` (one `Vec` per batch),
-//! `socket_text_stream(host, port)` (a TCP client, as Spark's), `socket_listen_stream(addr)`
-//! (listens; any number of clients), `text_file_stream(dir)` (new files in a directory).
+//! **Sources**: `queue_stream(Vec<Vec<T>>)` (one `Vec` per batch, or a [`source::Queue`]
+//! pushed to while running), `socket_text_stream(host, port)` (a TCP client, as Spark's),
+//! `socket_listen_stream(addr)` (listens; any number of clients), `text_file_stream(dir)`
+//! (new files in a directory), `receiver_stream(r)` (any [`source::Receiver`], Spark's
+//! `receiverStream`), `replayable_stream(s)` (any [`source::ReplayableSource`], recovered
+//! exactly). `union(a, b, ...)` and `transform([a, b, ...], f)` over several streams are
+//! written as sources too (Spark's `StreamingContext.union` and `.transform`).
 //!
 //! **Operators** (Spark's names in snake_case, Spark's semantics):
 //!
@@ -55,6 +59,9 @@
 //! | `join(o)`, `left_outer_join(o)`, `right_outer_join(o)`, `full_outer_join(o)` | `(k, (v, w))` with `Option`s on the outer sides |
 //! | `cogroup(o)` | `(k, (Vec<v>, Vec<w>))` for every key of either side |
 //! | `transform(f)` | `f(records)` (or `f(time, records)`) over the whole batch |
+//! | `transform_with(o, f)` | `f(records, other_records)` (or with the time first) over both batches |
+//! | `glom()` | one record per partition: a `Vec` of its records |
+//! | `map_partitions(f)` | every item of `f(partition_iterator)`, partition by partition |
 //! | `repartition(n)` | the same records spread round-robin over `n` partitions |
 //!
 //! **Windows** (length and slide are `Duration`s, multiples of the stream's interval; a
@@ -81,7 +88,8 @@
 //! | `sliding_by_key(w)` | the seed's count window `W(t) = {d_t, ..., d_(t-w+1)}` of every key updated in the batch |
 //!
 //! **Outputs**: `print()` / `print_n(n)` (Spark's frame), `save_as_text_files(prefix,
-//! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle).
+//! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle),
+//! `write_to(sink)` (any [`sink::Sink`], committed once every output of the batch ran).
 //!
 //! Records leaving a stage must own their data: shuffle keys are made owned through
 //! [`Key`] (a `&str` key arrives as `String`) and collected records through [`Record`];
