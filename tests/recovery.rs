@@ -267,14 +267,8 @@ fn damaged_checkpoints_fall_back_or_fail_clearly() {
     assert_eq!(run(&ctx, &totals, &input, 5, 6), expected[5..6].to_vec());
     drop(ctx);
     // Corrupt every snapshot: a clear error.
-    for p in std::fs::read_dir(&ckpt).unwrap().map(|e| e.unwrap().path()) {
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("checkpoint-")
-        {
-            std::fs::write(&p, b"RILLCKP1 garbage").unwrap();
-        }
+    for p in snapshots(&ckpt) {
+        std::fs::write(&p, b"RILLCKP1 garbage").unwrap();
     }
     let (ctx, _) = resume(&ckpt, &input);
     let e = ctx.start().unwrap_err().to_string();
@@ -427,14 +421,8 @@ fn state_that_does_not_decode_falls_back_and_is_named() {
     assert_eq!(run(&ctx, &totals, &input, 6, 7), expected[6..7].to_vec());
     drop(ctx);
     // Neither decodes: an error naming the file and the operator, no abort.
-    for p in std::fs::read_dir(&ckpt).unwrap().map(|e| e.unwrap().path()) {
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("checkpoint-")
-        {
-            poison_state(&p);
-        }
+    for p in snapshots(&ckpt) {
+        poison_state(&p);
     }
     let (ctx, _) = resume(&ckpt, &input);
     let e = ctx.start().unwrap_err().to_string();

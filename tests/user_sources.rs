@@ -44,6 +44,22 @@ fn advance_until(ctx: &StreamingContext, done: impl Fn() -> bool) -> rill::Resul
     Ok(())
 }
 
+/// Runs batches until `n` lines arrived and two more, stops, and checks the lines are
+/// `0..n`, each once.
+fn assert_every_line_once(ctx: &StreamingContext, seen: &Seen<String>, n: usize) {
+    advance_until(ctx, || seen.lock().unwrap().len() >= n).unwrap();
+    ctx.advance(2).unwrap();
+    ctx.stop().unwrap();
+    let mut lines: Vec<usize> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    lines.sort();
+    assert_eq!(lines, (0..n).collect::<Vec<_>>());
+}
+
 /// Stores `n` numbered lines, one by one and in blocks, then idles until stopped.
 struct Numbers(usize);
 
@@ -69,17 +85,7 @@ fn every_line_a_user_receiver_stores_is_counted_once() {
         .unwrap();
     let seen = collect(&ctx, receiver_stream(&ctx, Numbers(5000)));
     ctx.start().unwrap();
-    advance_until(&ctx, || seen.lock().unwrap().len() >= 5000).unwrap();
-    ctx.advance(2).unwrap();
-    ctx.stop().unwrap();
-    let mut lines: Vec<usize> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|l| l.parse().unwrap())
-        .collect();
-    lines.sort();
-    assert_eq!(lines, (0..5000).collect::<Vec<_>>());
+    assert_every_line_once(&ctx, &seen, 5000);
 }
 
 struct Panics;
@@ -404,15 +410,5 @@ fn a_user_receivers_logged_lines_survive_a_restart() {
     // The restarted job (its receiver stores nothing new) counts the logged lines once.
     let (ctx, seen) = start(0);
     ctx.start().unwrap();
-    advance_until(&ctx, || seen.lock().unwrap().len() >= 300).unwrap();
-    ctx.advance(2).unwrap();
-    ctx.stop().unwrap();
-    let mut lines: Vec<usize> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|l| l.parse().unwrap())
-        .collect();
-    lines.sort();
-    assert_eq!(lines, (0..300).collect::<Vec<_>>());
+    assert_every_line_once(&ctx, &seen, 300);
 }

@@ -176,6 +176,20 @@ impl Gen<'_> {
         quote!(let ::core::option::Option::Some(#name) = #src else { break '__step ::core::option::Option::None; };)
     }
 
+    /// Binds every input of node `n` by value, as `__a0`, `__a1`, ... in input order: the
+    /// bindings (see [`bind`](Self::bind)) and the names, for a driver step.
+    pub fn bind_inputs(&self, n: NodeId) -> (TokenStream, Vec<Ident>) {
+        let inputs = &self.plan.nodes[n].inputs;
+        let names: Vec<Ident> = (0..inputs.len())
+            .map(|i| format_ident!("__a{}", i))
+            .collect();
+        let binds = inputs
+            .iter()
+            .zip(&names)
+            .map(|(m, a)| self.bind(*m, true, a));
+        (quote!(#(#binds)*), names)
+    }
+
     /// Evaluates non-closure arguments once, before the job: values, and functions given
     /// as paths or variables (a closure literal is placed where it is called, so its
     /// argument type is known there).

@@ -5,7 +5,7 @@ use super::{Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef::new("glom", &[], Role::Batch(&Glom));
 
@@ -16,8 +16,8 @@ impl Batch for Glom {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let a = format_ident!("__a");
-        let bind = g.bind(g.plan.nodes[n].inputs[0], true, &a);
-        quote!(#bind #some(#rt::glom::glom(#p::into_parts(#a))))
+        let (binds, a) = g.bind_inputs(n);
+        let a = &a[0];
+        quote!(#binds #some(#rt::glom::glom(#p::into_parts(#a))))
     }
 }

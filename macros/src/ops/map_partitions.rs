@@ -5,7 +5,7 @@ use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 
 pub static DEF: OpDef = OpDef::new(
     "map_partitions",
@@ -23,12 +23,12 @@ impl Batch for MapPartitions {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let a = format_ident!("__a");
-        let bind = g.bind(g.plan.nodes[n].inputs[0], true, &a);
+        let (binds, a) = g.bind_inputs(n);
+        let a = &a[0];
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
         let call =
             quote_spanned!(span=> #rt::map_partitions::map_partitions(__b, #p::into_parts(#a), #f));
-        quote!(#bind #some(#call))
+        quote!(#binds #some(#call))
     }
 }

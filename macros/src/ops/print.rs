@@ -12,11 +12,17 @@ struct Print;
 
 impl Output for Print {
     fn run(&self, g: &mut Gen, o: NodeId) -> TokenStream {
-        let node = &g.plan.nodes[o];
-        let v = Gen::var(node.inputs[0]);
-        let span = node.span;
-        let p = quote!(::rill::__private);
-        let some = quote!(::core::option::Option::Some);
-        quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, 10usize)?; })
+        print_records(g, o, quote!(10usize))
     }
+}
+
+/// Prints the first `num` records of output `o`'s stream at a batch where it has output
+/// (`print()` and `print_n(n)`).
+pub(super) fn print_records(g: &Gen, o: NodeId, num: TokenStream) -> TokenStream {
+    let node = &g.plan.nodes[o];
+    let v = Gen::var(node.inputs[0]);
+    let span = node.span;
+    let p = quote!(::rill::__private);
+    let some = quote!(::core::option::Option::Some);
+    quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #num)?; })
 }

@@ -5,7 +5,7 @@ use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 
 pub static DEF: OpDef = OpDef::new(
     "transform",
@@ -23,8 +23,8 @@ impl Batch for Transform {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let a = format_ident!("__a");
-        let bind = g.bind(g.plan.nodes[n].inputs[0], true, &a);
+        let (binds, a) = g.bind_inputs(n);
+        let a = &a[0];
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
         let call = if g.closure_arity(n, 0) == Some(2) {
@@ -32,6 +32,6 @@ impl Batch for Transform {
         } else {
             quote_spanned!(span=> #rt::transform::transform(#p::concat_parts(#a), __np, #f))
         };
-        quote!(#bind #some(#call))
+        quote!(#binds #some(#call))
     }
 }

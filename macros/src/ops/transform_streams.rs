@@ -8,7 +8,7 @@ use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 
 /// The name of the form written as a source, `transform([a, b, ...], f)`.
 pub const CONTEXT_TRANSFORM: &str = "transform";
@@ -29,15 +29,7 @@ impl Batch for TransformStreams {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let inputs = g.plan.nodes[n].inputs.clone();
-        let names: Vec<_> = (0..inputs.len())
-            .map(|i| format_ident!("__a{}", i))
-            .collect();
-        let binds: Vec<_> = inputs
-            .iter()
-            .zip(&names)
-            .map(|(m, a)| g.bind(*m, true, a))
-            .collect();
+        let (binds, names) = g.bind_inputs(n);
         let batches = quote!(::std::vec![#(#p::concat_parts(#names)),*]);
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
@@ -46,6 +38,6 @@ impl Batch for TransformStreams {
         } else {
             quote_spanned!(span=> #rt::transform_streams::transform_streams(#batches, __np, #f))
         };
-        quote!(#(#binds)* #some(#call))
+        quote!(#binds #some(#call))
     }
 }

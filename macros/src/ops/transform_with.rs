@@ -6,7 +6,7 @@ use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 
 pub static DEF: OpDef = OpDef::new(
     "transform_with",
@@ -27,9 +27,8 @@ impl Batch for TransformWith {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let (a, b) = (format_ident!("__a"), format_ident!("__b2"));
-        let inputs = &g.plan.nodes[n].inputs;
-        let (bind_a, bind_b) = (g.bind(inputs[0], true, &a), g.bind(inputs[1], true, &b));
+        let (binds, names) = g.bind_inputs(n);
+        let (a, b) = (&names[0], &names[1]);
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
         let (a, b) = (quote!(#p::concat_parts(#a)), quote!(#p::concat_parts(#b)));
@@ -38,6 +37,6 @@ impl Batch for TransformWith {
         } else {
             quote_spanned!(span=> #rt::transform_with::transform_with(#a, #b, __np, #f))
         };
-        quote!(#bind_a #bind_b #some(#call))
+        quote!(#binds #some(#call))
     }
 }

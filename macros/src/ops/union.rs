@@ -6,7 +6,7 @@ use super::{Arg, Batch, OpDef, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// The name of the context-level form, `union(a, b, ...)`.
 pub const CONTEXT_UNION: &str = "union";
@@ -24,9 +24,8 @@ impl Batch for Union {
         let rt = quote!(::rill::__private::ops);
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let (a, b) = (format_ident!("__a"), format_ident!("__b2"));
-        let inputs = &g.plan.nodes[n].inputs;
-        let (bind_a, bind_b) = (g.bind(inputs[0], true, &a), g.bind(inputs[1], true, &b));
-        quote!(#bind_a #bind_b #some(#rt::union::union(#p::into_parts(#a), #p::into_parts(#b))))
+        let (binds, names) = g.bind_inputs(n);
+        let (a, b) = (&names[0], &names[1]);
+        quote!(#binds #some(#rt::union::union(#p::into_parts(#a), #p::into_parts(#b))))
     }
 }
