@@ -17,6 +17,7 @@
 //! checkpoint interval in batches (default 5).
 
 use rill::prelude::*;
+use rill::source::{Source, queue_stream, socket_listen_stream, text_file_stream};
 
 mod common;
 
@@ -60,31 +61,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .checkpoint_interval(checkpoint_interval)
             .write_ahead_log(listen.is_some())
             .build()?;
-        match (&listen, queue) {
-            (Some(addr), _) => stream! { ctx;
-                let totals = socket_listen_stream(addr)
-                    .flat_map(|l| l.split_whitespace())
-                    .map(|w| (w.to_string(), 1u64))
-                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
-                totals.print();
-                totals.save_as_text_files(&output, "txt");
-            },
-            (None, Some(n)) => stream! { ctx;
-                let totals = queue_stream((0..n).map(|i| vec![queue_words(i)]).collect::<Vec<_>>())
-                    .flat_map(|l| l.split_whitespace())
-                    .map(|w| (w.to_string(), 1u64))
-                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
-                totals.print();
-                totals.save_as_text_files(&output, "txt");
-            },
-            (None, None) => stream! { ctx;
-                let totals = text_file_stream(&input)
-                    .flat_map(|l| l.split_whitespace())
-                    .map(|w| (w.to_string(), 1u64))
-                    .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
-                totals.print();
-                totals.save_as_text_files(&output, "txt");
-            },
+        // The source is chosen at run time; the pipeline is written once.
+        let lines: Box<dyn Source<String>> = match (&listen, queue) {
+            (Some(addr), _) => Box::new(socket_listen_stream(addr)),
+            (None, Some(n)) => Box::new(queue_stream(
+                (0..n).map(|i| vec![queue_words(i)]).collect::<Vec<_>>(),
+            )),
+            (None, None) => Box::new(text_file_stream(&input)),
+        };
+        stream! { ctx;
+            let totals = source(lines)
+                .flat_map(|l| l.split_whitespace())
+                .map(|w| (w.to_string(), 1u64))
+                .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
+            totals.print();
+            totals.save_as_text_files(&output, "txt");
         }
         Ok(ctx)
     })?;

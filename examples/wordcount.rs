@@ -10,6 +10,7 @@
 //! `--master local[N]` or `local[*]`, `--parallelism N` (default 2).
 
 use rill::prelude::*;
+use rill::source::{Source, socket_listen_stream, socket_text_stream};
 
 mod common;
 
@@ -98,17 +99,15 @@ fn run(args: Args) -> rill::Result<()> {
         .batch_interval(args.batch_interval)
         .parallelism(args.parallelism)
         .build()?;
-    match &args.connect {
-        Some((host, port)) => stream! { ctx;
-            let lines = socket_text_stream(host, *port);
-            let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
-            counts.print();
-        },
-        None => stream! { ctx;
-            let lines = socket_listen_stream(&args.listen);
-            let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
-            counts.print();
-        },
+    // The source is chosen at run time; the pipeline is written once.
+    let input: Box<dyn Source<String>> = match &args.connect {
+        Some((host, port)) => Box::new(socket_text_stream(host, *port)),
+        None => Box::new(socket_listen_stream(&args.listen)),
+    };
+    stream! { ctx;
+        let lines = source(input);
+        let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
+        counts.print();
     }
     common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;

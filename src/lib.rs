@@ -116,11 +116,57 @@ pub mod ops {
     pub use rill_runtime::ops::map_with_state;
 }
 
-/// Sources written by the user: a [`Receiver`](source::Receiver) of text lines (as
-/// Spark's), or a [`ReplayableSource`](source::ReplayableSource) whose batches can be
-/// recomputed after a crash.
+/// Sources: what a source statement of `stream!` (`let lines = f(args);`) calls.
+///
+/// `stream!` knows no source by name: `let s = f(args);` is `rill::source::f(args)`,
+/// a function returning a [`Source`](source::Source) value. The built-in ones are
+/// here; a user's [`Receiver`](source::Receiver) of text lines (as Spark's) becomes a
+/// source through [`receiver_stream`](source::receiver_stream), a
+/// [`ReplayableSource`](source::ReplayableSource) whose batches can be recomputed after
+/// a crash through [`replayable_stream`](source::replayable_stream), and any value,
+/// such as one chosen at run time, through [`source`](source::source).
+///
+/// A source of your own is a [`Receiver`](source::Receiver) (or a
+/// [`ReplayableSource`](source::ReplayableSource)) and one line in `stream!`:
+///
+/// ```
+/// use rill::prelude::*;
+/// use rill::source::{Receiver, Store};
+///
+/// /// Stores a countdown as lines, then waits to be stopped.
+/// struct Countdown(u32);
+///
+/// impl Receiver for Countdown {
+///     fn on_start(&mut self, store: &Store) -> rill::Result<()> {
+///         store.store_many((1..=self.0).rev().map(|n| n.to_string()));
+///         Ok(())
+///     }
+///     fn on_stop(&mut self) {}
+/// }
+///
+/// let ctx = StreamingContext::manual(Duration::from_secs(1));
+/// let totals = stream! { ctx;
+///     let lines = receiver_stream(Countdown(4));
+///     lines.map(|l| l.parse::<u32>().unwrap_or(0)).reduce(|a, b| a + b).collect()
+/// };
+/// ctx.start()?;
+/// // The receiver runs on its own thread: run batches until its lines arrived.
+/// let mut sum = 0;
+/// while sum < 10 {
+///     std::thread::sleep(Duration::from_millis(10));
+///     ctx.advance(1)?;
+///     sum += totals.take().concat().iter().sum::<u32>();
+/// }
+/// ctx.stop()?;
+/// assert_eq!(sum, 1 + 2 + 3 + 4);
+/// # Ok::<(), rill::Error>(())
+/// ```
 pub mod source {
-    pub use rill_runtime::sources::{Queue, Receiver, ReplayableSource, Store};
+    pub use rill_runtime::sources::{
+        Queue, QueueStream, Receiver, ReceiverStream, ReplayableSource, ReplayableStream,
+        SocketListen, SocketText, Source, Store, TextFiles, queue_stream, receiver_stream,
+        replayable_stream, socket_listen_stream, socket_text_stream, source, text_file_stream,
+    };
 }
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.

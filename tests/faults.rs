@@ -16,6 +16,15 @@ use std::time::Instant;
 /// loaded machine.
 const STOPS_WITHIN: Duration = Duration::from_secs(10);
 
+/// Fault points are armed for the whole process, so a fault armed by one test could fire
+/// in another test's receiver or stage: the tests run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rill-faults-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -120,6 +129,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_checkpoint_directory_removed_mid_run_ends_the_context_with_an_io_error() {
+    let _serial = serial();
     let ckpt = temp("removed");
     let ctx = stateful_job(&ckpt);
     ctx.start().unwrap();
@@ -131,6 +141,7 @@ fn a_checkpoint_directory_removed_mid_run_ends_the_context_with_an_io_error() {
 
 #[test]
 fn a_checkpoint_disk_that_fills_up_ends_the_context_with_an_io_error() {
+    let _serial = serial();
     let Some(fs) = Tmpfs::mount("full", "1m") else {
         return;
     };
@@ -150,6 +161,7 @@ fn a_checkpoint_disk_that_fills_up_ends_the_context_with_an_io_error() {
 
 #[test]
 fn an_output_directory_made_read_only_ends_the_context_with_an_io_error() {
+    let _serial = serial();
     let Some(fs) = Tmpfs::mount("readonly", "4m") else {
         return;
     };
@@ -168,6 +180,7 @@ fn an_output_directory_made_read_only_ends_the_context_with_an_io_error() {
 
 #[test]
 fn a_panicking_closure_in_a_stage_ends_the_context() {
+    let _serial = serial();
     let ctx = context(None);
     stream! { ctx;
         queue_stream((0..1000).map(|i| vec![i]).collect::<Vec<_>>())
@@ -183,6 +196,7 @@ fn a_panicking_closure_in_a_stage_ends_the_context() {
 
 #[test]
 fn a_panicking_output_ends_the_context() {
+    let _serial = serial();
     let ctx = context(None);
     stream! { ctx;
         queue_stream((0..1000).map(|i| vec![i]).collect::<Vec<_>>())
@@ -209,6 +223,7 @@ impl Drop for Grenade {
 
 #[test]
 fn a_panic_on_the_janitor_thread_ends_the_context() {
+    let _serial = serial();
     let ctx = context(None);
     stream! { ctx;
         queue_stream((0..1000).map(|i| vec![Grenade(i)]).collect::<Vec<_>>())
@@ -227,6 +242,7 @@ fn a_panic_on_the_janitor_thread_ends_the_context() {
 
 #[test]
 fn a_panicking_receiver_ends_the_context() {
+    let _serial = serial();
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     let ctx = context(None);
@@ -247,6 +263,7 @@ fn a_panicking_receiver_ends_the_context() {
 
 #[test]
 fn a_stop_from_inside_a_batch_lets_that_batch_finish_first() {
+    let _serial = serial();
     let ckpt = temp("stop-inside");
     let ctx = context(Some(&ckpt));
     let handle: StopHandle = ctx.stop_handle();
@@ -290,6 +307,7 @@ fn a_stop_from_inside_a_batch_lets_that_batch_finish_first() {
 /// the log would wait on it, and the job would stall for good.
 #[test]
 fn a_job_behind_with_the_write_ahead_log_on_keeps_running() {
+    let _serial = serial();
     let ckpt = temp("behind-wal");
     let ctx = StreamingContext::builder()
         .batch_interval(Duration::from_millis(50))

@@ -1,13 +1,13 @@
 //! User-written sources and sinks through the public traits (`rill::source`,
 //! `rill::sink`), registered the way generated code registers the built-in ones.
 
-use rill::__private::{
-    queue_stream, receiver_stream, register_job, replayable_stream, sink_output, write_to,
-};
+use rill::__private::{register_job, sink_output, source, write_to};
 use rill::Error;
 use rill::prelude::*;
 use rill::sink::Sink;
-use rill::source::{Receiver, ReplayableSource, Store};
+use rill::source::{
+    Receiver, ReplayableSource, Store, queue_stream, receiver_stream, replayable_stream,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,7 +83,7 @@ fn every_line_a_user_receiver_stores_is_counted_once() {
         .manual_clock()
         .build()
         .unwrap();
-    let seen = collect(&ctx, receiver_stream(&ctx, Numbers(5000)));
+    let seen = collect(&ctx, source(&ctx, receiver_stream(Numbers(5000))));
     ctx.start().unwrap();
     assert_every_line_once(&ctx, &seen, 5000);
 }
@@ -100,7 +100,7 @@ impl Receiver for Panics {
 #[test]
 fn a_receiver_that_panics_ends_the_context_with_thread_panicked() {
     let ctx = StreamingContext::manual(Duration::from_millis(100));
-    let _seen = collect(&ctx, receiver_stream(&ctx, Panics));
+    let _seen = collect(&ctx, source(&ctx, receiver_stream(Panics)));
     ctx.start().unwrap();
     let err = advance_until(&ctx, || false).unwrap_err();
     match err {
@@ -150,7 +150,7 @@ fn restart_runs_on_stop_then_on_start_again() {
         starts: Arc::clone(&starts),
         stops: Arc::clone(&stops),
     };
-    let seen = collect(&ctx, receiver_stream(&ctx, flaky));
+    let seen = collect(&ctx, source(&ctx, receiver_stream(flaky)));
     ctx.start().unwrap();
     advance_until(&ctx, || !seen.lock().unwrap().is_empty()).unwrap();
     ctx.stop().unwrap();
@@ -201,7 +201,10 @@ fn counter_job(ckpt: &Path) -> (StreamingContext, Seen<u64>) {
             .checkpoint_dir(ckpt)
             .checkpoint_interval(Duration::from_secs(2))
             .build()?;
-        seen = Some(collect(&ctx, replayable_stream(&ctx, Counter { next: 0 })));
+        seen = Some(collect(
+            &ctx,
+            source(&ctx, replayable_stream(Counter { next: 0 })),
+        ));
         Ok(ctx)
     })
     .unwrap();
@@ -258,10 +261,10 @@ fn sink_job(fail_on: Option<usize>) -> (StreamingContext, Seen<String>) {
     let ctx = StreamingContext::manual(Duration::from_secs(1));
     let journal = Journal::default();
     let events = journal.0.clone();
-    let source = queue_stream(&ctx, vec![vec![1u32, 2], vec![3], vec![]]);
+    let input = source(&ctx, queue_stream(vec![vec![1u32, 2], vec![3], vec![]]));
     let sink = sink_output(&ctx, journal);
     register_job(&ctx, "pipeline", "user\n", move |b| {
-        let records = source.take(b).concat();
+        let records = input.take(b);
         if b.runs_outputs() {
             write_to(b.time(), records, &sink)?;
         }
@@ -380,7 +383,7 @@ fn a_user_receivers_logged_lines_survive_a_restart() {
                 .checkpoint_dir(&ckpt)
                 .write_ahead_log(true)
                 .build()?;
-            seen = Some(collect(&ctx, receiver_stream(&ctx, Numbers(n))));
+            seen = Some(collect(&ctx, source(&ctx, receiver_stream(Numbers(n)))));
             Ok(ctx)
         })
         .unwrap();

@@ -65,6 +65,8 @@ pub enum StreamExpr {
         name: Ident,
         /// Its arguments.
         args: Vec<Expr>,
+        /// Where its parentheses are.
+        paren: Span,
     },
     /// An operator applied to a stream: `recv.name(args)`.
     Op {
@@ -173,6 +175,7 @@ impl StreamExpr {
                 Expr::Path(p) if p.path.get_ident().is_some() => StreamExpr::Source {
                     name: p.path.get_ident().cloned().expect("checked above"),
                     args: c.args.iter().cloned().collect(),
+                    paren: c.paren_token.span.join(),
                 },
                 other => {
                     errors.error(other, "expected a source such as `queue_stream(...)`");

@@ -2,11 +2,8 @@
 //! that give each user closure its argument type. Not a stable API.
 
 use crate::sinks::{Sink, SinkOutput};
-use crate::sources::{
-    FileSource, ListenSource, QueueSource, Receiver, ReceiverSource, Replayable, ReplayableSource,
-    Slot, SocketSource, SourceControl, SourceHandle,
-};
-use crate::{Batch, Result, StreamingContext, Time};
+use crate::sources::{Slot, Source, SourceControl, SourceEnv, SourceHandle};
+use crate::{Batch, Partition, Result, StreamingContext, Time, into_parts};
 use std::sync::Arc;
 
 /// Calls `f` with a record by value (map, map_values, reduce functions).
@@ -50,97 +47,43 @@ fn add_source<T: Send + 'static>(
     SourceHandle::new(slot)
 }
 
-/// `queue_stream(batches)`: a `Vec` of batches or a [`Queue`](crate::sources::Queue).
-pub fn queue_stream<T: Send + 'static>(
+/// A source statement of `stream!`: registers the [`Source`] value its function
+/// returned with the context.
+pub fn source<T: Send + 'static, S: Source<T>>(
     ctx: &StreamingContext,
-    batches: impl crate::sources::IntoQueue<T>,
+    value: S,
 ) -> SourceHandle<T> {
-    let (src, slot) = QueueSource::new(batches, ctx.driver.config.parallelism());
+    let driver = &ctx.driver;
+    let env = SourceEnv {
+        partitions: driver.config.parallelism(),
+        stats: driver.sources.stats(),
+        limits: driver.config.receiver_limits(),
+        file_remember: driver.config.file_remember(),
+    };
+    let (src, slot) = Box::new(value).register(&env);
     add_source(ctx, src, slot)
 }
 
-/// `socket_text_stream(host, port)`.
-pub fn socket_text_stream(
-    ctx: &StreamingContext,
-    host: impl AsRef<str>,
-    port: u16,
-) -> SourceHandle<String> {
-    let (src, slot) = SocketSource::new(
-        host.as_ref(),
-        port,
-        ctx.driver.sources.stats(),
-        ctx.driver.config.parallelism(),
-        ctx.driver.config.receiver_limits(),
-    );
-    add_source(ctx, src, slot)
-}
-
-/// `socket_listen_stream(addr)`.
-pub fn socket_listen_stream(ctx: &StreamingContext, addr: impl AsRef<str>) -> SourceHandle<String> {
-    let (src, slot) = ListenSource::new(
-        addr.as_ref(),
-        ctx.driver.sources.stats(),
-        ctx.driver.config.parallelism(),
-        ctx.driver.config.receiver_limits(),
-    );
-    add_source(ctx, src, slot)
-}
-
-/// `text_file_stream(dir)`.
-pub fn text_file_stream(
-    ctx: &StreamingContext,
-    dir: impl AsRef<std::path::Path>,
-) -> SourceHandle<String> {
-    let (src, slot) = FileSource::new(
-        dir.as_ref(),
-        ctx.driver.config.file_remember(),
-        ctx.driver.sources.stats(),
-        ctx.driver.config.parallelism(),
-    );
-    add_source(ctx, src, slot)
-}
-
-/// `receiver_stream(receiver)`: the lines a user [`Receiver`] stores.
-pub fn receiver_stream<R: Receiver>(ctx: &StreamingContext, receiver: R) -> SourceHandle<String> {
-    let (src, slot) = ReceiverSource::new(
-        receiver,
-        ctx.driver.sources.stats(),
-        ctx.driver.config.parallelism(),
-        ctx.driver.config.receiver_limits(),
-    );
-    add_source(ctx, src, slot)
-}
-
-/// `replayable_stream(source)`: the records a user [`ReplayableSource`] cuts.
-pub fn replayable_stream<T, S>(ctx: &StreamingContext, source: S) -> SourceHandle<T>
-where
-    T: Send + 'static,
-    S: ReplayableSource<T>,
-{
-    let (src, slot) = Replayable::new(source, ctx.driver.config.parallelism());
-    add_source(ctx, src, slot)
-}
-
-/// Registers a user [`Sink`] of `.write_to(sink)` with the context (set-up code): the
-/// context commits it after every batch whose outputs all succeeded.
-pub fn sink_output<T, S>(ctx: &StreamingContext, sink: S) -> SinkOutput<T, S>
-where
-    T: 'static,
-    S: Sink<T>,
-{
+/// Registers the [`Sink`] of an output (`.write_to(sink)`, and the built-in outputs
+/// `print`, `print_n` and `save_as_text_files`, which are sinks too) with the context
+/// (set-up code): the context commits it after every batch whose outputs all succeeded.
+pub fn sink_output<S: Send + 'static>(ctx: &StreamingContext, sink: S) -> SinkOutput<S> {
     let (out, commit) = SinkOutput::new(sink);
     ctx.driver.jobs.add_sink(commit);
     out
 }
 
-/// `.write_to(sink)` in a job: writes the records of the batch at `time` to the sink
+/// An output in a job: writes the partitions of the batch at `time` to the sink
 /// registered by [`sink_output`].
-pub fn write_to<T, S>(time: Time, records: Vec<T>, sink: &SinkOutput<T, S>) -> Result<()>
+pub fn write_to<T, S: Sink<T>, P: Partition<T>>(
+    time: Time,
+    partitions: Vec<P>,
+    sink: &SinkOutput<S>,
+) -> Result<()>
 where
-    T: 'static,
-    S: Sink<T>,
+    T: Clone,
 {
-    sink.write(time, records)
+    sink.write(time, into_parts(partitions))
 }
 
 /// Registers a generated job with its plan text and the canonical form of its operator

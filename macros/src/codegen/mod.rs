@@ -14,7 +14,7 @@ pub use narrow::Rest;
 pub use stage::{exchanged, partial};
 pub use state::{state, window_spec};
 
-use crate::ops::{Arg, Role, Source};
+use crate::ops::{Arg, Role};
 use crate::plan::{Kind, NodeId, Partitions, Plan, Step, TailPlan};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -211,7 +211,7 @@ impl Gen<'_> {
         }
         for (n, node) in self.plan.nodes.iter().enumerate() {
             match (node.kind, node.role()) {
-                (Kind::Source(s), _) => self.source(n, s),
+                (Kind::Source, _) => self.source(n),
                 (Kind::Op(_), Some(Role::Output(o))) => {
                     if let Some(setup) = o.setup(self, n) {
                         self.setup.push(setup);
@@ -224,14 +224,20 @@ impl Gen<'_> {
         }
     }
 
-    fn source(&mut self, n: NodeId, s: Source) {
+    /// A source: the value `rill::source::<name>(args)` returns, registered with the
+    /// context. The macro knows no source by name: the function is the user's word.
+    fn source(&mut self, n: NodeId) {
         let node = &self.plan.nodes[n];
         let handle = format_ident!("__src{}", n);
-        let f = s.constructor();
+        let Some((f, paren)) = &node.source else {
+            return;
+        };
         let args = &node.args;
+        let mut call =
+            proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
+        call.set_span(*paren);
         let span = node.span;
-        self.setup
-            .push(quote_spanned!(span=> let #handle = ::rill::__private::#f(__ctx, #(#args),*);));
+        self.setup.push(quote_spanned!(span=> let #handle = ::rill::__private::source(__ctx, ::rill::source::#f #call);));
     }
 
     /// Function argument `i` of node `n`: the closure literal (without `move`: the job

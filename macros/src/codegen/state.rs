@@ -30,7 +30,7 @@ impl Gen<'_> {
         let sl = slide(n);
         let p = quote!(::rill::__private);
         let value = match node.kind {
-            Kind::Source(_) => quote!(#p::batch_interval(__ctx)),
+            Kind::Source => quote!(#p::batch_interval(__ctx)),
             Kind::Op(op) if op.def().class() == Class::Output => return,
             Kind::Op(op) => {
                 let name = op.def().name;

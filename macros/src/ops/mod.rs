@@ -41,7 +41,6 @@ mod repartition;
 mod running_reduce_by_key;
 mod save_as_text_files;
 mod sliding_by_key;
-mod sources;
 mod state_snapshots;
 mod transform;
 mod transform_streams;
@@ -51,7 +50,6 @@ mod update_state_by_key;
 mod window;
 mod write_to;
 
-pub use sources::{SOURCES, Source, source, source_name};
 pub use transform_streams::CONTEXT_TRANSFORM;
 pub use union::CONTEXT_UNION;
 
@@ -422,7 +420,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_snake_case() {
-        let mut names: Vec<&str> = names().chain(SOURCES.iter().map(|s| s.name)).collect();
+        let mut names: Vec<&str> = names().collect();
         let n = names.len();
         names.sort();
         names.dedup();

@@ -1,28 +1,28 @@
 //! `print()`: Spark's print: a header with the batch time and the first 10 records.
 
+use super::write_to::{sink_setup, sink_write};
 use super::{OpDef, Output, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef::new("print", &[], Role::Output(&Print));
 
 struct Print;
 
 impl Output for Print {
+    fn setup(&self, g: &Gen, o: NodeId) -> Option<TokenStream> {
+        Some(sink_setup(g, o, print_sink(quote!(10usize))))
+    }
+
     fn run(&self, g: &mut Gen, o: NodeId) -> TokenStream {
-        print_records(g, o, quote!(10usize))
+        sink_write(g, o)
     }
 }
 
-/// Prints the first `num` records of output `o`'s stream at a batch where it has output
-/// (`print()` and `print_n(n)`).
-pub(super) fn print_records(g: &Gen, o: NodeId, num: TokenStream) -> TokenStream {
-    let node = &g.plan.nodes[o];
-    let v = Gen::var(node.inputs[0]);
-    let span = node.span;
-    let p = quote!(::rill::__private);
-    let some = quote!(::core::option::Option::Some);
-    quote_spanned!(span=> if let #some(__o) = &#v { #p::sinks::print::print(__b.time(), __o, #num)?; })
+/// The sink printing the first `num` records of every batch (`print()` and
+/// `print_n(n)`).
+pub(super) fn print_sink(num: TokenStream) -> TokenStream {
+    quote!(::rill::__private::sinks::print::Print::new(#num))
 }

@@ -1,5 +1,6 @@
 //! `print_n(n)`: `print()` with the first `n` records.
 
+use super::write_to::{sink_setup, sink_write};
 use super::{Arg, OpDef, Output, Role};
 use crate::codegen::Gen;
 use crate::plan::NodeId;
@@ -14,8 +15,11 @@ pub static DEF: OpDef = OpDef::new(
 struct PrintN;
 
 impl Output for PrintN {
+    fn setup(&self, g: &Gen, o: NodeId) -> Option<TokenStream> {
+        Some(sink_setup(g, o, super::print::print_sink(g.value(o, 0))))
+    }
+
     fn run(&self, g: &mut Gen, o: NodeId) -> TokenStream {
-        let n = g.value(o, 0);
-        super::print::print_records(g, o, n)
+        sink_write(g, o)
     }
 }

@@ -26,6 +26,7 @@ impl Builder<'_> {
             args,
             span,
             name: None,
+            source: None,
         });
         self.nodes.len() - 1
     }
@@ -35,7 +36,7 @@ impl Builder<'_> {
         match e {
             StreamExpr::Invalid => None,
             StreamExpr::Name(id) => self.lookup(id),
-            StreamExpr::Source { name, args } => self.source(name, args),
+            StreamExpr::Source { name, args, paren } => self.source(name, args, *paren),
             StreamExpr::Op {
                 recv,
                 name,
@@ -96,7 +97,7 @@ impl Builder<'_> {
         None
     }
 
-    fn source(&mut self, name: &Ident, args: &[Expr]) -> Option<NodeId> {
+    fn source(&mut self, name: &Ident, args: &[Expr], paren: Span) -> Option<NodeId> {
         let text = name.to_string();
         if text == ops::CONTEXT_UNION {
             return self.context_union(name, args);
@@ -104,33 +105,16 @@ impl Builder<'_> {
         if text == ops::CONTEXT_TRANSFORM {
             return self.context_transform(name, args);
         }
-        let Some(spec) = ops::source(&text) else {
-            if ops::op(&text).is_some() {
-                self.errors.error(name, format!("`{text}` is an operator, not a source; call it on a stream: `stream.{text}(...)`"));
-            } else {
-                let hint = did_you_mean(&text, ops::SOURCES.iter().map(|s| s.name));
-                self.errors
-                    .error(name, format!("unknown source `{text}`{hint}"));
-            }
-            return None;
-        };
-        if args.len() != spec.args.len() {
-            self.errors.error(
-                name,
-                format!(
-                    "`{text}` takes {}, {} given",
-                    ops::describe_args(spec.args),
-                    args.len()
-                ),
-            );
+        if ops::op(&text).is_some() {
+            self.errors.error(name, format!("`{text}` is an operator, not a source; call it on a stream: `stream.{text}(...)`"));
             return None;
         }
-        Some(self.add(
-            Kind::Source(spec.source),
-            Vec::new(),
-            args.to_vec(),
-            name.span(),
-        ))
+        // Any other function is a source: `rill::source::<name>(args)` returns a value
+        // implementing `rill::source::Source`, so the compiler checks its name and
+        // arguments, and a user's own source value comes in through `source(value)`.
+        let id = self.add(Kind::Source, Vec::new(), args.to_vec(), name.span());
+        self.nodes[id].source = Some((name.clone(), paren));
+        Some(id)
     }
 
     /// `transform([a, b, ...], f)`, Spark's `StreamingContext.transform`: the
@@ -205,13 +189,14 @@ impl Builder<'_> {
     fn op(&mut self, name: &Ident, args: &[Expr], _span: Span) -> Option<NodeId> {
         let text = name.to_string();
         let Some(op) = ops::op(&text) else {
-            if ops::source(&text).is_some() {
-                self.errors.error(name, format!("`{text}` is a source, not an operator; define it on its own: `let s = {text}(...);`"));
+            let hint = did_you_mean(&text, ops::names());
+            let source = if hint.is_empty() && text.ends_with("_stream") {
+                format!("; if `{text}` is a source, define it on its own: `let s = {text}(...);`")
             } else {
-                let hint = did_you_mean(&text, ops::names());
-                self.errors
-                    .error(name, format!("unknown operator `{text}`{hint}"));
-            }
+                String::new()
+            };
+            self.errors
+                .error(name, format!("unknown operator `{text}`{hint}{source}"));
             return None;
         };
         let spec = op.def();

@@ -67,7 +67,7 @@ pub fn windows(plan: &Plan, interval: Option<u128>, errors: &mut Errors) {
     for node in &plan.nodes {
         let parent = node.inputs.first().and_then(|i| slide[*i]);
         let s = match node.kind {
-            Kind::Source(_) => interval,
+            Kind::Source => interval,
             Kind::Op(op) => match op.def().window {
                 None => parent,
                 Some((l, s)) => {

@@ -5,7 +5,7 @@
 
 use crate::errors::Errors;
 use crate::ops::{
-    Batch, Class, Global, KeyedState, Merge, Narrow, Op, OpDef, Output, Role, Shuffle, Source,
+    Batch, Class, Global, KeyedState, Merge, Narrow, Op, OpDef, Output, Role, Shuffle,
 };
 use crate::parse::{Pipeline, Statement, StreamExpr, Tail};
 use proc_macro2::Span;
@@ -19,8 +19,9 @@ pub type NodeId = usize;
 /// What a node does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// A source.
-    Source(Source),
+    /// A source: a call of the function named by [`Node::source`], which returns a
+    /// value implementing `rill::source::Source` (the macro knows no source by name).
+    Source,
     /// An operator (including outputs).
     Op(Op),
 }
@@ -37,6 +38,9 @@ pub struct Node {
     pub span: Span,
     /// The `let` name it was bound to, if any.
     pub name: Option<String>,
+    /// For a source, the function of `rill::source` the user called and where the
+    /// parentheses of the call are.
+    pub source: Option<(syn::Ident, Span)>,
 }
 
 impl Node {
@@ -59,14 +63,15 @@ impl Node {
     pub fn op(&self) -> Option<Op> {
         match self.kind {
             Kind::Op(op) => Some(op),
-            Kind::Source(_) => None,
+            Kind::Source => None,
         }
     }
 
-    pub(crate) fn op_name(&self) -> &'static str {
-        match self.kind {
-            Kind::Source(s) => crate::ops::source_name(s),
-            Kind::Op(op) => op.def().name,
+    pub(crate) fn op_name(&self) -> String {
+        match (self.kind, &self.source) {
+            (Kind::Source, Some((f, _))) => f.to_string(),
+            (Kind::Source, None) => "source".to_string(),
+            (Kind::Op(op), _) => op.def().name.to_string(),
         }
     }
 }

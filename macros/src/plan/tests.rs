@@ -149,15 +149,14 @@ fn errors_are_all_collected_with_suggestions() {
         "{all}"
     );
     assert!(
-        all.contains("`queue_stream` is a source, not an operator"),
+        all.contains("unknown operator `queue_stream`; if `queue_stream` is a source"),
         "{all}"
     );
     assert!(all.contains("`map` is an operator, not a source"), "{all}");
     assert!(all.contains("this stream is never used"), "{all}");
-    assert!(
-        all.contains("unknown source `qeue_stream`; did you mean `queue_stream`?"),
-        "{all}"
-    );
+    // A source's name is checked by the compiler: `qeue_stream` resolves in
+    // `rill::source`, where rustc suggests `queue_stream`.
+    assert!(!all.contains("qeue_stream"), "{all}");
 }
 
 #[test]

@@ -38,6 +38,28 @@ pub fn print<T: Debug, P: Partition<T>>(time: Time, parts: &[P], num: usize) -> 
         .map_err(|e| crate::Error::io(format!("cannot print the batch at {time}"), e))
 }
 
+/// The sink of `print()` and `print_n(num)`: each batch's frame on stdout.
+pub struct Print {
+    num: usize,
+}
+
+impl Print {
+    /// Prints the first `num` records of every batch.
+    pub fn new(num: usize) -> Print {
+        Print { num }
+    }
+}
+
+impl<T: Debug + Sync> crate::sinks::Sink<T> for Print {
+    fn write(&mut self, time: Time, records: Vec<T>) -> crate::Result<()> {
+        print(time, &[records], self.num)
+    }
+
+    fn write_partitions(&mut self, time: Time, partitions: Vec<Vec<T>>) -> crate::Result<()> {
+        print(time, &partitions, self.num)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 
 use crate::Time;
 use crate::sync::lock;
-use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 /// An output that writes every batch of a stream, then commits it.
@@ -47,6 +46,18 @@ pub trait Sink<T>: Send + 'static {
     /// batch order). An error stops the context.
     fn write(&mut self, time: Time, records: Vec<T>) -> crate::Result<()>;
 
+    /// Writes the records of the batch at `time` as the batch's partitions hold them
+    /// (what the context calls). The default concatenates them, in partition order,
+    /// and calls [`write`](Sink::write); a sink that keeps partitions apart (one file
+    /// per partition, as `save_as_text_files`) writes them here.
+    fn write_partitions(&mut self, time: Time, partitions: Vec<Vec<T>>) -> crate::Result<()> {
+        let mut records = Vec::with_capacity(partitions.iter().map(Vec::len).sum());
+        for p in partitions {
+            records.extend(p);
+        }
+        self.write(time, records)
+    }
+
     /// Commits the batch at `time`: every output of the batch succeeded. An error stops
     /// the context before the batch is marked complete.
     fn commit(&mut self, _time: Time) -> crate::Result<()> {
@@ -60,53 +71,52 @@ pub(crate) trait Commit: Send + Sync {
     fn commit(&self, time: Time) -> crate::Result<()>;
 }
 
+/// The commit of the record type a sink was written with (a plain function pointer, so
+/// a sink of records that borrow from their batch can be committed after it).
+type CommitFn<S> = fn(&mut S, Time) -> crate::Result<()>;
+
 struct Shared<S> {
     sink: S,
-    /// The batch time written last and not yet committed.
-    written: Option<Time>,
+    /// The batch time written last and not yet committed, with the commit to call.
+    written: Option<(Time, CommitFn<S>)>,
 }
 
-/// A pipeline's handle on a [`Sink`] of `T` registered with its context (what
-/// generated code writes through); the context commits it.
-pub struct SinkOutput<T, S> {
+/// A pipeline's handle on a [`Sink`] registered with its context (what generated code
+/// writes through); the context commits it.
+pub struct SinkOutput<S> {
     shared: Arc<Mutex<Shared<S>>>,
-    _records: PhantomData<fn(T)>,
 }
 
-impl<T, S> Clone for SinkOutput<T, S> {
+impl<S> Clone for SinkOutput<S> {
     fn clone(&self) -> Self {
         SinkOutput {
             shared: self.shared.clone(),
-            _records: PhantomData,
         }
     }
 }
 
-impl<T: 'static, S: Sink<T>> SinkOutput<T, S> {
+impl<S: Send + 'static> SinkOutput<S> {
     /// A handle on `sink` and the commit the context calls.
     pub(crate) fn new(sink: S) -> (Self, Arc<dyn Commit>) {
         let shared = Arc::new(Mutex::new(Shared {
             sink,
             written: None,
         }));
-        let commit: Arc<dyn Commit> = Arc::new(SinkCommit::<T, S> {
+        let commit: Arc<dyn Commit> = Arc::new(SinkCommit {
             shared: shared.clone(),
-            _records: PhantomData,
         });
-        (
-            SinkOutput {
-                shared,
-                _records: PhantomData,
-            },
-            commit,
-        )
+        (SinkOutput { shared }, commit)
     }
 
-    /// Writes the records of the batch at `time` to the sink.
-    pub fn write(&self, time: Time, records: Vec<T>) -> crate::Result<()> {
+    /// Writes the records of the batch at `time`, in partitions, to the sink.
+    pub fn write<T>(&self, time: Time, partitions: Vec<Vec<T>>) -> crate::Result<()>
+    where
+        S: Sink<T>,
+    {
         let mut shared = lock(&self.shared);
-        shared.sink.write(time, records)?;
-        shared.written = Some(time);
+        shared.sink.write_partitions(time, partitions)?;
+        let commit: CommitFn<S> = <S as Sink<T>>::commit;
+        shared.written = Some((time, commit));
         Ok(())
     }
 
@@ -116,18 +126,19 @@ impl<T: 'static, S: Sink<T>> SinkOutput<T, S> {
     }
 }
 
-struct SinkCommit<T, S> {
+struct SinkCommit<S> {
     shared: Arc<Mutex<Shared<S>>>,
-    _records: PhantomData<fn(T)>,
 }
 
-impl<T: 'static, S: Sink<T>> Commit for SinkCommit<T, S> {
+impl<S: Send + 'static> Commit for SinkCommit<S> {
     fn commit(&self, time: Time) -> crate::Result<()> {
         let mut shared = lock(&self.shared);
-        if shared.written != Some(time) {
-            return Ok(());
+        match shared.written.take() {
+            Some((t, commit)) if t == time => commit(&mut shared.sink, time),
+            other => {
+                shared.written = other;
+                Ok(())
+            }
         }
-        shared.written = None;
-        shared.sink.commit(time)
     }
 }

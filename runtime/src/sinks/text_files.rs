@@ -32,6 +32,16 @@ pub struct TextFiles {
     suffix: String,
 }
 
+impl<T: Debug + Sync> crate::sinks::Sink<T> for TextFiles {
+    fn write(&mut self, time: Time, records: Vec<T>) -> crate::Result<()> {
+        self.write_batch(time, &[records])
+    }
+
+    fn write_partitions(&mut self, time: Time, partitions: Vec<Vec<T>>) -> crate::Result<()> {
+        self.write_batch(time, &partitions)
+    }
+}
+
 /// The points between the steps of a write, where a process can die.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
@@ -79,7 +89,11 @@ impl TextFiles {
 
     /// Writes the batch at `time`, replacing the batch's directory in one step if it
     /// exists (see the module's documentation). Every failure is an [`Error::Io`].
-    pub fn write<T: Debug, P: Partition<T>>(&self, time: Time, parts: &[P]) -> crate::Result<()> {
+    pub fn write_batch<T: Debug, P: Partition<T>>(
+        &self,
+        time: Time,
+        parts: &[P],
+    ) -> crate::Result<()> {
         let dir = self.dir_name(time);
         let file_name = dir
             .file_name()
@@ -353,10 +367,10 @@ mod tests {
     fn writes_parts_and_replaces_atomically() {
         let base = base("replace");
         let out = TextFiles::new(base.join("w").to_string_lossy(), "txt");
-        out.write(Time(1000), &[vec![1, 2], vec![3]]).unwrap();
+        out.write_batch(Time(1000), &[vec![1, 2], vec![3]]).unwrap();
         let dir = base.join("w-1000.txt");
         assert_eq!(contents(&dir), Some(batch(&["1\n2\n", "3\n"])));
-        out.write(Time(1000), &[vec![9]]).unwrap();
+        out.write_batch(Time(1000), &[vec![9]]).unwrap();
         assert_eq!(contents(&dir), Some(batch(&["9\n"])));
         assert!(leftovers(&base).is_empty(), "{:?}", leftovers(&base));
         std::fs::remove_dir_all(&base).unwrap();
@@ -373,9 +387,11 @@ mod tests {
             let dir = base.join("w-1000");
             let (old, new) = (batch(&["1\n2\n", "3\n"]), batch(&["7\n", "8\n9\n"]));
             crash_at(None);
-            out.write(Time(1000), &[vec![1, 2], vec![3]]).unwrap();
+            out.write_batch(Time(1000), &[vec![1, 2], vec![3]]).unwrap();
             crash_at(Some(step));
-            let err = out.write(Time(1000), &[vec![7], vec![8, 9]]).unwrap_err();
+            let err = out
+                .write_batch(Time(1000), &[vec![7], vec![8, 9]])
+                .unwrap_err();
             crash_at(None);
             assert!(
                 matches!(err, Error::Io { .. }),
@@ -392,7 +408,7 @@ mod tests {
                     "a crash after {step:?} left {after:?}"
                 );
             }
-            out.write(Time(1000), &[vec![7], vec![8, 9]]).unwrap();
+            out.write_batch(Time(1000), &[vec![7], vec![8, 9]]).unwrap();
             assert_eq!(contents(&dir), Some(new), "{step:?}: rewritten");
             assert!(
                 leftovers(&base).is_empty(),
@@ -453,14 +469,14 @@ mod tests {
             let out = TextFiles::new(base.join("w").to_string_lossy(), "");
             let dir = base.join("w-1000");
             crash_at(Some(step));
-            assert!(out.write(Time(1000), &[vec![1], vec![2]]).is_err());
+            assert!(out.write_batch(Time(1000), &[vec![1], vec![2]]).is_err());
             crash_at(None);
             let after = contents(&dir);
             assert!(
                 after.is_none() || after == Some(batch(&["1\n", "2\n"])),
                 "a crash after {step:?} left {after:?}"
             );
-            out.write(Time(1000), &[vec![1], vec![2]]).unwrap();
+            out.write_batch(Time(1000), &[vec![1], vec![2]]).unwrap();
             assert_eq!(contents(&dir), Some(batch(&["1\n", "2\n"])));
             assert!(
                 leftovers(&base).is_empty(),
@@ -477,7 +493,7 @@ mod tests {
         // A file where the output's parent directory should be.
         std::fs::write(base.join("file"), "").unwrap();
         let out = TextFiles::new(base.join("file").join("w").to_string_lossy(), "");
-        let err = out.write(Time(1000), &[vec![1]]).unwrap_err();
+        let err = out.write_batch(Time(1000), &[vec![1]]).unwrap_err();
         assert!(matches!(err, Error::Io { .. }), "{err}");
         std::fs::remove_dir_all(&base).unwrap();
     }

@@ -13,6 +13,7 @@ pub mod receiver;
 mod replayable;
 mod socket;
 mod user_receiver;
+mod value;
 
 pub use file::FileSource;
 pub use listen::ListenSource;
@@ -20,6 +21,11 @@ pub use queue::{Entries, IntoQueue, Queue, QueueSource};
 pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
 pub use user_receiver::{Receiver, ReceiverSource, Store};
+pub use value::{
+    QueueStream, ReceiverStream, ReplayableStream, SocketListen, SocketText, Source, SourceEnv,
+    TextFiles, queue_stream, receiver_stream, replayable_stream, socket_listen_stream,
+    socket_text_stream, source, text_file_stream,
+};
 
 use crate::sync::lock;
 use crate::{Batch, Parts, Time, split_even};

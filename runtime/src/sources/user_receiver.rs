@@ -48,7 +48,8 @@ use std::time::Duration;
 /// }
 ///
 /// let ctx = StreamingContext::manual(Duration::from_secs(1));
-/// let lines = rill_runtime::private::receiver_stream(&ctx, Lines(vec!["a".into(), "b".into()]));
+/// let receiver = Lines(vec!["a".into(), "b".into()]);
+/// let lines = rill_runtime::private::source(&ctx, rill_runtime::sources::receiver_stream(receiver));
 /// let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
 /// let out = seen.clone();
 /// rill_runtime::private::register_job(&ctx, "pipeline", "receiver_stream\n", move |b| {

@@ -1,0 +1,213 @@
+//! Sources as values: what `let s = name(...)` in `stream!` evaluates to.
+//!
+//! `stream!` knows no source by name. A source statement `let lines = f(args);` calls
+//! `rill::source::f(args)`, which returns a value implementing [`Source`], and registers
+//! that value with the context. The built-in sources below are such functions; a user's
+//! [`Receiver`] or [`ReplayableSource`] becomes one through [`receiver_stream`] or
+//! [`replayable_stream`], and any value chosen at run time comes in through [`source`].
+
+use super::{
+    FileSource, IntoQueue, ListenSource, QueueSource, Receiver, ReceiverSource, Replayable,
+    ReplayableSource, Slot, SocketSource, SourceControl, SourceStats, receiver::ReceiverLimits,
+};
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a source needs from its context when it is registered.
+#[doc(hidden)]
+pub struct SourceEnv {
+    /// Partitions of every batch.
+    pub partitions: usize,
+    /// Counters shared with the context.
+    pub stats: Arc<SourceStats>,
+    /// Bounds on what a receiver buffers.
+    pub limits: ReceiverLimits,
+    /// How long a file source remembers the files it read.
+    pub file_remember: Duration,
+}
+
+/// A source of records of type `T`: the value of a source statement in `stream!`.
+///
+/// The built-in sources ([`socket_text_stream`], [`socket_listen_stream`],
+/// [`text_file_stream`], [`queue_stream`]) return one; so do [`receiver_stream`] over
+/// a user's [`Receiver`] and [`replayable_stream`] over a user's [`ReplayableSource`].
+/// `Box<dyn Source<T>>` is one too, so a source chosen at run time is one line:
+///
+/// ```
+/// use rill_runtime::sources::{Source, queue_stream, socket_listen_stream};
+/// use rill_runtime::StreamingContext;
+///
+/// let listen: Option<&str> = None; // e.g. from a command-line flag
+/// let input: Box<dyn Source<String>> = match listen {
+///     Some(addr) => Box::new(socket_listen_stream(addr)),
+///     None => Box::new(queue_stream(vec![vec!["a b".to_string()]])),
+/// };
+/// // In `stream!`: `let lines = source(input);`. What that line generates:
+/// let ctx = StreamingContext::manual(std::time::Duration::from_secs(1));
+/// let lines = rill_runtime::private::source(&ctx, input);
+/// let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+/// let out = seen.clone();
+/// rill_runtime::private::register_job(&ctx, "pipeline", "source\n", move |b| {
+///     out.lock().unwrap().extend(lines.take(b).concat());
+///     Ok(())
+/// });
+/// ctx.start()?;
+/// ctx.advance(1)?;
+/// assert_eq!(*seen.lock().unwrap(), ["a b"]);
+/// # Ok::<(), rill_runtime::Error>(())
+/// ```
+pub trait Source<T>: Send + 'static {
+    /// Makes the running source and the slot its batches are filed in. Called once, when
+    /// the pipeline is defined; nothing starts before the context does.
+    #[doc(hidden)]
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>);
+}
+
+impl<T: 'static> Source<T> for Box<dyn Source<T>> {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>) {
+        (*self).register(env)
+    }
+}
+
+/// `source(value)` in `stream!`: any [`Source`] value, such as one chosen at run time.
+pub fn source<T, S: Source<T>>(value: S) -> S {
+    value
+}
+
+/// Lines of text read from a TCP server at `host:port` (Spark's `socketTextStream`),
+/// one receiver that reconnects when the connection drops.
+pub fn socket_text_stream(host: impl AsRef<str>, port: u16) -> SocketText {
+    SocketText {
+        host: host.as_ref().to_string(),
+        port,
+    }
+}
+
+/// The source [`socket_text_stream`] returns.
+pub struct SocketText {
+    host: String,
+    port: u16,
+}
+
+impl Source<String> for SocketText {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
+        let (src, slot) = SocketSource::new(
+            &self.host,
+            self.port,
+            env.stats.clone(),
+            env.partitions,
+            env.limits,
+        );
+        (src, slot)
+    }
+}
+
+/// Lines of text from every client that connects to `addr` (`host:port`; port 0 picks
+/// a free one, see `StreamingContext::local_addrs`).
+pub fn socket_listen_stream(addr: impl AsRef<str>) -> SocketListen {
+    SocketListen {
+        addr: addr.as_ref().to_string(),
+    }
+}
+
+/// The source [`socket_listen_stream`] returns.
+pub struct SocketListen {
+    addr: String,
+}
+
+impl Source<String> for SocketListen {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
+        let (src, slot) =
+            ListenSource::new(&self.addr, env.stats.clone(), env.partitions, env.limits);
+        (src, slot)
+    }
+}
+
+/// The lines of the files that appear in directory `dir` (Spark's `textFileStream`):
+/// new files by modification time, within the context's remember window.
+pub fn text_file_stream(dir: impl AsRef<std::path::Path>) -> TextFiles {
+    TextFiles {
+        dir: dir.as_ref().to_path_buf(),
+    }
+}
+
+/// The source [`text_file_stream`] returns.
+pub struct TextFiles {
+    dir: PathBuf,
+}
+
+impl Source<String> for TextFiles {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
+        let (src, slot) = FileSource::new(
+            self.dir,
+            env.file_remember,
+            env.stats.clone(),
+            env.partitions,
+        );
+        (src, slot)
+    }
+}
+
+/// Batches from a queue (Spark's `queueStream`): a `Vec` of batches, each a `Vec` of
+/// records, or a [`Queue`](super::Queue) the program pushes to while the job runs.
+pub fn queue_stream<T: Send + 'static>(
+    batches: impl IntoQueue<T> + Send + 'static,
+) -> QueueStream<T> {
+    QueueStream {
+        queue: Box::new(move |partitions| QueueSource::new(batches, partitions)),
+    }
+}
+
+/// The source [`queue_stream`] returns.
+pub struct QueueStream<T> {
+    queue: Box<dyn FnOnce(usize) -> (Arc<QueueSource<T>>, Arc<Slot<T>>) + Send>,
+}
+
+impl<T: Send + 'static> Source<T> for QueueStream<T> {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>) {
+        let (src, slot) = (self.queue)(env.partitions);
+        (src, slot)
+    }
+}
+
+/// The lines a user's [`Receiver`] stores (Spark's `receiverStream`).
+pub fn receiver_stream<R: Receiver>(receiver: R) -> ReceiverStream<R> {
+    ReceiverStream { receiver }
+}
+
+/// The source [`receiver_stream`] returns.
+pub struct ReceiverStream<R> {
+    receiver: R,
+}
+
+impl<R: Receiver> Source<String> for ReceiverStream<R> {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
+        let (src, slot) =
+            ReceiverSource::new(self.receiver, env.stats.clone(), env.partitions, env.limits);
+        (src, slot)
+    }
+}
+
+/// The records a user's [`ReplayableSource`] cuts, recomputed from its logged
+/// positions after a crash.
+pub fn replayable_stream<T, S: ReplayableSource<T>>(source: S) -> ReplayableStream<T, S> {
+    ReplayableStream {
+        source,
+        _records: PhantomData,
+    }
+}
+
+/// The source [`replayable_stream`] returns.
+pub struct ReplayableStream<T, S> {
+    source: S,
+    _records: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static, S: ReplayableSource<T>> Source<T> for ReplayableStream<T, S> {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>) {
+        let (src, slot) = Replayable::new(self.source, env.partitions);
+        (src, slot)
+    }
+}
