@@ -1,7 +1,10 @@
 //! Helpers shared by integration tests that run the examples as processes or wait for
-//! what a running job does.
+//! what a running job does, and ([`servers`]) where the servers that the connector tests
+//! talk to listen.
 // Each test uses part of this module.
 #![allow(dead_code)]
+
+pub mod servers;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
