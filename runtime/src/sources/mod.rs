@@ -5,6 +5,7 @@
 //! far, the next queue entry, the files new in a directory) and the generated job
 //! *takes* the block of its batch time from the [`SourceHandle`].
 
+mod direct;
 mod file;
 mod line_reader;
 mod listen;
@@ -15,6 +16,7 @@ mod socket;
 mod user_receiver;
 mod value;
 
+pub use direct::{DirectSource, Message, StartAt};
 pub use file::FileSource;
 pub use listen::ListenSource;
 pub use queue::{Entries, IntoQueue, Queue, QueueSource};
