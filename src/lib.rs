@@ -76,6 +76,7 @@
 //! | `reduce_by_key_and_window(f, len, slide)` | per key, its values reduced; keys with no value are absent |
 //! | `reduce_by_key_and_window_inv(f, inv, len, slide[, filter])` | the same kept incrementally; keys at the neutral value stay unless `filter(&k, &v)` drops them |
 //! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
+//! | `group_by_key_and_window(len[, slide])` | `(k, Vec<v>)` per key with values in the window, oldest first |
 //!
 //! **Keyed state** (lives in the partition that owns the key):
 //!

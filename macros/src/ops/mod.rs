@@ -76,6 +76,7 @@ operators! {
     CountByWindow => count_by_window::DEF,
     ReduceByWindow => reduce_by_window::DEF,
     ReduceByKeyAndWindow => reduce_by_key_and_window::DEF,
+    GroupByKeyAndWindow => group_by_key_and_window::DEF,
     ReduceByKeyAndWindowInv => reduce_by_key_and_window_inv::DEF,
     CountByValueAndWindow => count_by_value_and_window::DEF,
     UpdateStateByKey => update_state_by_key::DEF,
