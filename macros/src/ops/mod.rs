@@ -58,6 +58,7 @@ operators! {
     ReduceByKey => reduce_by_key::DEF,
     CountByValue => count_by_value::DEF,
     GroupByKey => group_by_key::DEF,
+    CombineByKey => combine_by_key::DEF,
     Join => join::INNER,
     LeftOuterJoin => join::LEFT_OUTER,
     RightOuterJoin => join::RIGHT_OUTER,
