@@ -56,6 +56,7 @@
 //! | `count_by_value()` | `(x, n)` per distinct record |
 //! | `reduce_by_key(f)` | `(k, v)` per key, values reduced with `f` (map-side combine) |
 //! | `group_by_key()` | `(k, Vec<v>)` per key |
+//! | `combine_by_key(create, merge_value, merge_combiners)` | `(k, c)` per key: `c = create(v)` for a key's first value, `merge_value(c, v)` for the next, combiners of several partitions merged |
 //! | `join(o)`, `left_outer_join(o)`, `right_outer_join(o)`, `full_outer_join(o)` | `(k, (v, w))` with `Option`s on the outer sides |
 //! | `cogroup(o)` | `(k, (Vec<v>, Vec<w>))` for every key of either side |
 //! | `transform(f)` | `f(records)` (or `f(time, records)`) over the whole batch |
@@ -76,6 +77,7 @@
 //! | `reduce_by_key_and_window(f, len, slide)` | per key, its values reduced; keys with no value are absent |
 //! | `reduce_by_key_and_window_inv(f, inv, len, slide[, filter])` | the same kept incrementally; keys at the neutral value stay unless `filter(&k, &v)` drops them |
 //! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
+//! | `group_by_key_and_window(len[, slide])` | `(k, Vec<v>)` per key with values in the window, oldest first |
 //!
 //! **Keyed state** (lives in the partition that owns the key):
 //!

@@ -8,7 +8,9 @@ A reference is any `crate::<name>` path in code (comments and string literals ar
 skipped), `use crate::{a, b::c}` groups included, and `super::` paths that climb out of
 a top-level module. A name the crate root re-exports (`pub use exec::Batch;` in lib.rs)
 counts as a reference to the module it comes from, so `crate::Batch` is an edge to
-`exec`. Test code counts as well: a circle only tests close is still a circle.
+`exec`. Test code counts as well: a circle only tests close is still a circle. A module
+that `include!`s its child declarations from the build (`ops/mod.rs`) has every file of
+its directory as a child, as its build script declares them.
 
 `--all-levels` checks the child modules of every module as well (the files of
 `scheduler/` among themselves, and so on), where a child's use of its parent's own items
@@ -144,6 +146,23 @@ def read_sources(src_dir):
     return files
 
 
+# `include!(concat!(env!("OUT_DIR"), ...))` (string literals blanked): a module whose
+# children a build script declares, one per file of its directory (the `ops` modules;
+# see tools/declare_modules.rs).
+GENERATED_MODULES = re.compile(r"\binclude!\s*\(\s*concat!\s*\(\s*env!\s*\(")
+
+
+def files_in(files, parent):
+    """The modules of the files directly in `parent`'s directory, as a build script
+    declares them: every `*.rs` file but mod.rs, lib.rs and main.rs."""
+    out = set()
+    for rel in files:
+        path = module_path(rel)
+        if rel.count(os.sep) == len(parent) and path[:-1] == list(parent) and len(path) > len(parent):
+            out.add(path[-1])
+    return out
+
+
 def module_file(files, parent):
     """The text of the file that declares the children of module `parent`."""
     if not parent:
@@ -158,6 +177,8 @@ def analyse(files, parent=()):
     parent = list(parent)
     text = module_file(files, parent)
     modules = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M))
+    if GENERATED_MODULES.search(text):
+        modules |= files_in(files, parent)
     # Names the parent re-exports, and the child module each comes from.
     exported = {}
     for m in re.finditer(r"\bpub(?:\([^)]*\))?\s+use\s+(\w+)\s*::\s*([^;]*);", text):

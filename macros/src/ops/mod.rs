@@ -5,50 +5,18 @@
 //! as an implementation of the trait of its [`Role`] (a narrow step, a shuffle's read
 //! side, a keyed state, a per-partition partial and its merge, a driver step, an
 //! output). Planning and code generation call those traits and never match on
-//! operators, so adding one is a module and one line of the `operators!` registry.
+//! operators. Every file of this directory is a module without a `mod` line (the
+//! package's `build.rs` declares them), so adding an operator is adding its files
+//! (`ops/<name>.rs` here, `runtime/src/ops/<name>.rs` if it has a runtime half,
+//! `tests/ops/<name>.rs`) and one line of the `operators!` registry.
 
 use crate::codegen::{Gen, Rec, Rest};
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
 
-mod cogroup;
-mod collect;
-mod count;
-mod count_by_value;
-mod count_by_value_and_window;
-mod count_by_window;
-mod detect_anomalies;
-mod filter;
-mod flat_map;
-mod flat_map_values;
-mod for_each_batch;
-mod forecast_arima;
-mod glom;
-mod group_by_key;
-mod join;
-mod map;
-mod map_partitions;
-mod map_values;
-mod map_with_state;
-mod print;
-mod print_n;
-mod reduce;
-mod reduce_by_key;
-mod reduce_by_key_and_window;
-mod reduce_by_key_and_window_inv;
-mod reduce_by_window;
-mod repartition;
-mod running_reduce_by_key;
-mod save_as_text_files;
-mod sliding_by_key;
-mod state_snapshots;
-mod transform;
-mod transform_streams;
-mod transform_with;
-mod union;
-mod update_state_by_key;
-mod window;
-mod write_to;
+// Every other file of this directory is a module, declared by `build.rs`: adding an
+// operator's file declares it.
+include!(concat!(env!("OUT_DIR"), "/ops_modules.rs"));
 
 pub use transform_streams::CONTEXT_TRANSFORM;
 pub use union::CONTEXT_UNION;
@@ -89,6 +57,7 @@ operators! {
     ReduceByKey => reduce_by_key::DEF,
     CountByValue => count_by_value::DEF,
     GroupByKey => group_by_key::DEF,
+    CombineByKey => combine_by_key::DEF,
     Join => join::INNER,
     LeftOuterJoin => join::LEFT_OUTER,
     RightOuterJoin => join::RIGHT_OUTER,
@@ -107,6 +76,7 @@ operators! {
     CountByWindow => count_by_window::DEF,
     ReduceByWindow => reduce_by_window::DEF,
     ReduceByKeyAndWindow => reduce_by_key_and_window::DEF,
+    GroupByKeyAndWindow => group_by_key_and_window::DEF,
     ReduceByKeyAndWindowInv => reduce_by_key_and_window_inv::DEF,
     CountByValueAndWindow => count_by_value_and_window::DEF,
     UpdateStateByKey => update_state_by_key::DEF,
