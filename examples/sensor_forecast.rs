@@ -8,12 +8,10 @@
 //! Every batch it prints an alert for each reading outside its one-step-ahead 95%
 //! interval; every `--slide` (default 10 s) it refits an ARIMA model per sensor (order
 //! chosen by AICc) and prints the next 5 values with 95% intervals. Malformed lines are
-//! skipped. Flags: `--listen ADDR`, `--batch-interval 1s`, `--slide 10s`.
+//! skipped. Flags: `--listen ADDR`, `--slide 10s`, and those of `#[rill::main]` (`--help`).
 
 use rill::forecast::ArimaSpec;
 use rill::prelude::*;
-
-mod common;
 
 /// `sensor_id,value`, or nothing for a malformed line.
 fn reading(line: &str) -> Option<(&str, f64)> {
@@ -22,36 +20,34 @@ fn reading(line: &str) -> Option<(&str, f64)> {
     (!id.trim().is_empty() && value.is_finite()).then_some((id.trim(), value))
 }
 
-fn main() {
-    common::init_logging();
-    if let Err(e) = run() {
-        eprintln!("sensor_forecast: {e}");
-        std::process::exit(1);
-    }
+/// Where the readings come from and how often models are refitted.
+#[derive(rill::clap::Args)]
+struct Args {
+    /// Listen for `sensor_id,value` lines on ADDR.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9999")]
+    listen: String,
+    /// Refit the models and forecast this often.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = rill::parse_duration)]
+    slide: Duration,
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let listen = common::flag(&args, "--listen", "127.0.0.1:9999");
-    let interval = common::duration_flag(&args, "--batch-interval", "1s");
-    let slide = common::duration_flag(&args, "--slide", "10s");
+#[rill::main(batch_interval = "1s", master = "local[2]")]
+fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
+    let slide = args.slide;
     let spec = ArimaSpec::auto(2, 1, 2)
         .constant(true)
         .history(200)
         .horizon(5);
-    let ctx = StreamingContext::builder()
-        .batch_interval(interval)
-        .parallelism(2)
-        .build()?;
     let alerts_spec = spec.clone();
     stream! { ctx;
-        let readings = socket_listen_stream(&listen).flat_map(|l| reading(l));
+        let readings = socket_listen_stream(&args.listen).flat_map(|l| reading(l));
         readings.detect_anomalies(alerts_spec, slide).print_n(20);
         readings.forecast_arima(spec, slide).print_n(20);
     };
-    common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
-    println!("sensor_forecast: listening on {listen} for `sensor_id,value` lines");
-    ctx.await_termination()?;
+    println!(
+        "sensor_forecast: listening on {} for `sensor_id,value` lines",
+        args.listen
+    );
     Ok(())
 }

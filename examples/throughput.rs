@@ -11,6 +11,7 @@
 //! over 60% of it or starts late (as Spark's backpressure does). It prints words per second,
 //! per-batch processing time and scheduling delay percentiles, and peak resident memory.
 
+use rill::clap;
 use rill::corpus::Corpus;
 use rill::metrics::percentile;
 use rill::prelude::*;
@@ -20,48 +21,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
+/// How long to measure, and at what rate (found by the sender when not given).
+#[derive(rill::clap::Args)]
 struct Args {
+    /// Seconds measured after the warm-up.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     seconds: u64,
+    /// Seconds of warm-up.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     warmup: u64,
-    interval: Duration,
-    parallelism: usize,
+    /// Lines per second to send (default: the highest rate the job sustains).
+    #[arg(long, value_name = "LINES_PER_SECOND")]
     rate: Option<u64>,
 }
 
-/// The longest `--seconds` or `--warmup` (some 31 years).
+/// The longest `--seconds` or `--warmup` (some 31 years): they are added to
+/// `Instant::now()`, so keep them far from overflowing it.
 const MAX_SECONDS: u64 = 1_000_000_000;
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        seconds: 20,
-        warmup: 5,
-        interval: Duration::from_millis(100),
-        parallelism: 2,
-        rate: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let num = |v: &str| {
-            v.parse::<u64>()
-                .map_err(|_| format!("{flag}: `{v}` is not a number"))
-        };
-        // Seconds are added to `Instant::now()`: keep them far from overflowing it.
-        let secs = |v: &str| match num(v)? {
-            n if n <= MAX_SECONDS => Ok(n),
-            _ => Err(format!("{flag}: at most {MAX_SECONDS} s, not `{v}`")),
-        };
-        match flag.as_str() {
-            "--seconds" => a.seconds = secs(&v)?,
-            "--warmup" => a.warmup = secs(&v)?,
-            "--batch-interval" => a.interval = rill::parse_duration(&v)?,
-            "--parallelism" => a.parallelism = num(&v)? as usize,
-            "--rate" => a.rate = Some(num(&v)?),
-            other => return Err(format!("unknown flag {other}")),
-        }
-    }
-    Ok(a)
-}
 
 /// The corpus as one buffer of `\n`-terminated lines, with each line's start offset.
 fn corpus(lines: usize) -> (Vec<u8>, Vec<usize>) {
@@ -119,25 +95,8 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("throughput: {e}");
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
-        eprintln!("throughput: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn run(args: Args) -> rill::Result<()> {
-    let ctx = StreamingContext::builder()
-        .batch_interval(args.interval)
-        .parallelism(args.parallelism)
-        .build()?;
+#[rill::main(batch_interval = "100ms", master = "local[2]")]
+fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     let words = Arc::new(AtomicU64::new(0));
     let counted = words.clone();
     stream! { ctx;
@@ -158,7 +117,7 @@ fn run(args: Args) -> rill::Result<()> {
         let (rate, done, sent) = (rate.clone(), done.clone(), sent.clone());
         std::thread::spawn(move || send(addr, rate, done, sent))
     };
-    let interval = args.interval;
+    let interval = ctx.batch_interval();
     let adapt = args.rate.is_none();
     let control = |until: Instant| {
         let mut seen = 0;
@@ -202,7 +161,7 @@ fn run(args: Args) -> rill::Result<()> {
         elapsed.as_secs_f64(),
         args.warmup,
         interval.as_millis(),
-        args.parallelism
+        ctx.parallelism()
     );
     println!(
         "words: {} in {} batches: {:.2} M words/s ({:.0} lines/s sent)",

@@ -5,100 +5,37 @@
 //! echo "hello world hello" | nc localhost 9999       # in another terminal
 //! ```
 //!
-//! Flags: `--listen ADDR` (default `127.0.0.1:9999`), `--connect HOST:PORT` (Spark's
-//! direction: connect to a server such as `nc -lk 9999`), `--batch-interval 1s`,
-//! `--master local[N]` or `local[*]`, `--parallelism N` (default 2).
+//! Flags (`--help` lists them): `--listen ADDR` (default `127.0.0.1:9999`), `--connect
+//! HOST:PORT` (Spark's direction: connect to a server such as `nc -lk 9999`), and rill's
+//! own: `--batch-interval 1s`, `--master local[N]` or `local[*]` (default `local[2]`),
+//! `--checkpoint DIR`, `--log-level`, `--explain`.
 
 use rill::prelude::*;
 use rill::source::{Source, socket_listen_stream, socket_text_stream};
 
-mod common;
-
+/// Where the lines come from.
+#[derive(rill::clap::Args)]
 struct Args {
+    /// Listen for clients on ADDR (host:port; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9999")]
     listen: String,
+    /// Connect to a server at HOST:PORT instead (as Spark's socketTextStream).
+    #[arg(long, value_name = "HOST:PORT", value_parser = host_port)]
     connect: Option<(String, u16)>,
-    batch_interval: Duration,
-    parallelism: usize,
 }
 
-const USAGE: &str = "usage: wordcount [--listen ADDR | --connect HOST:PORT] [--batch-interval 1s] \
-                     [--master local[N] | --parallelism N]";
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        listen: "127.0.0.1:9999".into(),
-        connect: None,
-        batch_interval: Duration::from_secs(1),
-        parallelism: 2,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.into());
-        }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        match flag.as_str() {
-            "--listen" => args.listen = value,
-            "--connect" => {
-                let (host, port) = value
-                    .rsplit_once(':')
-                    .ok_or_else(|| format!("--connect takes HOST:PORT, not `{value}`"))?;
-                let port = port
-                    .parse()
-                    .map_err(|_| format!("`{port}` is not a port"))?;
-                args.connect = Some((host.to_string(), port));
-            }
-            "--batch-interval" => args.batch_interval = rill::parse_duration(&value)?,
-            "--parallelism" => {
-                args.parallelism = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    format!("--parallelism takes a positive number, not `{value}`")
-                })?;
-            }
-            "--master" => args.parallelism = parse_master(&value)?,
-            other => return Err(format!("unknown flag `{other}`\n{USAGE}")),
-        }
-    }
-    Ok(args)
-}
-
-/// `local[N]` or `local[*]`, as spark-submit's `--master`.
-fn parse_master(m: &str) -> Result<usize, String> {
-    let inner = m
-        .strip_prefix("local[")
-        .and_then(|r| r.strip_suffix(']'))
-        .ok_or_else(|| format!("--master takes local[N] or local[*], not `{m}`"))?;
-    if inner == "*" {
-        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
-    }
-    inner
+fn host_port(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected HOST:PORT, not `{s}`"))?;
+    let port = port
         .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("--master takes local[N] with N > 0, not `{m}`"))
+        .map_err(|_| format!("`{port}` is not a port"))?;
+    Ok((host.to_string(), port))
 }
 
-fn main() {
-    common::init_logging();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
-        eprintln!("wordcount: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn run(args: Args) -> rill::Result<()> {
-    let ctx = StreamingContext::builder()
-        .batch_interval(args.batch_interval)
-        .parallelism(args.parallelism)
-        .build()?;
+#[rill::main(batch_interval = "1s", master = "local[2]")]
+fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     // The source is chosen at run time; the pipeline is written once.
     let input: Box<dyn Source<String>> = match &args.connect {
         Some((host, port)) => Box::new(socket_text_stream(host, *port)),
@@ -109,7 +46,6 @@ fn run(args: Args) -> rill::Result<()> {
         let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1u64)).reduce_by_key(|a, b| a + b);
         counts.print();
     }
-    common::stop_gracefully_on_signals(&ctx);
     ctx.start()?;
     match (&args.connect, ctx.local_addrs().first()) {
         (Some((host, port)), _) => {
@@ -122,5 +58,5 @@ fn run(args: Args) -> rill::Result<()> {
         ),
         (None, None) => {}
     }
-    ctx.await_termination()
+    Ok(())
 }

@@ -101,6 +101,18 @@
 #![deny(missing_docs)]
 
 pub use rill_macros::{Key, Record, stream};
+
+/// `#[rill::main]`: turns `fn main(ctx: StreamingContext[, args: Args]) -> rill::Result<()>`
+/// into a program with spark-submit-like flags; see [`cli`].
+#[cfg(feature = "cli")]
+pub use rill_macros::main;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+/// clap, for deriving the flags of a job (`#[derive(rill::clap::Args)]`).
+#[cfg(feature = "cli")]
+pub use clap;
 /// Internals of generated code and of the clock, kept reachable at their old paths.
 #[doc(hidden)]
 pub use rill_runtime::{Batch, Parts, first_batch_time, now_ms};

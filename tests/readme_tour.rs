@@ -24,11 +24,11 @@ fn readme_shows_the_word_count_as_it_stands() {
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let example = std::fs::read_to_string(format!("{root}/examples/wordcount.rs")).unwrap();
     let start = example
-        .find("fn run(args: Args)")
-        .expect("the example has fn run");
+        .find("#[rill::main")
+        .expect("the example has a #[rill::main] function");
     let end = start + example[start..].find("\n}\n").expect("fn run ends") + 3;
     assert!(
         readme.contains(&example[start..end]),
-        "README.md must quote fn run of examples/wordcount.rs as it stands"
+        "README.md must quote the main function of examples/wordcount.rs as it stands"
     );
 }

@@ -119,3 +119,38 @@ fn bad_flags_exit_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("local[N]"));
 }
+
+#[test]
+fn help_lists_the_jobs_flags_beside_rills() {
+    let out = Command::new(example("wordcount"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--connect",
+        "--master",
+        "--batch-interval",
+        "--checkpoint",
+        "--log-level",
+        "--explain",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn explain_prints_the_plan_and_exits() {
+    let out = Command::new(example("wordcount"))
+        .args(["--listen", "127.0.0.1:0", "--explain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        plan.contains("reduce_by_key") && plan.contains("stage 1"),
+        "{plan}"
+    );
+}

@@ -11,6 +11,7 @@
 mod codegen;
 mod derive;
 mod errors;
+mod main_attr;
 mod ops;
 mod parse;
 mod plan;
@@ -42,6 +43,24 @@ pub fn derive_key(input: TokenStream) -> TokenStream {
         Ok(i) => derive::key(i).into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+/// Makes `fn main(ctx: StreamingContext[, args: Args]) -> rill::Result<()>` a program
+/// with spark-submit-like flags; see `rill::cli`.
+#[proc_macro_attribute]
+pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let expanded = syn::parse::<main_attr::MainArgs>(attr).and_then(|args| {
+        let f: syn::ItemFn = syn::parse(item)?;
+        main_attr::expand(args, f)
+    });
+    // On an error, a `main` that does nothing keeps rustc from adding "`main` function
+    // not found" to the errors that say what is wrong.
+    expanded
+        .unwrap_or_else(|e| {
+            let errors = e.to_compile_error();
+            quote::quote!(#errors fn main() {})
+        })
+        .into()
 }
 
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

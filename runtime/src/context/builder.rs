@@ -39,6 +39,14 @@ impl Builder {
         self
     }
 
+    /// A checkpoint every `batches` batches: the checkpoint interval as a number of batch
+    /// intervals (Spark advises 5 to 10). Takes precedence over
+    /// [`checkpoint_interval`](Self::checkpoint_interval).
+    pub fn checkpoint_every(mut self, batches: u32) -> Self {
+        self.settings.checkpoint_every = Some(batches);
+        self
+    }
+
     /// Receivers write what they receive to a write-ahead log in the checkpoint
     /// directory before it enters a batch, so received lines survive a crash (Spark's
     /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).

@@ -32,8 +32,24 @@ use std::time::Duration;
 /// assert_eq!(ctx.batch_infos().len(), 2);
 /// ctx.stop().unwrap();
 /// ```
+///
+/// Clones share the one job (as Spark's context is one object however many references
+/// there are); the job stops when the last clone is dropped, if nothing stopped it
+/// before.
+#[derive(Clone)]
 pub struct StreamingContext {
     pub(crate) driver: Arc<Driver>,
+    /// Dropped with the last clone, which stops the job.
+    _owner: Arc<Owner>,
+}
+
+/// What the clones of a context share: dropping the last stops the job.
+struct Owner(Arc<Driver>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
 }
 
 impl StreamingContext {
@@ -63,8 +79,10 @@ impl StreamingContext {
     }
 
     fn from_driver(driver: Driver) -> StreamingContext {
+        let driver = Arc::new(driver);
         StreamingContext {
-            driver: Arc::new(driver),
+            _owner: Arc::new(Owner(driver.clone())),
+            driver,
         }
     }
 
@@ -205,14 +223,13 @@ impl StreamingContext {
         self.driver.sources.local_addrs()
     }
 
+    /// Whether [`start`](Self::start) was called (successfully or not).
+    pub fn is_started(&self) -> bool {
+        self.driver.run.is_started()
+    }
+
     /// The time of the last batch that was cut (zero before the first).
     pub fn last_batch_time(&self) -> Time {
         self.driver.run.last_time()
-    }
-}
-
-impl Drop for StreamingContext {
-    fn drop(&mut self) {
-        self.driver.shutdown();
     }
 }

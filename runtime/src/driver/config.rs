@@ -20,6 +20,8 @@ pub(crate) struct Settings {
     pub(crate) parallelism: Option<usize>,
     pub(crate) checkpoint_dir: Option<PathBuf>,
     pub(crate) checkpoint_interval: Option<Duration>,
+    /// A checkpoint every this many batches (resolved against the batch interval).
+    pub(crate) checkpoint_every: Option<u32>,
     pub(crate) write_ahead_log: bool,
     pub(crate) catch_up_in_one_batch: bool,
     pub(crate) file_remember: Option<Duration>,
@@ -123,7 +125,15 @@ impl Config {
         let exec = config.start_executor();
         config.check()?;
         let exec = exec.ok_or_else(|| Error::Config("cannot start worker threads".to_string()))?;
-        if let Some(every) = s.checkpoint_interval {
+        let every_batches = match s.checkpoint_every {
+            Some(n) => Some(interval.checked_mul(n).ok_or_else(|| {
+                Error::Config(format!(
+                    "a checkpoint every {n} batches of {interval:?} is too long"
+                ))
+            })?),
+            None => None,
+        };
+        if let Some(every) = every_batches.or(s.checkpoint_interval) {
             let (e, i) = (every.as_millis(), interval.as_millis());
             if e > u128::from(u64::MAX) {
                 return Err(Error::Config(format!(

@@ -1,0 +1,4 @@
+#[rill::main]
+fn main() -> rill::Result<()> {
+    Ok(())
+}
