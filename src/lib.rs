@@ -164,6 +164,10 @@ pub mod ops {
 /// # Ok::<(), rill::Error>(())
 /// ```
 pub mod source {
+    #[cfg(feature = "postgres")]
+    pub use rill_runtime::connectors::postgres::{
+        PostgresTable, PostgresTableOptions, Row as PostgresRow, postgres_table,
+    };
     pub use rill_runtime::sources::{
         Queue, QueueStream, Receiver, ReceiverStream, ReplayableSource, ReplayableStream,
         SocketListen, SocketText, Source, Store, TextFiles, queue_stream, receiver_stream,
@@ -173,6 +177,10 @@ pub mod source {
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
 pub mod sink {
+    #[cfg(feature = "postgres")]
+    pub use rill_runtime::connectors::postgres::{
+        PgColumns, PgScalar, PostgresError, PostgresSink,
+    };
     pub use rill_runtime::sinks::Sink;
 }
 

@@ -83,6 +83,8 @@ type Step = fn(&mut Conn, &Pending, &str) -> std::result::Result<(), (String, po
 /// A batch written and not committed: what a reconnect writes again.
 struct Pending {
     time: Time,
+    /// The SQL types of the key and of the value columns.
+    types: (Vec<&'static str>, Vec<&'static str>),
     chunks: Vec<Vec<Column>>,
 }
 
@@ -264,17 +266,11 @@ impl PostgresSink {
 
     /// Runs `step` on the connection; when the connection failed, reconnects once and
     /// runs `redo` (the whole transaction again) instead.
-    fn with_retry(
-        &mut self,
-        keys: &[&'static str],
-        values: &[&'static str],
-        step: Step,
-        redo: Step,
-    ) -> Result<()> {
+    fn with_retry(&mut self, step: Step, redo: Step) -> Result<()> {
         let pending = self.pending.take().expect("a batch is pending");
         let table = self.table.clone();
         let run = |sink: &mut Self, f: Step| -> Result<()> {
-            let conn = sink.conn(keys, values)?;
+            let conn = sink.conn(&pending.types.0, &pending.types.1)?;
             f(conn, &pending, &table).map_err(|(action, e)| {
                 if !is_connection_error(&e) {
                     // The transaction is aborted: end it so the connection stays usable.
@@ -294,6 +290,19 @@ impl PostgresSink {
             other => other,
         };
         self.pending = Some(pending);
+        result
+    }
+
+    /// Commits the batch at `time` that [`write`](Sink::write) left open, as
+    /// [`Sink::commit`] does (callable without naming the record type). When the
+    /// connection dropped, runs the batch's transaction again on a new one and commits
+    /// that. Nothing happens for any other time.
+    pub fn commit(&mut self, time: Time) -> Result<()> {
+        if self.pending.as_ref().is_none_or(|p| p.time != time) {
+            return Ok(());
+        }
+        let result = self.with_retry(commit, upsert_and_commit);
+        self.pending = None;
         result
     }
 
@@ -425,20 +434,14 @@ where
         self.pending = Some(Pending {
             time,
             chunks: chunks(rows, self.chunk_rows)?,
+            types: (keys, values),
         });
-        self.with_retry(&keys, &values, upsert, upsert)
+        self.with_retry(upsert, upsert)
     }
 
-    /// Commits the batch's transaction (after a dropped connection, runs it again on a
-    /// new one and commits that).
+    /// Commits the batch's transaction: [`PostgresSink::commit`].
     fn commit(&mut self, time: Time) -> Result<()> {
-        if self.pending.as_ref().is_none_or(|p| p.time != time) {
-            return Ok(());
-        }
-        let (keys, values) = (K::sql_types(), V::sql_types());
-        let result = self.with_retry(&keys, &values, commit, upsert_and_commit);
-        self.pending = None;
-        result
+        PostgresSink::commit(self, time)
     }
 }
 
