@@ -240,7 +240,11 @@ fn lines(from: usize, n: usize) -> Vec<String> {
 }
 
 /// The word counts of `source` as PostgreSQL computes them, and as the sink wrote them.
-fn word_counts(client: &mut Client, source: &str, sink: &str) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+fn word_counts(
+    client: &mut Client,
+    source: &str,
+    sink: &str,
+) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
     let expected = client
         .query(
             &format!(
@@ -299,12 +303,7 @@ fn a_table_word_count_into_the_sink_is_exact() {
 
 /// The job of the restart test: typed rows of the table counted into running totals,
 /// checkpointed every two batches.
-fn restart_job(
-    ckpt: &Path,
-    dsn: &str,
-    src: &str,
-    out: &str,
-) -> (StreamingContext, Collected<u64>) {
+fn restart_job(ckpt: &Path, dsn: &str, src: &str, out: &str) -> (StreamingContext, Collected<u64>) {
     let mut handle = None;
     let ctx = StreamingContext::get_or_create(ckpt, || {
         let ctx = StreamingContext::builder()
@@ -434,7 +433,10 @@ fn failures_are_typed_errors() {
         PostgresTableOptions::new(),
     );
     let err = source.start().unwrap_err();
-    assert!(PostgresError::of(&err).is_some_and(|e| e.is_connection()), "{err}");
+    assert!(
+        PostgresError::of(&err).is_some_and(|e| e.is_connection()),
+        "{err}"
+    );
 }
 
 /// Rows per second of the sink (100,000 `(String, i64)` rows in one batch: first load,
@@ -446,7 +448,9 @@ fn throughput_of_the_sink_and_the_source() {
     let t = table(&mut c, "speed");
     const N: usize = 100_000;
     let rows = |shift: i64| -> Vec<(String, i64)> {
-        (0..N as i64).map(|i| (format!("key{i:06}"), i + shift)).collect()
+        (0..N as i64)
+            .map(|i| (format!("key{i:06}"), i + shift))
+            .collect()
     };
     let mut sink = PostgresSink::new(dsn.clone(), t.clone()).create_table(true);
     let mut rate = |what: &str, time: u64, batch: Vec<(String, i64)>| {
@@ -454,18 +458,25 @@ fn throughput_of_the_sink_and_the_source() {
         sink.write(Time(time), batch).unwrap();
         sink.commit(Time(time)).unwrap();
         let s = start.elapsed().as_secs_f64();
-        eprintln!("PostgresSink {what}: {N} rows in {s:.3} s, {:.0} rows/s", N as f64 / s);
+        eprintln!(
+            "PostgresSink {what}: {N} rows in {s:.3} s, {:.0} rows/s",
+            N as f64 / s
+        );
     };
     rate("first load", 1000, rows(0));
     rate("exact replay", 1000, rows(0));
     rate("updating replay", 2000, rows(1));
     let n: i64 = c
-        .query_one(&format!("SELECT count(*) FROM {t} WHERE v = substr(k, 4)::bigint + 1"), &[])
+        .query_one(
+            &format!("SELECT count(*) FROM {t} WHERE v = substr(k, 4)::bigint + 1"),
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, N as i64);
 
-    c.batch_execute(&format!("ALTER TABLE {t} ADD COLUMN id bigserial")).unwrap();
+    c.batch_execute(&format!("ALTER TABLE {t} ADD COLUMN id bigserial"))
+        .unwrap();
     for (name, typed) in [("text rows", false), ("typed rows", true)] {
         let start = Instant::now();
         let mut read = 0;
@@ -484,6 +495,9 @@ fn throughput_of_the_sink_and_the_source() {
         }
         let s = start.elapsed().as_secs_f64();
         assert_eq!(read, N);
-        eprintln!("postgres_table, {name}: {N} rows in {s:.3} s, {:.0} rows/s", N as f64 / s);
+        eprintln!(
+            "postgres_table, {name}: {N} rows in {s:.3} s, {:.0} rows/s",
+            N as f64 / s
+        );
     }
 }

@@ -11,7 +11,7 @@
 //! never from data.
 //!
 //! **Errors.** A failure of the server or of the connection is an
-//! [`Error::Io`](crate::Error::Io) whose source holds a [`PostgresError`]
+//! [`Error::Io`] whose source holds a [`PostgresError`]
 //! ([`PostgresError::of`] finds it), with the SQLSTATE code when the server sent one.
 //! Both halves reconnect once when the connection dropped before they fail; nothing here
 //! panics on a server's answer.
@@ -29,7 +29,7 @@ use postgres::{Client, NoTls};
 use std::fmt;
 
 /// A failure of the PostgreSQL server or of the connection to it, as the source of the
-/// [`Error::Io`](crate::Error::Io) the connectors return.
+/// [`Error::Io`] the connectors return.
 ///
 /// ```
 /// use rill_runtime::connectors::postgres::{PostgresError, PostgresSink};

@@ -159,11 +159,7 @@ impl PostgresSink {
     }
 
     /// Checks the column names against the types; returns (key names, value names).
-    fn columns(
-        &self,
-        keys: &[&str],
-        values: &[&str],
-    ) -> Result<(Vec<String>, Vec<String>)> {
+    fn columns(&self, keys: &[&str], values: &[&str]) -> Result<(Vec<String>, Vec<String>)> {
         let k = Self::names(&self.key_columns, keys.len(), "k");
         let v = Self::names(&self.value_columns, values.len(), "v");
         for (what, names, types) in [("key", &k, keys), ("value", &v, values)] {
@@ -326,7 +322,8 @@ impl PostgresSink {
 fn dedup<K: Hash + Eq, V>(records: Vec<(K, V)>) -> Vec<(K, V)> {
     let mut keep = vec![false; records.len()];
     {
-        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(records.len(), Default::default());
+        let mut seen =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(records.len(), Default::default());
         for (i, (k, _)) in records.iter().enumerate().rev() {
             keep[i] = seen.insert(k);
         }
@@ -377,10 +374,8 @@ fn upsert(
         .map_err(|e| ("beginning a transaction".to_string(), e))?;
     conn.in_transaction = true;
     for chunk in &pending.chunks {
-        let mut params: Vec<&(dyn ToSql + Sync)> = chunk
-            .iter()
-            .map(|c| &**c as &(dyn ToSql + Sync))
-            .collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            chunk.iter().map(|c| &**c as &(dyn ToSql + Sync)).collect();
         params.push(&time);
         // Without a batch time column the statement has one parameter fewer.
         let n = conn.upsert.params().len();
@@ -403,7 +398,10 @@ fn commit(
     conn.in_transaction = false;
     conn.client.batch_execute("COMMIT").map_err(|e| {
         (
-            format!("committing the batch at {} ms into {table}", pending.time.millis()),
+            format!(
+                "committing the batch at {} ms into {table}",
+                pending.time.millis()
+            ),
             e,
         )
     })
