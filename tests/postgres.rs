@@ -401,6 +401,33 @@ fn a_dropped_connection_is_reconnected() {
     ctx.stop().unwrap();
     let (expected, got) = word_counts(&mut c, &src, &out);
     assert_eq!(got, expected);
+
+    // Dropped between the write and the commit: the commit runs the batch again.
+    let t = table(&mut c, "reconnect_commit");
+    let app = format!("{app}_commit");
+    let mut sink =
+        PostgresSink::new(format!("{dsn} application_name={app}"), t.clone()).create_table(true);
+    sink.write(
+        Time(1000),
+        vec![(1i64, "one".to_string()), (2, "two".into())],
+    )
+    .unwrap();
+    let killed: i64 = c
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    sink.commit(Time(1000)).unwrap();
+    let got: Vec<(i64, String)> = c
+        .query(&format!("SELECT k, v FROM {t} ORDER BY k"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(got, [(1, "one".to_string()), (2, "two".to_string())]);
 }
 
 /// Failures are typed errors: a missing table (no `create_table`) carries its SQLSTATE,
@@ -425,6 +452,24 @@ fn failures_are_typed_errors() {
     let err = ctx.advance(1).unwrap_err();
     assert!(matches!(err, rill::Error::Config(_)), "{err}");
     let _ = ctx.stop();
+
+    // Two sinks of one batch writing the same key: the second waits for the first's
+    // commit, which comes after every output, so it times out rather than hangs.
+    let t = table(&mut c, "locked");
+    let sink = || {
+        PostgresSink::new(dsn.clone(), t.clone())
+            .create_table(true)
+            .lock_timeout(Duration::from_millis(200))
+    };
+    let (mut a, mut b) = (sink(), sink());
+    a.write(Time(1000), vec![(1i64, 1i64)]).unwrap();
+    let err = b.write(Time(1000), vec![(1i64, 2i64)]).unwrap_err();
+    assert_eq!(
+        PostgresError::of(&err).and_then(|e| e.code()),
+        Some("55P03"),
+        "{err}"
+    );
+    a.commit(Time(1000)).unwrap();
 
     let mut source = rill::source::PostgresTable::new(
         "host=127.0.0.1 port=1 user=postgres connect_timeout=5",

@@ -6,10 +6,15 @@ use crate::{Error, Result, Time};
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
 use std::hash::Hash;
+use std::time::Duration;
 
 /// Rows per `INSERT ... SELECT FROM UNNEST` statement unless
 /// [`chunk_rows`](PostgresSink::chunk_rows) says otherwise.
 const DEFAULT_CHUNK_ROWS: usize = 5000;
+
+/// How long a statement waits for a row lock unless
+/// [`lock_timeout`](PostgresSink::lock_timeout) says otherwise.
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A [`Sink`] of keyed records `(K, V)` that upserts them into a PostgreSQL table:
 /// `write_to(PostgresSink::new(dsn, "totals"))` in `stream!`.
@@ -26,6 +31,11 @@ const DEFAULT_CHUNK_ROWS: usize = 5000;
 /// `bool`, `Option` of them, ...) is one column, a tuple of scalars one column per
 /// element, named in order by [`key_columns`](Self::key_columns) and
 /// [`value_columns`](Self::value_columns) (`k` and `v`, `v2`, ... unless named).
+///
+/// The transaction holds the batch's rows locked from the write to the commit: two
+/// sinks of one context upserting the same keys of one table would wait for each
+/// other, which [`lock_timeout`](Self::lock_timeout) (30 s) turns into an error. Give
+/// each sink its own table, or its own keys.
 ///
 /// **Guarantee.** After a crash the recovered context writes the batch in flight again
 /// (at least once, see [`Sink`]). Since the batch is recomputed with the same records,
@@ -62,6 +72,7 @@ pub struct PostgresSink {
     batch_time_column: Option<String>,
     create_table: bool,
     chunk_rows: usize,
+    lock_timeout: Duration,
     conn: Option<Conn>,
     /// The batch written and not yet committed.
     pending: Option<Pending>,
@@ -100,6 +111,7 @@ impl PostgresSink {
             batch_time_column: None,
             create_table: false,
             chunk_rows: DEFAULT_CHUNK_ROWS,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
             conn: None,
             pending: None,
         }
@@ -142,6 +154,16 @@ impl PostgresSink {
     /// least 1).
     pub fn chunk_rows(mut self, rows: usize) -> Self {
         self.chunk_rows = rows.max(1);
+        self
+    }
+
+    /// How long an upsert waits for a row that another transaction holds locked before
+    /// the batch fails (30 s by default; zero waits for ever). The batch's transaction
+    /// holds its rows locked from [`write`](Sink::write) to [`commit`](Sink::commit), so
+    /// two sinks of one context writing the same keys of one table would wait for each
+    /// other: the timeout turns that into an error instead of a hang.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
         self
     }
 
@@ -241,6 +263,10 @@ impl PostgresSink {
             self.conn = None;
             let upsert_sql = self.upsert_sql(keys, values)?;
             let mut client = connect(&self.dsn)?;
+            let set = format!("SET lock_timeout = {}", self.lock_timeout.as_millis());
+            client
+                .batch_execute(&set)
+                .map_err(|e| pg_error("setting lock_timeout", e))?;
             if self.create_table {
                 let sql = self.create_sql(keys, values)?;
                 client
@@ -297,7 +323,7 @@ impl PostgresSink {
         if self.pending.as_ref().is_none_or(|p| p.time != time) {
             return Ok(());
         }
-        let result = self.with_retry(commit, upsert_and_commit);
+        let result = self.with_retry(commit, commit);
         self.pending = None;
         result
     }
@@ -386,35 +412,25 @@ fn upsert(
     Ok(())
 }
 
-/// `COMMIT` of the batch's transaction.
+/// `COMMIT` of the batch's transaction; on a connection where it is not open (a new
+/// one, the old having dropped), the whole transaction again first.
 fn commit(
     conn: &mut Conn,
     pending: &Pending,
     table: &str,
 ) -> std::result::Result<(), (String, postgres::Error)> {
     if !conn.in_transaction {
-        return Ok(());
+        upsert(conn, pending, table)?;
+        if !conn.in_transaction {
+            // An empty batch: nothing to commit.
+            return Ok(());
+        }
     }
     conn.in_transaction = false;
     conn.client.batch_execute("COMMIT").map_err(|e| {
-        (
-            format!(
-                "committing the batch at {} ms into {table}",
-                pending.time.millis()
-            ),
-            e,
-        )
+        let time = pending.time.millis();
+        (format!("committing the batch at {time} ms into {table}"), e)
     })
-}
-
-/// The whole transaction again, on a new connection.
-fn upsert_and_commit(
-    conn: &mut Conn,
-    pending: &Pending,
-    table: &str,
-) -> std::result::Result<(), (String, postgres::Error)> {
-    upsert(conn, pending, table)?;
-    commit(conn, pending, table)
 }
 
 impl<K, V> Sink<(K, V)> for PostgresSink
