@@ -239,13 +239,9 @@ fn lines(from: usize, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The word counts of `source` as PostgreSQL computes them, and as the sink wrote them.
-fn word_counts(
-    client: &mut Client,
-    source: &str,
-    sink: &str,
-) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
-    let expected = client
+/// The word counts of the lines of `source`, as PostgreSQL's own `GROUP BY` counts them.
+fn word_counts(client: &mut Client, source: &str) -> Vec<(String, i64)> {
+    client
         .query(
             &format!(
                 "SELECT w, count(*) FROM {source}, regexp_split_to_table(line, ' ') AS w \
@@ -256,8 +252,7 @@ fn word_counts(
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    (expected, read_kv(client, sink, "v"))
+        .collect()
 }
 
 /// Table → words → `reduce_by_key` → running totals → sink, a few rows per batch, with
@@ -297,7 +292,7 @@ fn a_table_word_count_into_the_sink_is_exact() {
     let per_batch: Vec<u64> = counts.take().concat();
     assert_eq!(per_batch.iter().sum::<u64>(), 65);
     assert!(per_batch.iter().all(|n| *n <= 7), "{per_batch:?}");
-    let (expected, got) = word_counts(&mut c, &src, &out);
+    let (expected, got) = (word_counts(&mut c, &src), read_kv(&mut c, &out, "v"));
     assert_eq!(got, expected);
 }
 
@@ -360,7 +355,7 @@ fn the_table_position_survives_a_restart() {
     ctx.stop().unwrap();
     let second: u64 = counts.take().concat().iter().sum();
     assert_eq!(second, 9, "every row after the stop counted once");
-    let (expected, got) = word_counts(&mut c, &src, &out);
+    let (expected, got) = (word_counts(&mut c, &src), read_kv(&mut c, &out, "v"));
     assert_eq!(got, expected, "totals count every row once");
     std::fs::remove_dir_all(&ckpt).unwrap();
 }
@@ -399,7 +394,7 @@ fn a_dropped_connection_is_reconnected() {
     insert_lines(&mut c, &src, &lines(10, 10));
     ctx.advance(2).unwrap();
     ctx.stop().unwrap();
-    let (expected, got) = word_counts(&mut c, &src, &out);
+    let (expected, got) = (word_counts(&mut c, &src), read_kv(&mut c, &out, "v"));
     assert_eq!(got, expected);
 
     // Dropped between the write and the commit: the commit runs the batch again.
@@ -545,4 +540,55 @@ fn throughput_of_the_sink_and_the_source() {
             N as f64 / s
         );
     }
+}
+
+/// The README's PostgreSQL example, as quoted there.
+fn word_totals(ctx: &StreamingContext, dsn: &str, lines: &str, totals: &str) {
+    // Every new row of `lines` (id bigserial, line text), once, even across restarts.
+    let options = PostgresTableOptions::new().rows(|row| row.get::<_, String>("line"));
+    // word text PRIMARY KEY, total bigint, batch_ms bigint: one transaction per batch.
+    let sink = PostgresSink::new(dsn, totals)
+        .key_column("word")
+        .value_columns(["total"])
+        .batch_time_column("batch_ms")
+        .create_table(true);
+    stream! { ctx;
+        postgres_table(dsn, lines, "id", options)
+            .flat_map(|l| l.split(' '))
+            .map(|w| (w, 1u64))
+            .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()))
+            .write_to(sink);
+    };
+}
+
+#[test]
+fn the_readme_example_runs_as_quoted() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let this = std::fs::read_to_string(format!("{root}/tests/postgres.rs")).unwrap();
+    let start = this.find("fn word_totals(").unwrap();
+    let end = start + this[start..].find("\n}\n").unwrap() + 3;
+    assert!(
+        readme.contains(&this[start..end]),
+        "README.md must quote fn word_totals of tests/postgres.rs as it stands"
+    );
+    let Some(dsn) = pg_dsn() else { return };
+    let mut c = client(&dsn);
+    let src = table(&mut c, "readme_src");
+    let out = table(&mut c, "readme_out");
+    lines_table(&mut c, &src);
+    insert_lines(&mut c, &src, &lines(0, 12));
+    let ctx = StreamingContext::manual(Duration::from_secs(1));
+    word_totals(&ctx, &dsn, &src, &out);
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    ctx.stop().unwrap();
+    let expected = word_counts(&mut c, &src);
+    let got: Vec<(String, i64)> = c
+        .query(&format!("SELECT word, total FROM {out} ORDER BY word"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(got, expected);
 }
