@@ -41,9 +41,10 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// (at least once, see [`Sink`]). Since the batch is recomputed with the same records,
 /// and every row is an upsert by key, the table ends exactly as an uninterrupted run's;
 /// the rows of a replayed batch are written twice on the way (a reader may see the
-/// first write before the second). A key must come from one batch record only once the
-/// deduplication ran, so a `reduce_by_key` or `update_state_by_key` stream, whose keys
-/// are unique per batch, is what it is made for. With
+/// first write before the second). The deduplication keeps a key's last record in
+/// partition order, which the replay reproduces when the recomputed batch holds its
+/// records in the same order (a replayable source read without a shuffle does; after a
+/// `reduce_by_key` or `update_state_by_key` every key is there once anyway). With
 /// [`batch_time_column`](Self::batch_time_column) every row also records the time (ms)
 /// of the batch that wrote it last.
 ///

@@ -110,14 +110,14 @@ impl<T> PostgresTableOptions<T> {
 /// Records are `Vec<Option<String>>` (text columns) unless the options'
 /// [`rows`](PostgresTableOptions::rows) function makes them something else.
 ///
-/// **Caveat (as for the JDBC incrementing mode).** A row is read once the table holds
-/// a larger value: a row committed *after* a row with a higher value was read is
-/// missed. With a sequence (`bigserial`) two transactions can commit out of order, so
-/// use it with one writer at a time, or fill the column at commit time in commit order
-/// (a table written only by one process, or a counter table updated in the writing
-/// transaction), or read rows only once they are older than any open transaction. Rows
-/// updated in place are not read again. The same out-of-order rows make a replayed
-/// batch read more rows than it first did.
+/// **Caveat (as for the JDBC incrementing mode).** Each poll reads only values above
+/// the last one taken, so a row committed *after* a row with a higher value was read is
+/// missed. With a sequence (`bigserial`, identity) two transactions can commit out of
+/// order, so use a sequence-assigned column with a single writer (or writers that take
+/// a lock before drawing the value and hold it to their commit), or a column assigned
+/// in commit order. Rows updated in place are not read again. A row committed late
+/// into a range already read also makes a replay of that range after a crash read one
+/// row more than the first time.
 pub fn postgres_table<T: Send + 'static>(
     dsn: impl Into<String>,
     table: impl Into<String>,
