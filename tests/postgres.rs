@@ -24,6 +24,13 @@ fn table(client: &mut Client, test: &str) -> String {
     name
 }
 
+/// Drops the tables of a test that passed (a failed one leaves them to look at).
+fn drop_tables(client: &mut Client, tables: &[&String]) {
+    for t in tables {
+        client.batch_execute(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
 fn client(dsn: &str) -> Client {
     Client::connect(dsn, NoTls).unwrap()
 }
@@ -100,6 +107,7 @@ fn a_stream_upserts_every_batch_into_the_table() {
         .map(|r| (r.get(0), (r.get(1), r.get(2))))
         .collect();
     assert_eq!(got, expected);
+    drop_tables(&mut c, &[&t]);
 }
 
 /// A batch written again with the same time and records (a recovered context's replay)
@@ -160,6 +168,7 @@ fn a_replayed_batch_leaves_the_table_unchanged() {
     assert_eq!(after.len(), 4);
     assert!(after.contains(&("x".to_string(), 9.0, 3000)));
     assert!(after.contains(&("w".to_string(), 9.5, 3000)));
+    drop_tables(&mut c, &[&t]);
 }
 
 /// A batch holding a key several times (which one `INSERT ... ON CONFLICT` refuses)
@@ -212,6 +221,7 @@ fn a_batch_with_duplicate_keys_keeps_the_last_value_of_each() {
         .collect();
     assert_eq!(got.len(), 10);
     assert_eq!(got, expected);
+    drop_tables(&mut c, &[&t]);
 }
 
 /// Fills `table` (created here) with `lines` rows `(id bigserial, line text)`.
@@ -294,6 +304,7 @@ fn a_table_word_count_into_the_sink_is_exact() {
     assert!(per_batch.iter().all(|n| *n <= 7), "{per_batch:?}");
     let (expected, got) = (word_counts(&mut c, &src), read_kv(&mut c, &out, "v"));
     assert_eq!(got, expected);
+    drop_tables(&mut c, &[&src, &out]);
 }
 
 /// The job of the restart test: typed rows of the table counted into running totals,
@@ -358,6 +369,7 @@ fn the_table_position_survives_a_restart() {
     let (expected, got) = (word_counts(&mut c, &src), read_kv(&mut c, &out, "v"));
     assert_eq!(got, expected, "totals count every row once");
     std::fs::remove_dir_all(&ckpt).unwrap();
+    drop_tables(&mut c, &[&src, &out]);
 }
 
 /// Both halves reconnect when the server ends their sessions between batches.
@@ -423,6 +435,7 @@ fn a_dropped_connection_is_reconnected() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(got, [(1, "one".to_string()), (2, "two".to_string())]);
+    drop_tables(&mut c, &[&src, &out, &t]);
 }
 
 /// Failures are typed errors: a missing table (no `create_table`) carries its SQLSTATE,
@@ -477,6 +490,7 @@ fn failures_are_typed_errors() {
         PostgresError::of(&err).is_some_and(|e| e.is_connection()),
         "{err}"
     );
+    drop_tables(&mut c, &[&t]);
 }
 
 /// Rows per second of the sink (100,000 `(String, i64)` rows in one batch: first load,
@@ -540,6 +554,7 @@ fn throughput_of_the_sink_and_the_source() {
             N as f64 / s
         );
     }
+    drop_tables(&mut c, &[&t]);
 }
 
 /// The README's PostgreSQL example, as quoted there.
@@ -591,4 +606,5 @@ fn the_readme_example_runs_as_quoted() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(got, expected);
+    drop_tables(&mut c, &[&src, &out]);
 }
