@@ -93,6 +93,10 @@
 //! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle),
 //! `write_to(sink)` (any [`sink::Sink`], committed once every output of the batch ran).
 //!
+//! **PostgreSQL** (feature `postgres`): `postgres_table(dsn, table, column, options)` reads
+//! a table by an increasing column, recovered exactly; `write_to(PostgresSink::new(dsn,
+//! table))` upserts a keyed stream, one transaction per batch.
+//!
 //! Records leaving a stage must own their data: shuffle keys are made owned through
 //! [`Key`] (a `&str` key arrives as `String`) and collected records through [`Record`];
 //! derive them for your own types: `#[derive(Clone, Hash, PartialEq, Eq, rill::Key)]` for a
@@ -176,6 +180,10 @@ pub mod ops {
 /// # Ok::<(), rill::Error>(())
 /// ```
 pub mod source {
+    #[cfg(feature = "postgres")]
+    pub use rill_runtime::connectors::postgres::{
+        PostgresTable, PostgresTableOptions, Row as PostgresRow, postgres_table,
+    };
     pub use rill_runtime::sources::{
         Queue, QueueStream, Receiver, ReceiverStream, ReplayableSource, ReplayableStream,
         SocketListen, SocketText, Source, Store, TextFiles, queue_stream, receiver_stream,
@@ -185,6 +193,10 @@ pub mod source {
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
 pub mod sink {
+    #[cfg(feature = "postgres")]
+    pub use rill_runtime::connectors::postgres::{
+        PgColumns, PgScalar, PostgresError, PostgresSink,
+    };
     pub use rill_runtime::sinks::Sink;
 }
 

@@ -1,0 +1,2 @@
+#[cfg(feature = "postgres")]
+pub mod postgres;
