@@ -8,6 +8,7 @@
 pub mod backpressure;
 pub mod checkpoint;
 pub mod combine;
+pub mod connectors;
 mod context;
 pub mod corpus;
 mod driver;

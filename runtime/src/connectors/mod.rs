@@ -1,0 +1,9 @@
+//! Connectors to brokers, each behind a cargo feature: sources built on
+//! [`DirectSource`](crate::sources::DirectSource) (read by exact offset ranges, logged
+//! for recovery, committed to the broker) and sinks built on [`Sink`](crate::sinks::Sink).
+//!
+//! - `redis` (feature `redis`): Redis Streams, [`redis::redis_stream`] and
+//!   [`redis::RedisStreamSink`].
+
+#[cfg(feature = "redis")]
+pub mod redis;
