@@ -20,6 +20,51 @@ const READ_CHUNK: usize = 10_000;
 const CAPPED_END: &str = "local r = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2]) \
     if #r == 0 then return {0, ''} end return {#r, r[#r][1]}";
 
+/// The most entries after a committed ID that [`COMMIT`] counts to tell Redis the lag.
+const LAG_COUNT: u64 = 100_000;
+
+/// Moves group `ARGV[1]` of stream `KEYS[1]` to ID `ARGV[2]`, creating it (and the stream)
+/// if missing. The entries after the ID are counted (up to `ARGV[3]`, a thousand at a
+/// time) so that `ENTRIESREAD` makes `XINFO GROUPS` show the lag exactly; past that, or
+/// before Redis 7 (no `entries-added`), the ID alone is set.
+const COMMIT: &str = r#"
+local key, group, id, cap = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local added = nil
+local info = redis.pcall('XINFO', 'STREAM', key)
+if type(info) == 'table' and not info.err then
+  for i = 1, #info, 2 do
+    if info[i] == 'entries-added' then added = info[i + 1] end
+  end
+end
+local read = nil
+if added then
+  local after, from = 0, '(' .. id
+  while true do
+    local r = redis.call('XRANGE', key, from, '+', 'COUNT', 1000)
+    after = after + #r
+    if #r < 1000 or after >= cap then break end
+    from = '(' .. r[#r][1]
+  end
+  if after < cap then read = added - after end
+end
+local set
+if read then
+  set = redis.pcall('XGROUP', 'SETID', key, group, id, 'ENTRIESREAD', read)
+else
+  set = redis.pcall('XGROUP', 'SETID', key, group, id)
+end
+if type(set) == 'table' and set.err then
+  if string.find(set.err, 'NOGROUP') then
+    if read then
+      return redis.call('XGROUP', 'CREATE', key, group, id, 'MKSTREAM', 'ENTRIESREAD', read)
+    end
+    return redis.call('XGROUP', 'CREATE', key, group, id, 'MKSTREAM')
+  end
+  return set
+end
+return set
+"#;
+
 /// Redis Streams read by exact ID ranges (see the module documentation).
 pub(crate) struct RedisSource<V> {
     conns: Conns,
@@ -361,31 +406,23 @@ impl<V: RedisValue> DirectSource for RedisSource<V> {
     }
 
     /// Moves the group's last-delivered ID of every stream to the end the batch read
-    /// (`XGROUP SETID`), creating the group where it is missing.
+    /// (`XGROUP SETID`, with the entries read so far so that `XINFO GROUPS` shows the
+    /// lag), creating the group where it is missing.
     fn commit(&self, _time: Time, ends: &[(String, EntryId)]) -> Result<()> {
         let group = &self.options.group;
         for (key, id) in ends {
             let id = id.to_string();
-            self.conns.run(
+            let _: Value = self.conns.run(
                 || format!("XGROUP SETID {key} {group} {id}"),
                 |c| {
-                    let set = ::redis::cmd("XGROUP")
-                        .arg("SETID")
+                    ::redis::cmd("EVAL")
+                        .arg(COMMIT)
+                        .arg(1)
                         .arg(key)
                         .arg(group)
                         .arg(&id)
-                        .query::<Value>(c);
-                    match set {
-                        Err(e) if e.code() == Some("NOGROUP") => ::redis::cmd("XGROUP")
-                            .arg("CREATE")
-                            .arg(key)
-                            .arg(group)
-                            .arg(&id)
-                            .arg("MKSTREAM")
-                            .query::<Value>(c)
-                            .map(|_| ()),
-                        r => r.map(|_| ()),
-                    }
+                        .arg(LAG_COUNT)
+                        .query(c)
                 },
             )?;
         }
