@@ -31,13 +31,11 @@
 //! far the job is and, without a checkpoint, [`StartAt::Committed`] resumes there. The
 //! group is only a bookmark: no entry is read with `XREADGROUP` or left pending.
 //!
-//! ```no_run
-//! use rill::prelude::*;
-//! use rill::source::{RedisOptions, StartAt};
-//! use rill::sink::RedisStreamSink;
+//! The word count of `examples/broker_wordcount.rs`, lines from the stream `lines`, counts
+//! appended to the stream `counts` (with `use rill::source::{RedisOptions, StartAt}` and
+//! `use rill::sink::RedisStreamSink`):
 //!
-//! let ctx = StreamingContext::new(Duration::from_secs(1));
-//! let url = "redis://127.0.0.1:6379";
+//! ```text
 //! let options = RedisOptions::default().group("wordcount").start_at(StartAt::Earliest);
 //! let out = RedisStreamSink::new(url, "counts")?;
 //! stream! { ctx;
@@ -47,9 +45,28 @@
 //!         .reduce_by_key(|a, b| a + b)
 //!         .write_to(out)
 //! };
+//! ```
+//!
+//! What the source statement there generates, as a runtime call:
+//!
+//! ```no_run
+//! use rill_runtime::connectors::redis::{RedisOptions, redis_string_stream};
+//! use rill_runtime::sources::StartAt;
+//! use rill_runtime::StreamingContext;
+//!
+//! let ctx = StreamingContext::manual(std::time::Duration::from_secs(1));
+//! let options = RedisOptions::default().start_at(StartAt::Earliest);
+//! let source = redis_string_stream("redis://127.0.0.1:6379", ["lines"], options);
+//! let lines = rill_runtime::private::source(&ctx, source);
+//! rill_runtime::private::register_job(&ctx, "pipeline", "source\n", move |b| {
+//!     for m in lines.try_take(b)?.concat() {
+//!         println!("{} {}: {}", m.partition, m.offset, m.value);
+//!     }
+//!     Ok(())
+//! });
 //! ctx.start()?;
-//! ctx.await_termination()?;
-//! # Ok::<(), rill::Error>(())
+//! ctx.advance(1)?;
+//! # Ok::<(), rill_runtime::Error>(())
 //! ```
 
 mod conn;

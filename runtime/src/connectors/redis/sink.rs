@@ -78,11 +78,9 @@ display_fields!(
 /// across restarts (offsets and state are checkpointed together), so the records a
 /// batch appends are the same every time it is appended.
 ///
-/// ```no_run
-/// use rill::prelude::*;
-/// use rill::sink::RedisStreamSink;
+/// In a pipeline, with `use rill::sink::RedisStreamSink`:
 ///
-/// let ctx = StreamingContext::new(Duration::from_secs(1));
+/// ```text
 /// let counts = RedisStreamSink::new("redis://127.0.0.1:6379", "counts")?.max_len(100_000);
 /// stream! { ctx;
 ///     socket_text_stream("localhost", 9999)
@@ -91,7 +89,17 @@ display_fields!(
 ///         .reduce_by_key(|a, b| a + b)
 ///         .write_to(counts)
 /// };
-/// # Ok::<(), rill::Error>(())
+/// ```
+///
+/// ```
+/// use rill_runtime::connectors::redis::RedisStreamSink;
+/// use rill_runtime::sinks::Sink;
+///
+/// let sink = RedisStreamSink::new("redis://127.0.0.1:6379", "counts")?.max_len(100_000);
+/// fn writes_pairs(_: &impl Sink<(String, u64)>) {}
+/// writes_pairs(&sink);
+/// assert!(RedisStreamSink::new("not a url", "counts").is_err());
+/// # Ok::<(), rill_runtime::Error>(())
 /// ```
 pub struct RedisStreamSink {
     conns: Conns,
