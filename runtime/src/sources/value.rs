@@ -222,7 +222,9 @@ impl<T: Send + 'static, S: ReplayableSource<T>> Source<T> for ReplayableStream<T
 /// committed to the broker once the batch's outputs succeeded. Broker partition `i`
 /// (sorted by name) is partition `i` of every batch.
 ///
-/// In `stream!`: `let records = direct_stream(MyLog::new(..)).max_rate_per_partition(1000);`.
+/// In `stream!`: `let records = direct_stream(MyLog::new(..));`, or with a rate limit
+/// (a method on the value, so through [`source`]):
+/// `let records = source(direct_stream(MyLog::new(..)).max_rate_per_partition(1000));`.
 ///
 /// ```
 /// use rill_runtime::sources::{DirectSource, direct_stream};
