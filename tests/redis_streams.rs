@@ -612,3 +612,54 @@ fn the_example_killed_at_random_points_counts_every_entry_exactly_once() {
     clear(&mut c, &[out]);
     let _ = std::fs::remove_dir_all(&ckpt);
 }
+
+#[test]
+fn a_dropped_connection_is_retried() {
+    let Some(url) = redis_url() else { return };
+    // A database of its own, so that only this test's connections are dropped.
+    let url = format!("{}/5", url.trim_end_matches('/'));
+    let mut c = conn(&url);
+    let s = key("dropped");
+    let out = key("dropped-out");
+    clear(&mut c, &[s.clone(), out.clone()]);
+    let ctx = manual(2);
+    let (u, keys) = (url.clone(), vec![s.clone()]);
+    let sink = RedisStreamSink::new(&url, &out).unwrap();
+    let options = RedisOptions::default().start_at(StartAt::Earliest);
+    let got = stream! { ctx;
+        let m = redis_string_stream(u, keys, options);
+        m.map(|m| (m.value, 1u64)).write_to(sink);
+        m.count().collect()
+    };
+    ctx.start().unwrap();
+    feed(&mut c, &s, &[b"a", b"b"]);
+    ctx.advance(1).unwrap();
+    // Every other connection to database 5 (the source's and the sink's) is closed.
+    let me: u64 = redis::cmd("CLIENT").arg("ID").query(&mut c).unwrap();
+    let clients: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap();
+    let mut killed = 0;
+    for line in clients.lines().filter(|l| l.contains(" db=5 ")) {
+        let id: u64 = line
+            .split(' ')
+            .find_map(|f| f.strip_prefix("id="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        if id != me {
+            let _: redis::Value = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("ID")
+                .arg(id)
+                .query(&mut c)
+                .unwrap();
+            killed += 1;
+        }
+    }
+    assert!(killed > 0, "the job's connections were found: {clients}");
+    feed(&mut c, &s, &[b"c"]);
+    ctx.advance(1).unwrap();
+    assert_eq!(got.take(), [vec![2u64], vec![1]]);
+    assert_eq!(read_back(&mut c, &out).len(), 3);
+    ctx.stop().unwrap();
+    clear(&mut c, &[s, out]);
+}
