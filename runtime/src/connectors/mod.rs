@@ -2,8 +2,8 @@
 //! [`DirectSource`](crate::sources::DirectSource) (read by exact offset ranges, logged
 //! for recovery, committed to the broker) and sinks built on [`Sink`](crate::sinks::Sink).
 //!
-//! - `redis` (feature `redis`): Redis Streams, [`redis::redis_stream`] and
-//!   [`redis::RedisStreamSink`].
+//! - `redis` (feature `redis`): Redis Streams, `redis::redis_stream` and
+//!   `redis::RedisStreamSink`.
 
 #[cfg(feature = "redis")]
 pub mod redis;
