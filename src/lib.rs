@@ -141,8 +141,11 @@ pub mod ops {
 /// here; a user's [`Receiver`](source::Receiver) of text lines (as Spark's) becomes a
 /// source through [`receiver_stream`](source::receiver_stream), a
 /// [`ReplayableSource`](source::ReplayableSource) whose batches can be recomputed after
-/// a crash through [`replayable_stream`](source::replayable_stream), and any value,
-/// such as one chosen at run time, through [`source`](source::source).
+/// a crash through [`replayable_stream`](source::replayable_stream), a partitioned
+/// log read by offset ranges ([`DirectSource`](source::DirectSource), Spark's direct
+/// approach) through [`direct_stream`](source::direct_stream), and any value, such as
+/// one chosen at run time, through [`source`](source::source). With the feature `redis`,
+/// `redis_stream` and `redis_string_stream` read Redis Streams.
 ///
 /// A source of your own is a [`Receiver`](source::Receiver) (or a
 /// [`ReplayableSource`](source::ReplayableSource)) and one line in `stream!`:
@@ -185,9 +188,16 @@ pub mod source {
         PostgresTable, PostgresTableOptions, Row as PostgresRow, postgres_table,
     };
     pub use rill_runtime::sources::{
-        Queue, QueueStream, Receiver, ReceiverStream, ReplayableSource, ReplayableStream,
-        SocketListen, SocketText, Source, Store, TextFiles, queue_stream, receiver_stream,
-        replayable_stream, socket_listen_stream, socket_text_stream, source, text_file_stream,
+        DirectSource, DirectStream, Message, Queue, QueueStream, Receiver, ReceiverStream,
+        ReplayableSource, ReplayableStream, SocketListen, SocketText, Source, StartAt, Store,
+        TextFiles, direct_stream, queue_stream, receiver_stream, replayable_stream,
+        socket_listen_stream, socket_text_stream, source, text_file_stream,
+    };
+
+    /// Redis Streams (feature `redis`).
+    #[cfg(feature = "redis")]
+    pub use rill_runtime::connectors::redis::{
+        EntryId, RedisOptions, RedisStream, RedisValue, redis_stream, redis_string_stream,
     };
 }
 
@@ -198,6 +208,10 @@ pub mod sink {
         PgColumns, PgScalar, PostgresError, PostgresSink,
     };
     pub use rill_runtime::sinks::Sink;
+
+    /// Redis Streams (feature `redis`).
+    #[cfg(feature = "redis")]
+    pub use rill_runtime::connectors::redis::{RedisStreamSink, StreamField};
 }
 
 /// Time-series forecasting (ARIMA, SARIMA).

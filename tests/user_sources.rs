@@ -415,3 +415,98 @@ fn a_user_receivers_logged_lines_survive_a_restart() {
     ctx.start().unwrap();
     assert_every_line_once(&ctx, &seen, 300);
 }
+
+/// A partitioned log in memory, read by offset ranges: partition `p` holds the records
+/// `p:0`, `p:1`, ...; offset `n` is after the `n`-th record. Remembers the commits.
+#[derive(Clone, Default)]
+struct MemLog {
+    parts: Arc<Mutex<std::collections::BTreeMap<String, usize>>>,
+    commits: Seen<(u64, Vec<(String, usize)>)>,
+}
+
+impl MemLog {
+    fn append(&self, partition: &str, n: usize) {
+        *self
+            .parts
+            .lock()
+            .unwrap()
+            .entry(partition.to_string())
+            .or_default() += n;
+    }
+}
+
+impl rill::source::DirectSource for MemLog {
+    type Record = String;
+    type Offset = usize;
+    fn describe(&self) -> String {
+        "memlog".into()
+    }
+    fn partitions(&self) -> rill::Result<Vec<String>> {
+        Ok(self.parts.lock().unwrap().keys().cloned().collect())
+    }
+    fn initial_offset(&self, _: &str) -> rill::Result<usize> {
+        Ok(0)
+    }
+    fn end_offset(
+        &self,
+        p: &str,
+        from: &usize,
+        max: Option<u64>,
+    ) -> rill::Result<(usize, Option<u64>)> {
+        let len = self.parts.lock().unwrap()[p];
+        let to = max.map_or(len, |m| len.min(from + m as usize));
+        Ok((to, Some((to - from) as u64)))
+    }
+    fn read(&self, p: &str, from: &usize, to: &usize) -> rill::Result<Vec<String>> {
+        Ok((*from..*to).map(|i| format!("{p}:{i}")).collect())
+    }
+    fn commit(&self, time: rill::Time, ends: &[(String, usize)]) -> rill::Result<()> {
+        self.commits
+            .lock()
+            .unwrap()
+            .push((time.millis(), ends.to_vec()));
+        Ok(())
+    }
+}
+
+/// A user `DirectSource` through `stream!`: one batch partition per log partition, a
+/// partition added while running read from its start, the rate capping each partition,
+/// and the ends committed after every batch.
+#[test]
+fn stream_reads_a_user_direct_source() {
+    use rill::source::direct_stream;
+    let log = MemLog::default();
+    log.append("a", 3);
+    let ctx = StreamingContext::manual(Duration::from_secs(1));
+    let capped = direct_stream(log.clone()).max_rate_per_partition(2);
+    let input = log.clone();
+    let (all, parts) = stream! { ctx;
+        let everything = direct_stream(input);
+        let slow = source(capped);
+        (everything.collect(), slow.glom().collect())
+    };
+    ctx.start().unwrap();
+    ctx.advance(1).unwrap();
+    log.append("b", 1);
+    ctx.advance(1).unwrap();
+    assert_eq!(all.take(), [vec!["a:0", "a:1", "a:2"], vec!["b:0"]]);
+    // Two per partition per batch, partitions in name order.
+    assert_eq!(
+        parts.take(),
+        [
+            vec![vec!["a:0".to_string(), "a:1".into()]],
+            vec![vec!["a:2".to_string()], vec!["b:0".into()]]
+        ]
+    );
+    let commits = log.commits.lock().unwrap().clone();
+    assert_eq!(
+        commits.len(),
+        4,
+        "each source commits each batch: {commits:?}"
+    );
+    assert_eq!(
+        commits[2],
+        (2000, vec![("a".to_string(), 3), ("b".to_string(), 1)])
+    );
+    ctx.stop().unwrap();
+}

@@ -59,6 +59,7 @@ pub fn source<T: Send + 'static, S: Source<T>>(
         stats: driver.sources.stats(),
         limits: driver.config.receiver_limits(),
         file_remember: driver.config.file_remember(),
+        interval: driver.config.interval(),
     };
     let (src, slot) = Box::new(value).register(&env);
     add_source(ctx, src, slot)

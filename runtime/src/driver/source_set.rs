@@ -233,15 +233,36 @@ impl SourceSet {
         );
         if let Some(rate) = rate {
             let sources = self.all();
-            let receivers = sources.iter().filter(|s| s.is_receiver()).count().max(1) as f64;
-            let mut each = (rate / receivers).ceil() as u64;
-            if max_rate > 0 {
-                each = each.min(max_rate);
-            }
-            tracing::debug!(rate = each, "backpressure: new receiver rate");
+            // The rate is shared by the receivers and the sources limited at the cut.
+            let limited = sources
+                .iter()
+                .filter(|s| s.is_receiver() || s.limits_cut_rate())
+                .count()
+                .max(1) as f64;
+            let share = (rate / limited).ceil() as u64;
+            let each = if max_rate > 0 {
+                share.min(max_rate)
+            } else {
+                share
+            };
+            tracing::debug!(rate = each, cut_rate = share, "backpressure: new rates");
             for s in &sources {
                 s.set_rate(each);
+                if s.limits_cut_rate() {
+                    s.set_cut_rate(share);
+                }
             }
         }
+    }
+
+    // --- completion ---
+
+    /// Every output of the batch at `time` succeeded: each source hears of it, in
+    /// definition order (a direct source commits its offsets to its broker).
+    pub(crate) fn batch_completed(&self, time: Time) -> Result<()> {
+        for s in &self.all() {
+            s.batch_completed(time)?;
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! The work of one batch, on either clock: cut every source (or recut a logged batch
-//! during recovery) and log the cut; then run every job on it, write the checkpoint if
-//! one is due, mark the batch complete in the log, record its metrics and adapt the
-//! receivers' rate.
+//! during recovery) and log the cut; then run every job on it, commit the sinks, write
+//! the checkpoint if one is due, mark the batch complete in the log, tell the sources
+//! (direct sources commit their offsets), record its metrics and adapt the sources'
+//! rates.
 
 use crate::driver::Driver;
 use crate::driver::jobs::JobFailure;
@@ -91,6 +92,12 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     }
     if result.is_ok() && cut.mode == BatchMode::Full {
         result = driver.durability.log_done(time);
+    }
+    // The sources hear that the batch is done (a direct source commits its offsets to
+    // the broker), also when recovery recomputed it for its state only: its outputs
+    // completed before the crash, but its commit may not have.
+    if result.is_ok() {
+        result = driver.sources.batch_completed(time);
     }
     let records = cut.records + driver.sources.take_late_records();
     let info = BatchInfo {

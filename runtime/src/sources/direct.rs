@@ -30,6 +30,15 @@ pub struct Message<V> {
     pub timestamp: Option<Time>,
 }
 
+/// A message owns its data: it can be collected, windowed or kept in state as it is.
+impl<V: Send + Sync + Clone + 'static> crate::Record for Message<V> {
+    type Owned = Message<V>;
+
+    fn into_owned(self) -> Message<V> {
+        self
+    }
+}
+
 /// Where a partition seen for the first time is read from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartAt {

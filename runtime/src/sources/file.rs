@@ -93,7 +93,7 @@ impl FileSource {
         let stats = self.stats.clone();
         self.slot.put_deferred(
             time,
-            Box::new(move |batch: &Batch<'_>| read_files(batch, files, &stats)),
+            Box::new(move |batch: &Batch<'_>| Ok(read_files(batch, files, &stats))),
         );
     }
 }

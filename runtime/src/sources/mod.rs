@@ -6,6 +6,7 @@
 //! *takes* the block of its batch time from the [`SourceHandle`].
 
 mod direct;
+mod direct_stream;
 mod file;
 mod line_reader;
 mod listen;
@@ -17,6 +18,7 @@ mod user_receiver;
 mod value;
 
 pub use direct::{DirectSource, Message, StartAt};
+pub use direct_stream::DirectInput;
 pub use file::FileSource;
 pub use listen::ListenSource;
 pub use queue::{Entries, IntoQueue, Queue, QueueSource};
@@ -24,9 +26,9 @@ pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
 pub use user_receiver::{Receiver, ReceiverSource, Store};
 pub use value::{
-    QueueStream, ReceiverStream, ReplayableStream, SocketListen, SocketText, Source, SourceEnv,
-    TextFiles, queue_stream, receiver_stream, replayable_stream, socket_listen_stream,
-    socket_text_stream, source, text_file_stream,
+    DirectStream, QueueStream, ReceiverStream, ReplayableStream, SocketListen, SocketText, Source,
+    SourceEnv, TextFiles, direct_stream, queue_stream, receiver_stream, replayable_stream,
+    socket_listen_stream, socket_text_stream, source, text_file_stream,
 };
 
 use crate::sync::lock;
@@ -162,10 +164,31 @@ pub trait SourceControl: Send + Sync {
         self.receiving()
             .map_or(Ok(()), |r| r.restore_position(position))
     }
+
+    /// Whether backpressure limits the source through
+    /// [`set_cut_rate`](Self::set_cut_rate): a source that takes its records at the cut
+    /// (a direct source) rather than receiving them.
+    fn limits_cut_rate(&self) -> bool {
+        false
+    }
+
+    /// Backpressure for a source that takes its records at the cut: each cut takes at
+    /// most `rate` records per second of batch interval (0: unlimited). Receivers are
+    /// limited by [`set_rate`](Self::set_rate) instead.
+    fn set_cut_rate(&self, _rate: u64) {}
+
+    /// Every output of the batch at `time` succeeded (or had succeeded before a crash,
+    /// when recovery recomputes the batch for its state): a source may tell its input
+    /// what it no longer needs (a direct source commits its offsets to the broker). An
+    /// error stops the context.
+    fn batch_completed(&self, _time: Time) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
-/// Reads a block's records when its batch runs (on the batch's workers).
-pub type Loader<T> = Box<dyn FnOnce(&Batch<'_>) -> Parts<T> + Send>;
+/// Reads a block's records when its batch runs (on the batch's workers); an error fails
+/// the batch, which stops the context with it.
+pub type Loader<T> = Box<dyn FnOnce(&Batch<'_>) -> crate::Result<Parts<T>> + Send>;
 
 /// A block of a slot: records cut already, or a loader that reads them when the batch
 /// runs (a file source lists files at the cut and reads them then).
@@ -238,11 +261,11 @@ impl<T> Slot<T> {
     }
 
     /// The records of `batch`, in partitions (a deferred block is read now).
-    fn take(&self, batch: &Batch<'_>) -> Parts<T> {
+    fn take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
         match self.take_block(batch.time()) {
-            Some(Block::Ready(parts)) => parts,
+            Some(Block::Ready(parts)) => Ok(parts),
             Some(Block::Deferred(load)) => load(batch),
-            None => (0..self.partitions).map(|_| Vec::new()).collect(),
+            None => Ok((0..self.partitions).map(|_| Vec::new()).collect()),
         }
     }
 }
@@ -267,7 +290,24 @@ impl<T> SourceHandle<T> {
     }
 
     /// The records of `batch`, in partitions, in arrival order.
+    ///
+    /// # Panics
+    ///
+    /// If the block is read when the batch runs and the read fails (a direct source
+    /// whose broker is gone); [`try_take`](Self::try_take) returns that error instead.
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
+        match self.slot.take(batch) {
+            Ok(parts) => parts,
+            Err(e) => panic!(
+                "reading the input of the batch at {} failed: {e}",
+                batch.time()
+            ),
+        }
+    }
+
+    /// The records of `batch`, in partitions, in arrival order, or why reading them
+    /// failed (what generated jobs call: the error fails the batch).
+    pub fn try_take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
         self.slot.take(batch)
     }
 }
@@ -279,13 +319,14 @@ mod tests {
     #[test]
     fn take_returns_the_block_of_its_time_and_drops_stale_ones() {
         let exec = crate::Executor::new(1).unwrap();
-        let take = |slot: &Slot<i32>, t: u64| slot.take(&Batch::new(Time(t), Time(0), &exec));
+        let take =
+            |slot: &Slot<i32>, t: u64| slot.take(&Batch::new(Time(t), Time(0), &exec)).unwrap();
         let slot = Slot::new(1);
         slot.put(Time(1000), vec![1]);
         slot.put(Time(2000), vec![2]);
         slot.put_deferred(
             Time(3000),
-            Box::new(|b: &Batch<'_>| vec![vec![b.time().millis() as i32]]),
+            Box::new(|b: &Batch<'_>| Ok(vec![vec![b.time().millis() as i32]])),
         );
         assert_eq!(take(&slot, 2000), vec![vec![2]]);
         assert_eq!(take(&slot, 2500), vec![Vec::<i32>::new()]);

@@ -362,7 +362,7 @@ mod tests {
     fn batch_lines(r: &Receiving, time: u64) -> Vec<String> {
         let exec = crate::Executor::new(1).unwrap();
         let batch = crate::Batch::new(Time(time), Time(0), &exec);
-        r.slot().take(&batch).concat()
+        r.slot().take(&batch).unwrap().concat()
     }
 
     /// A write-ahead log at a fresh path holding `blocks`, as a killed job left it.

@@ -3,12 +3,14 @@
 //! `stream!` knows no source by name. A source statement `let lines = f(args);` calls
 //! `rill::source::f(args)`, which returns a value implementing [`Source`], and registers
 //! that value with the context. The built-in sources below are such functions; a user's
-//! [`Receiver`] or [`ReplayableSource`] becomes one through [`receiver_stream`] or
-//! [`replayable_stream`], and any value chosen at run time comes in through [`source`].
+//! [`Receiver`], [`ReplayableSource`] or [`DirectSource`] becomes one through
+//! [`receiver_stream`], [`replayable_stream`] or [`direct_stream`], and any value chosen
+//! at run time comes in through [`source`].
 
 use super::{
-    FileSource, IntoQueue, ListenSource, QueueSource, Receiver, ReceiverSource, Replayable,
-    ReplayableSource, Slot, SocketSource, SourceControl, SourceStats, receiver::ReceiverLimits,
+    DirectInput, DirectSource, FileSource, IntoQueue, ListenSource, QueueSource, Receiver,
+    ReceiverSource, Replayable, ReplayableSource, Slot, SocketSource, SourceControl, SourceStats,
+    receiver::ReceiverLimits,
 };
 use std::marker::PhantomData;
 use std::path::PathBuf;
@@ -26,6 +28,8 @@ pub struct SourceEnv {
     pub limits: ReceiverLimits,
     /// How long a file source remembers the files it read.
     pub file_remember: Duration,
+    /// The batch interval (a direct source's rate limit is per batch).
+    pub interval: Duration,
 }
 
 /// A source of records of type `T`: the value of a source statement in `stream!`.
@@ -208,6 +212,91 @@ pub struct ReplayableStream<T, S> {
 impl<T: Send + 'static, S: ReplayableSource<T>> Source<T> for ReplayableStream<T, S> {
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>) {
         let (src, slot) = Replayable::new(self.source, env.partitions);
+        (src, slot)
+    }
+}
+
+/// The records of a user's [`DirectSource`] (a partitioned log read by offset ranges,
+/// Spark's direct approach): at every batch the ranges from the previous batch's ends to
+/// where the partitions end now, read when the batch runs, logged for recovery and
+/// committed to the broker once the batch's outputs succeeded. Broker partition `i`
+/// (sorted by name) is partition `i` of every batch.
+///
+/// In `stream!`: `let records = direct_stream(MyLog::new(..));`, or with a rate limit
+/// (a method on the value, so through [`source`]):
+/// `let records = source(direct_stream(MyLog::new(..)).max_rate_per_partition(1000));`.
+///
+/// ```
+/// use rill_runtime::sources::{DirectSource, direct_stream};
+/// use rill_runtime::{Result, StreamingContext};
+///
+/// /// One partition holding the numbers 1, 2, 3, ...: offset `n` is the record `n`.
+/// struct Numbers;
+///
+/// impl DirectSource for Numbers {
+///     type Record = u64;
+///     type Offset = u64;
+///     fn describe(&self) -> String { "numbers".into() }
+///     fn partitions(&self) -> Result<Vec<String>> { Ok(vec!["n".into()]) }
+///     fn initial_offset(&self, _: &str) -> Result<u64> { Ok(0) }
+///     fn end_offset(&self, _: &str, from: &u64, max: Option<u64>) -> Result<(u64, Option<u64>)> {
+///         let n = max.unwrap_or(5); // five new numbers every batch
+///         Ok((from + n, Some(n)))
+///     }
+///     fn read(&self, _: &str, from: &u64, to: &u64) -> Result<Vec<u64>> {
+///         Ok((from + 1..=*to).collect())
+///     }
+/// }
+///
+/// let ctx = StreamingContext::manual(std::time::Duration::from_secs(1));
+/// // What `let n = direct_stream(Numbers).max_rate_per_partition(2);` in `stream!` does:
+/// let n = rill_runtime::private::source(&ctx, direct_stream(Numbers).max_rate_per_partition(2));
+/// let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+/// let out = seen.clone();
+/// rill_runtime::private::register_job(&ctx, "pipeline", "source\n", move |b| {
+///     out.lock().unwrap().push(n.try_take(b)?.concat());
+///     Ok(())
+/// });
+/// ctx.start()?;
+/// ctx.advance(2)?;
+/// assert_eq!(*seen.lock().unwrap(), [vec![1, 2], vec![3, 4]]);
+/// # Ok::<(), rill_runtime::Error>(())
+/// ```
+pub fn direct_stream<S: DirectSource>(source: S) -> DirectStream<S> {
+    DirectStream {
+        source,
+        max_rate_per_partition: 0,
+    }
+}
+
+/// The source [`direct_stream`] returns.
+pub struct DirectStream<S> {
+    source: S,
+    max_rate_per_partition: u64,
+}
+
+impl<S> DirectStream<S> {
+    /// Takes at most `records_per_second` records per second of batch interval from each
+    /// partition at every batch (Spark's `spark.streaming.kafka.maxRatePerPartition`), so
+    /// a backlog is consumed over several bounded batches (0: unlimited, the default).
+    /// Backpressure (`Builder::backpressure`) lowers it further when batches fall behind.
+    pub fn max_rate_per_partition(mut self, records_per_second: u64) -> Self {
+        self.max_rate_per_partition = records_per_second;
+        self
+    }
+}
+
+impl<S: DirectSource> Source<S::Record> for DirectStream<S> {
+    fn register(
+        self: Box<Self>,
+        env: &SourceEnv,
+    ) -> (Arc<dyn SourceControl>, Arc<Slot<S::Record>>) {
+        let (src, slot) = DirectInput::new(
+            self.source,
+            env.interval,
+            self.max_rate_per_partition,
+            env.stats.clone(),
+        );
         (src, slot)
     }
 }
