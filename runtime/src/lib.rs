@@ -27,6 +27,7 @@ mod record;
 mod scheduler;
 pub mod sinks;
 pub mod sources;
+pub mod store;
 mod sync;
 mod time;
 

@@ -284,7 +284,7 @@ impl Gen<'_> {
             Step::Source(n) => {
                 let v = Self::var(*n);
                 let handle = format_ident!("__src{}", n);
-                quote!(let #v = ::core::option::Option::Some(#handle.take(__b));)
+                quote!(let #v = ::core::option::Option::Some(#handle.try_take(__b)?);)
             }
             Step::Stage(st) => self.stage(st),
             Step::State(_, at) => at.op.read(self, at.node),

@@ -7,6 +7,8 @@
 
 mod direct;
 mod file;
+#[cfg(feature = "object-store")]
+mod object_files;
 mod line_reader;
 mod listen;
 mod queue;
@@ -167,11 +169,16 @@ pub trait SourceControl: Send + Sync {
 /// Reads a block's records when its batch runs (on the batch's workers).
 pub type Loader<T> = Box<dyn FnOnce(&Batch<'_>) -> Parts<T> + Send>;
 
+/// Reads a block's records when its batch runs, or fails the batch with an error (an
+/// object store that still fails after its retries).
+pub type FallibleLoader<T> = Box<dyn FnOnce(&Batch<'_>) -> crate::Result<Parts<T>> + Send>;
+
 /// A block of a slot: records cut already, or a loader that reads them when the batch
 /// runs (a file source lists files at the cut and reads them then).
 enum Block<T> {
     Ready(Parts<T>),
     Deferred(Loader<T>),
+    Fallible(FallibleLoader<T>),
 }
 
 /// Blocks of one source waiting for their batch, already split into partitions.
@@ -221,6 +228,12 @@ impl<T> Slot<T> {
         lock(&self.blocks).push_back((time, Block::Deferred(load)));
     }
 
+    /// Files a block of `time` whose records `load` reads when the batch runs, failing
+    /// the batch if it cannot.
+    pub fn put_fallible(&self, time: Time, load: FallibleLoader<T>) {
+        lock(&self.blocks).push_back((time, Block::Fallible(load)));
+    }
+
     /// Removes the block of `time`, dropping blocks of earlier times nobody took.
     fn take_block(&self, time: Time) -> Option<Block<T>> {
         let mut blocks = lock(&self.blocks);
@@ -237,13 +250,23 @@ impl<T> Slot<T> {
         }
     }
 
-    /// The records of `batch`, in partitions (a deferred block is read now).
-    fn take(&self, batch: &Batch<'_>) -> Parts<T> {
-        match self.take_block(batch.time()) {
+    /// The records of `batch`, in partitions (a deferred block is read now), or the
+    /// error of a block that could not be read.
+    fn try_take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
+        Ok(match self.take_block(batch.time()) {
             Some(Block::Ready(parts)) => parts,
             Some(Block::Deferred(load)) => load(batch),
+            Some(Block::Fallible(load)) => load(batch)?,
             None => (0..self.partitions).map(|_| Vec::new()).collect(),
-        }
+        })
+    }
+
+    /// The records of `batch`; a block that cannot be read is empty, with an error logged.
+    fn take(&self, batch: &Batch<'_>) -> Parts<T> {
+        self.try_take(batch).unwrap_or_else(|e| {
+            tracing::error!(time = batch.time().millis(), error = %e, "a source's block could not be read; it is empty");
+            (0..self.partitions).map(|_| Vec::new()).collect()
+        })
     }
 }
 
@@ -266,9 +289,17 @@ impl<T> SourceHandle<T> {
         SourceHandle { slot }
     }
 
-    /// The records of `batch`, in partitions, in arrival order.
+    /// The records of `batch`, in partitions, in arrival order. A block that cannot be
+    /// read (an object store that fails after its retries) is empty here, with an error
+    /// logged; [`try_take`](Self::try_take), which generated code calls, returns the error.
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
         self.slot.take(batch)
+    }
+
+    /// The records of `batch`, in partitions, in arrival order, or the error that keeps
+    /// them from being read (the batch then fails and the context stops with it).
+    pub fn try_take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
+        self.slot.try_take(batch)
     }
 }
 
