@@ -391,6 +391,10 @@ mod s3 {
         assert_eq!(
             keys,
             [
+                "batches/00000000000000003000.cut",
+                "batches/00000000000000003000.done",
+                "batches/00000000000000004000.cut",
+                "batches/00000000000000004000.done",
                 "batches/00000000000000005000.cut",
                 "batches/00000000000000005000.done",
                 "checkpoint-00000000000000002000",

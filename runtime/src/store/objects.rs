@@ -52,11 +52,21 @@ impl Prefix {
     /// The client of `url` (`s3://bucket/prefix`), configured from the environment.
     /// Nothing is requested yet: a wrong endpoint or credentials show at the first call.
     pub fn open(url: &str, bucket: &str, prefix: &str) -> Result<Prefix> {
+        Self::open_with(url, bucket, prefix, AmazonS3Builder::from_env())
+    }
+
+    /// [`open`](Self::open) with the client's settings taken from `builder`.
+    fn open_with(
+        url: &str,
+        bucket: &str,
+        prefix: &str,
+        builder: AmazonS3Builder,
+    ) -> Result<Prefix> {
         let config = |e: &dyn std::fmt::Display| Error::ObjectStore {
             context: format!("cannot set up the object store client for {url}"),
             message: e.to_string(),
         };
-        let store = AmazonS3Builder::from_env()
+        let store = builder
             .with_url(format!("s3://{bucket}"))
             .with_retry(RetryConfig {
                 backoff: BackoffConfig {
@@ -279,5 +289,32 @@ mod tests {
         let whole = Prefix::open("s3://b", "b", "").unwrap();
         assert_eq!(whole.full("a").as_ref(), "a");
         assert_eq!(whole.relative(&Key::from("a/b")), Some("a/b".to_string()));
+    }
+
+    #[test]
+    fn a_server_that_is_not_there_is_an_error_after_the_retries() {
+        // Port 1 on loopback: nothing listens, every connection is refused.
+        let builder = AmazonS3Builder::new()
+            .with_endpoint("http://127.0.0.1:1")
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_region("us-east-1");
+        let p = Prefix::open_with("s3://b/in", "b", "in", builder).unwrap();
+        let started = std::time::Instant::now();
+        let e = p.list_dir("").unwrap_err();
+        let took = started.elapsed();
+        match &e {
+            Error::ObjectStore { context, .. } => {
+                assert!(context.contains("cannot list s3://b/in"), "{e}")
+            }
+            other => panic!("not an object store error: {other}"),
+        }
+        // Three retries with backoff from 100 ms: well under the 30 s bound.
+        assert!(took < Duration::from_secs(20), "{took:?}");
+        assert!(matches!(
+            p.put("k", b"x".to_vec()),
+            Err(Error::ObjectStore { .. })
+        ));
     }
 }
