@@ -14,7 +14,9 @@ use rill::prelude::*;
 
 fn main() -> rill::Result<()> {
     // s3://BUCKET/PREFIX: input under PREFIX/in/, output and checkpoint beside it.
-    let base = std::env::args().nth(1).unwrap_or_else(|| "s3://rill-test/demo".into());
+    let base = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "s3://rill-test/demo".into());
     let checkpoint = format!("{base}/checkpoint");
     let ctx = StreamingContext::get_or_create(&checkpoint, || {
         let ctx = StreamingContext::builder()

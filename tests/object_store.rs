@@ -25,7 +25,11 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                let name = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+                let name = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((name, std::fs::read_to_string(&p).unwrap()));
             }
         }
@@ -261,7 +265,11 @@ mod s3 {
                 "(\"to\", 2)"
             ]
         );
-        assert!(written.iter().all(|(n, t)| !n.ends_with("_SUCCESS") || t.is_empty()));
+        assert!(
+            written
+                .iter()
+                .all(|(n, t)| !n.ends_with("_SUCCESS") || t.is_empty())
+        );
         eprintln!("word count over s3: {:?}", started.elapsed());
     }
 
@@ -343,7 +351,9 @@ mod s3 {
     ) -> Vec<Vec<(String, u64)>> {
         for b in from..to {
             let text = format!("a b{} c\na\n", b % 3);
-            input.put(&format!("f{b:03}.txt"), text.into_bytes()).unwrap();
+            input
+                .put(&format!("f{b:03}.txt"), text.into_bytes())
+                .unwrap();
             ctx.advance(1).unwrap();
         }
         totals
@@ -499,10 +509,15 @@ mod s3 {
         };
         ctx.start().unwrap();
         let t = Instant::now();
-        let objects: Vec<(String, Vec<u8>)> =
-            (0..n).map(|i| (format!("f{i:04}.txt"), body.clone())).collect();
+        let objects: Vec<(String, Vec<u8>)> = (0..n)
+            .map(|i| (format!("f{i:04}.txt"), body.clone()))
+            .collect();
         input.put_all(objects).unwrap();
-        rate("put (client, 8 at a time)", mb(n, n * body.len()), t.elapsed());
+        rate(
+            "put (client, 8 at a time)",
+            mb(n, n * body.len()),
+            t.elapsed(),
+        );
         let t = Instant::now();
         ctx.advance(1).unwrap();
         let took = t.elapsed();
@@ -522,10 +537,18 @@ mod s3 {
         ctx.start().unwrap();
         let t = Instant::now();
         ctx.advance(1).unwrap();
-        rate("save_as_text_files, one large batch (2 parts + _SUCCESS)", mb(3, 130_000 * 63), t.elapsed());
+        rate(
+            "save_as_text_files, one large batch (2 parts + _SUCCESS)",
+            mb(3, 130_000 * 63),
+            t.elapsed(),
+        );
         let t = Instant::now();
         ctx.advance(20).unwrap();
-        rate("save_as_text_files, 20 small batches (3 objects each)", mb(60, 20 * 10), t.elapsed());
+        rate(
+            "save_as_text_files, 20 small batches (3 objects each)",
+            mb(60, 20 * 10),
+            t.elapsed(),
+        );
         ctx.stop().unwrap();
     }
 }

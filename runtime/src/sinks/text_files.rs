@@ -94,11 +94,11 @@ impl TextFiles {
             ),
             #[cfg(feature = "object-store")]
             Ok(crate::store::Location::Object { url, bucket, .. }) => {
-                let target =
-                    match super::object_files::ObjectTextFiles::new(&url, &bucket, &suffix) {
-                        Ok(o) => Target::Objects(Box::new(o)),
-                        Err(e) => Target::Refused(e),
-                    };
+                let target = match super::object_files::ObjectTextFiles::new(&url, &bucket, &suffix)
+                {
+                    Ok(o) => Target::Objects(Box::new(o)),
+                    Err(e) => Target::Refused(e),
+                };
                 (prefix, target)
             }
             #[cfg(not(feature = "object-store"))]

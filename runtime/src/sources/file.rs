@@ -120,7 +120,11 @@ fn read_lines(path: &Path, stats: &SourceStats) -> Vec<String> {
 
 /// The lines of a file's bytes (`what` names it in warnings); a line that is not UTF-8
 /// is counted and skipped.
-pub(super) fn lines_of(bytes: &[u8], what: &dyn std::fmt::Display, stats: &SourceStats) -> Vec<String> {
+pub(super) fn lines_of(
+    bytes: &[u8],
+    what: &dyn std::fmt::Display,
+    stats: &SourceStats,
+) -> Vec<String> {
     let mut out = Vec::new();
     for line in bytes.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -7,10 +7,10 @@
 
 mod direct;
 mod file;
-#[cfg(feature = "object-store")]
-mod object_files;
 mod line_reader;
 mod listen;
+#[cfg(feature = "object-store")]
+mod object_files;
 mod queue;
 pub mod receiver;
 mod replayable;

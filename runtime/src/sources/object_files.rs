@@ -73,9 +73,10 @@ impl ObjectFileSource {
 
     /// The client; an error before `start()` opened it.
     fn objects(&self) -> crate::Result<Arc<Prefix>> {
-        self.objects.get().cloned().ok_or_else(|| {
-            Error::State(format!("text_file_stream({}) is not started", self.url))
-        })
+        self.objects
+            .get()
+            .cloned()
+            .ok_or_else(|| Error::State(format!("text_file_stream({}) is not started", self.url)))
     }
 
     /// The visible objects directly under the prefix, with their last-modified times.
@@ -108,7 +109,8 @@ impl ObjectFileSource {
 
     /// Files a block of `time` that fails its batch with `e`.
     fn fail_later(&self, time: Time, e: Error) {
-        self.slot.put_fallible(time, Box::new(move |_: &Batch<'_>| Err(e)));
+        self.slot
+            .put_fallible(time, Box::new(move |_: &Batch<'_>| Err(e)));
     }
 }
 

@@ -236,7 +236,9 @@ impl Prefix {
 
     fn put_mode(&self, key: &str, data: Vec<u8>, mode: PutMode) -> Result<bool> {
         let path = self.full(key);
-        let put = self.store.put_opts(&path, PutPayload::from(data), mode.into());
+        let put = self
+            .store
+            .put_opts(&path, PutPayload::from(data), mode.into());
         match self.run(put) {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. })
