@@ -168,7 +168,7 @@ impl Source<String> for TextFiles {
             }
             #[cfg(not(feature = "object-store"))]
             Ok(crate::store::Location::Object { url, .. }) => {
-                return Refused::new(
+                return Refused::register(
                     &self.dir,
                     crate::Error::Config(format!(
                         "{url}: object store URLs need rill's `object-store` feature"
@@ -176,7 +176,7 @@ impl Source<String> for TextFiles {
                     env,
                 );
             }
-            Err(e) => return Refused::new(&self.dir, e, env),
+            Err(e) => return Refused::register(&self.dir, e, env),
         };
         let (src, slot) =
             FileSource::new(dir, env.file_remember, env.stats.clone(), env.partitions);
@@ -191,7 +191,8 @@ struct Refused {
 }
 
 impl Refused {
-    fn new(
+    /// The source and slot of a `text_file_stream` that `start()` refuses with `why`.
+    fn register(
         dir: &std::path::Path,
         why: crate::Error,
         env: &SourceEnv,
