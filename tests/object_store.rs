@@ -10,6 +10,13 @@ mod support;
 use rill::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// Sets the S3 client's environment before anything else runs (every test calls it
+/// first, so no thread reads the environment while it is written).
+fn env() {
+    #[cfg(feature = "object-store")]
+    s3::set_env_once();
+}
+
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rill-objects-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -72,6 +79,7 @@ const BATCHES: [&[(&str, &str)]; 2] = [
 
 #[test]
 fn file_urls_need_no_feature() {
+    env();
     let (input, output) = (temp("file-in"), temp("file-out"));
     let ctx = manual(2);
     word_count(
@@ -107,6 +115,7 @@ fn file_urls_need_no_feature() {
 
 #[test]
 fn unsupported_schemes_fail_the_start_with_a_configuration_error() {
+    env();
     let ctx = manual(1);
     stream! { ctx;
         text_file_stream("hdfs://namenode/in").print();
@@ -148,14 +157,23 @@ mod s3 {
     /// The bucket of the test server, with the client's environment set for it; None
     /// (the test skips) without a server.
     fn bucket() -> Option<String> {
-        let endpoint = servers::s3_endpoint()?;
-        static ENV: Once = Once::new();
-        ENV.call_once(|| set_env(&endpoint));
+        set_env_once();
+        servers::s3_endpoint()?;
         Some(std::env::var("RILL_TEST_S3_BUCKET").unwrap_or_else(|_| servers::S3_BUCKET.into()))
     }
 
-    /// The standard variables the client reads (`AmazonS3Builder::from_env`), set once,
-    /// before any client of this process exists.
+    /// With a test server, sets the standard variables the client reads
+    /// (`AmazonS3Builder::from_env`) for it, once, before any client of this process
+    /// exists.
+    pub fn set_env_once() {
+        static ENV: Once = Once::new();
+        ENV.call_once(|| {
+            if let Ok(endpoint) = std::env::var("RILL_TEST_S3_ENDPOINT") {
+                set_env(&endpoint);
+            }
+        });
+    }
+
     #[allow(unsafe_code)]
     fn set_env(endpoint: &str) {
         for (k, v) in [
@@ -165,9 +183,9 @@ mod s3 {
             ("AWS_REGION", "us-east-1"),
             ("AWS_ALLOW_HTTP", "true"),
         ] {
-            // SAFETY: called once under `Once`, by the first test to need the server,
-            // before any thread of this process reads the environment for a client
-            // (every client is made after `bucket()` returns).
+            // SAFETY: called once under `Once`, which every test of this file calls
+            // before anything else, so no other thread of this process reads the
+            // environment meanwhile (the harness read it before starting the tests).
             unsafe { std::env::set_var(k, v) };
         }
     }
@@ -430,11 +448,23 @@ mod s3 {
             !Path::new("s3:").exists(),
             "nothing was written to a local directory named after the URL"
         );
+        drop(ctx);
+        // A plain start() on the prefix begins a new run: the old one is discarded.
+        let (ctx, _) = job(&ckpt, &input).unwrap();
+        ctx.start().unwrap();
+        let keys: Vec<String> = objects_ckpt
+            .list("")
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(keys, ["checkpoint-00000000000000000000"]);
         eprintln!("checkpoint recovery over s3: {:?}", started.elapsed());
     }
 
     #[test]
     fn the_write_ahead_log_is_refused_in_an_object_store() {
+        env();
         let built = StreamingContext::builder()
             .batch_interval(Duration::from_secs(1))
             .checkpoint_dir("s3://bucket/ckpt")
@@ -555,6 +585,7 @@ mod s3 {
 
 #[test]
 fn readme_shows_the_object_store_example_as_it_stands() {
+    env();
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let example =

@@ -114,26 +114,31 @@ impl ObjectFileSource {
     }
 }
 
-/// Reads `keys` in parallel on the batch's workers, in order, into its partitions.
+/// Reads `keys` in parallel on the batch's workers (each worker a contiguous share, a
+/// few requests at a time), in order, into its partitions.
 fn read_objects(
     batch: &Batch<'_>,
     objects: &Prefix,
     keys: Vec<String>,
     stats: &SourceStats,
 ) -> crate::Result<Parts<String>> {
-    let per_object = batch.map_owned(keys, |key| -> crate::Result<Vec<String>> {
-        let what = format!("{}/{key}", objects.url().trim_end_matches('/'));
-        match objects.get(&key)? {
-            Some(bytes) => Ok(lines_of(&bytes, &what, stats)),
-            None => {
-                tracing::warn!(object = %what, "a new object was deleted before it was read; skipping it");
-                Ok(Vec::new())
+    let shares = split_even(keys, batch.partitions());
+    let per_share = batch.map_owned(shares, |keys| -> crate::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for (key, bytes) in keys.iter().zip(objects.get_all(&keys)?) {
+            let what = format!("{}/{key}", objects.url().trim_end_matches('/'));
+            match bytes {
+                Some(bytes) => lines.extend(lines_of(&bytes, &what, stats)),
+                None => {
+                    tracing::warn!(object = %what, "a new object was deleted before it was read; skipping it")
+                }
             }
         }
+        Ok(lines)
     });
     let mut lines = Vec::new();
-    for object in per_object {
-        lines.extend(object?);
+    for share in per_share {
+        lines.extend(share?);
     }
     stats.add_late_records(lines.len());
     Ok(split_even(lines, batch.partitions()))

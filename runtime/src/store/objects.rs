@@ -29,7 +29,28 @@ pub struct Prefix {
     /// The key prefix without leading or trailing `/` (empty: the whole bucket).
     prefix: String,
     store: AmazonS3,
-    runtime: tokio::runtime::Runtime,
+    runtime: Runtime,
+}
+
+/// The tokio runtime a [`Prefix`] owns, shut down without waiting when dropped (a
+/// context dropped inside a user's async runtime must not block or panic there).
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        match &self.0 {
+            Some(rt) => rt.block_on(f),
+            None => unreachable!("the runtime is taken only when dropped"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// An object listed under a prefix.
@@ -47,6 +68,9 @@ pub struct Object {
 
 /// How often a failed request is retried (by `object_store`'s client, with backoff).
 const RETRIES: usize = 3;
+
+/// Requests in flight at once for the calls that make several.
+pub const CONCURRENT: usize = 8;
 
 impl Prefix {
     /// The client of `url` (`s3://bucket/prefix`), configured from the environment.
@@ -89,7 +113,7 @@ impl Prefix {
             url: url.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             store,
-            runtime,
+            runtime: Runtime(Some(runtime)),
         })
     }
 
@@ -202,6 +226,27 @@ impl Prefix {
             .map_err(|e| self.error("read", key, e))
     }
 
+    /// The bytes of every object of `keys`, in order (None for a missing one), read
+    /// [`CONCURRENT`] requests at a time.
+    pub fn get_all(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        let gets = keys.iter().map(|key| {
+            let path = self.full(key);
+            async move {
+                match self.store.get(&path).await {
+                    Ok(r) => r.bytes().await.map(|b| Some(b.to_vec())),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| self.error("read", key, e))
+            }
+        });
+        self.run(
+            futures_util::stream::iter(gets)
+                .buffered(CONCURRENT)
+                .try_collect(),
+        )
+    }
+
     /// The listing entry of `key`, or None if there is no such object.
     pub fn head(&self, key: &str) -> Result<Option<Object>> {
         let path = self.full(key);
@@ -247,7 +292,8 @@ impl Prefix {
         }
     }
 
-    /// Writes every `(key, data)`, several requests at a time, replacing objects there.
+    /// Writes every `(key, data)`, [`CONCURRENT`] requests at a time, replacing objects
+    /// there.
     pub fn put_all(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
         let puts = objects.into_iter().map(|(key, data)| {
             let path = self.full(&key);
@@ -259,7 +305,7 @@ impl Prefix {
             }
         });
         self.run(async {
-            let mut puts = futures_util::stream::iter(puts).buffer_unordered(8);
+            let mut puts = futures_util::stream::iter(puts).buffer_unordered(CONCURRENT);
             while let Some(done) = puts.next().await {
                 done?;
             }
@@ -293,16 +339,34 @@ mod tests {
         assert_eq!(whole.relative(&Key::from("a/b")), Some("a/b".to_string()));
     }
 
-    #[test]
-    fn a_server_that_is_not_there_is_an_error_after_the_retries() {
-        // Port 1 on loopback: nothing listens, every connection is refused.
+    /// A prefix on port 1 of loopback: nothing listens, every connection is refused.
+    fn refused() -> Prefix {
         let builder = AmazonS3Builder::new()
             .with_endpoint("http://127.0.0.1:1")
             .with_allow_http(true)
             .with_access_key_id("test")
             .with_secret_access_key("test")
             .with_region("us-east-1");
-        let p = Prefix::open_with("s3://b/in", "b", "in", builder).unwrap();
+        Prefix::open_with("s3://b/in", "b", "in", builder).unwrap()
+    }
+
+    #[test]
+    fn calls_and_drops_inside_an_async_runtime_do_not_panic() {
+        let outer = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        outer.block_on(async {
+            let p = refused();
+            assert!(matches!(p.list_dir(""), Err(Error::ObjectStore { .. })));
+            drop(p);
+        });
+    }
+
+    #[test]
+    fn a_server_that_is_not_there_is_an_error_after_the_retries() {
+        let p = refused();
         let started = std::time::Instant::now();
         let e = p.list_dir("").unwrap_err();
         let took = started.elapsed();
