@@ -5,7 +5,7 @@
 //! [`Location::parse`] is the one dispatch on the URL scheme: a local location takes the
 //! local code path unchanged (same speed, same atomic renames); an object store location
 //! takes the code of `sources/object_files.rs`, `sinks/object_files.rs` and
-//! `checkpoint/objects.rs`, which reach the store through [`objects::Prefix`].
+//! `checkpoint/objects.rs`, which reach the store through `Prefix` (`store/objects.rs`).
 
 #[cfg(feature = "object-store")]
 pub mod objects;
