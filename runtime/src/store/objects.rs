@@ -122,16 +122,18 @@ impl Prefix {
         &self.url
     }
 
-    /// The full key of `key` under the prefix.
+    /// The full key of `key` under the prefix: taken as it is (as a listing returned
+    /// it), or, if it is not a valid key as it is, with its odd characters encoded.
     fn full(&self, key: &str) -> Key {
         let key = key.trim_start_matches('/');
-        if self.prefix.is_empty() {
-            Key::from(key)
+        let full = if self.prefix.is_empty() {
+            key.to_string()
         } else if key.is_empty() {
-            Key::from(self.prefix.as_str())
+            self.prefix.clone()
         } else {
-            Key::from(format!("{}/{key}", self.prefix))
-        }
+            format!("{}/{key}", self.prefix)
+        };
+        Key::parse(&full).unwrap_or_else(|_| Key::from(full))
     }
 
     /// `key` relative to the prefix (None for a key outside it).
@@ -331,6 +333,8 @@ mod tests {
     fn keys_are_joined_and_made_relative_to_the_prefix() {
         let p = Prefix::open("s3://b/in/", "b", "in/").unwrap();
         assert_eq!(p.full("a.txt").as_ref(), "in/a.txt");
+        // A key as a listing returns it is used as it is, `%` included.
+        assert_eq!(p.full("100%25.txt").as_ref(), "in/100%25.txt");
         assert_eq!(p.full("").as_ref(), "in");
         assert_eq!(p.relative(&Key::from("in/x/y")), Some("x/y".to_string()));
         assert_eq!(p.relative(&Key::from("inx/y")), None);
