@@ -37,7 +37,8 @@
 //! **Sources**: `queue_stream(Vec<Vec<T>>)` (one `Vec` per batch, or a [`source::Queue`]
 //! pushed to while running), `socket_text_stream(host, port)` (a TCP client, as Spark's),
 //! `socket_listen_stream(addr)` (listens; any number of clients), `text_file_stream(dir)`
-//! (new files in a directory), `receiver_stream(r)` (any [`source::Receiver`], Spark's
+//! (new files in a directory; `file:///dir`, or `s3://bucket/prefix/` with the
+//! `object-store` feature), `receiver_stream(r)` (any [`source::Receiver`], Spark's
 //! `receiverStream`), `replayable_stream(s)` (any [`source::ReplayableSource`], recovered
 //! exactly). `union(a, b, ...)` and `transform([a, b, ...], f)` over several streams are
 //! written as sources too (Spark's `StreamingContext.union` and `.transform`).
@@ -90,7 +91,8 @@
 //! | `sliding_by_key(w)` | the seed's count window `W(t) = {d_t, ..., d_(t-w+1)}` of every key updated in the batch |
 //!
 //! **Outputs**: `print()` / `print_n(n)` (Spark's frame), `save_as_text_files(prefix,
-//! suffix)`, `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle),
+//! suffix)` (a path, `file://` or, with the `object-store` feature, `s3://` prefix; so is
+//! `checkpoint_dir`: see the README's "Object stores"), `for_each_batch(|time, records| ...)`, `collect()` (a [`Collected`] handle),
 //! `write_to(sink)` (any [`sink::Sink`], committed once every output of the batch ran).
 //!
 //! **PostgreSQL** (feature `postgres`): `postgres_table(dsn, table, column, options)` reads

@@ -25,6 +25,15 @@ pub enum Error {
     },
     /// A checkpoint could not be written, read or used.
     Checkpoint(String),
+    /// A request to an object store (an `s3://` URL of `text_file_stream`,
+    /// `save_as_text_files` or `checkpoint_dir`, with the `object-store` feature) failed
+    /// after its retries: the network, the credentials, a missing bucket, a refusal.
+    ObjectStore {
+        /// What was being done, with the URL or key.
+        context: String,
+        /// The store's error.
+        message: String,
+    },
     /// A user function panicked while the batch at `time` was processed.
     JobPanicked {
         /// The batch time in milliseconds.
@@ -66,6 +75,10 @@ impl Error {
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
             Error::Checkpoint(m) => Error::Checkpoint(m.clone()),
+            Error::ObjectStore { context, message } => Error::ObjectStore {
+                context: context.clone(),
+                message: message.clone(),
+            },
             Error::JobPanicked { time_ms, message } => Error::JobPanicked {
                 time_ms: *time_ms,
                 message: message.clone(),
@@ -116,6 +129,7 @@ impl fmt::Display for Error {
             Error::Pipeline(m) => write!(f, "invalid pipeline: {m}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Checkpoint(m) => write!(f, "checkpoint: {m}"),
+            Error::ObjectStore { context, message } => write!(f, "{context}: {message}"),
             Error::JobPanicked { time_ms, message } => {
                 write!(
                     f,

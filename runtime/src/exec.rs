@@ -272,7 +272,10 @@ mod tests {
     fn split_even_keeps_order_and_sizes() {
         let p = split_even((0..7).collect(), 3);
         assert_eq!(p, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
-        assert_eq!(split_even(Vec::<u8>::new(), 2), vec![vec![], vec![]]);
+        assert_eq!(
+            split_even(Vec::<u8>::new(), 2),
+            vec![Vec::<u8>::new(), Vec::new()]
+        );
         assert_eq!(
             concat(split_even((0..5).collect::<Vec<_>>(), 4)),
             vec![0, 1, 2, 3, 4]

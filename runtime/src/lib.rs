@@ -29,6 +29,7 @@ mod record;
 mod scheduler;
 pub mod sinks;
 pub mod sources;
+pub mod store;
 mod sync;
 mod time;
 

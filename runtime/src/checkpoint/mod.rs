@@ -4,6 +4,8 @@
 pub mod durable;
 pub(crate) mod fingerprint;
 mod frame;
+#[cfg(feature = "object-store")]
+mod objects;
 pub mod store;
 pub mod wal;
 

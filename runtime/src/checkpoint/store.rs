@@ -5,6 +5,10 @@
 //! flushed to disk, renamed, and the directory flushed, so a crash leaves either the old
 //! or the new file, never half of one. Reading takes the newest file that decodes and
 //! whose checksum holds, warning about each damaged one it skips.
+//!
+//! With the `object-store` feature the directory can be an `s3://bucket/prefix` URL: the
+//! same snapshots and log entries are then objects, made atomic by conditional puts
+//! instead of renames (`checkpoint/objects.rs`). [`CheckpointStore`] hides which.
 
 use super::frame::{FrameError, decode, encode};
 use crate::{Error, Result};
@@ -107,31 +111,75 @@ fn io(what: impl Into<String>, e: std::io::Error) -> Error {
     Error::io(what, e)
 }
 
-/// A checkpoint directory.
+/// A checkpoint directory: a local directory, or (with the `object-store` feature) a
+/// prefix in an object store.
 pub struct CheckpointStore {
     dir: PathBuf,
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    backend: Backend,
+}
+
+/// Where a checkpoint directory's files are.
+enum Backend {
+    /// In the local directory `dir`, atomic by rename.
+    Dir,
+    /// Objects under a prefix, atomic by conditional puts.
+    #[cfg(feature = "object-store")]
+    Objects(super::objects::ObjectCheckpoint),
 }
 
 impl CheckpointStore {
-    /// Opens (creating if needed) a checkpoint directory.
+    /// Opens (creating if needed) a checkpoint directory: a path, a `file://` URL or,
+    /// with the `object-store` feature, an `s3://bucket/prefix` URL.
     pub fn open(dir: impl AsRef<Path>) -> Result<CheckpointStore> {
-        let dir = dir.as_ref().to_path_buf();
+        let dir = match crate::store::Location::parse(dir.as_ref())? {
+            crate::store::Location::Local(dir) => dir,
+            #[cfg(feature = "object-store")]
+            crate::store::Location::Object {
+                url,
+                bucket,
+                prefix,
+            } => {
+                let objects = super::objects::ObjectCheckpoint::open(&url, &bucket, &prefix)?;
+                return Ok(CheckpointStore {
+                    dir: dir.as_ref().to_path_buf(),
+                    backend: Backend::Objects(objects),
+                });
+            }
+            #[cfg(not(feature = "object-store"))]
+            crate::store::Location::Object { url, .. } => {
+                return Err(Error::Config(format!(
+                    "{url}: object store URLs need rill's `object-store` feature"
+                )));
+            }
+        };
         std::fs::create_dir_all(&dir).map_err(|e| {
             io(
                 format!("cannot create checkpoint directory {}", dir.display()),
                 e,
             )
         })?;
-        Ok(CheckpointStore { dir })
+        Ok(CheckpointStore {
+            dir,
+            backend: Backend::Dir,
+        })
     }
 
-    /// The directory.
+    /// The directory (an object store's URL as a path).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Snapshot files, oldest first.
     fn snapshots(&self) -> Result<Vec<(u64, PathBuf)>> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            let snaps = o.snapshots()?;
+            return Ok(snaps
+                .into_iter()
+                .map(|(t, name)| (t, self.dir.join(name)))
+                .collect());
+        }
         let mut out = Vec::new();
         let entries = std::fs::read_dir(&self.dir)
             .map_err(|e| io(format!("cannot read {}", self.dir.display()), e))?;
@@ -153,17 +201,39 @@ impl CheckpointStore {
     pub fn write(&self, snap: &Snapshot) -> Result<()> {
         let data = encode(SNAPSHOT_MAGIC, &to_bytes(snap)?);
         let name = format!("checkpoint-{:020}", snap.time_ms);
-        write_atomically(&self.dir, &name, &data)?;
+        match &self.backend {
+            Backend::Dir => write_atomically(&self.dir, &name, &data)?,
+            #[cfg(feature = "object-store")]
+            Backend::Objects(o) => o.write_snapshot(&name, data)?,
+        }
         let all = self.snapshots()?;
         if all.len() > KEPT_SNAPSHOTS {
             for (_, path) in &all[..all.len() - KEPT_SNAPSHOTS] {
-                if let Err(e) = std::fs::remove_file(path) {
+                if let Err(e) = self.delete_snapshot(path) {
                     tracing::warn!(path = %path.display(), error = %e, "cannot delete an old checkpoint");
                 }
             }
         }
         let oldest = all[all.len().saturating_sub(KEPT_SNAPSHOTS)].0;
         self.compact_log(oldest)
+    }
+
+    fn delete_snapshot(&self, path: &Path) -> Result<()> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            return o.delete(&name.unwrap_or_default());
+        }
+        std::fs::remove_file(path).map_err(|e| io(format!("cannot delete {}", path.display()), e))
+    }
+
+    fn read_snapshot(&self, path: &Path) -> std::result::Result<Snapshot, String> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            return decode_snapshot(&o.read(&name.unwrap_or_default())?);
+        }
+        read_snapshot(path)
     }
 
     /// Every snapshot, newest first, each decoded or with why it does not decode.
@@ -173,7 +243,7 @@ impl CheckpointStore {
             .into_iter()
             .rev()
             .map(|(_, path)| {
-                let snap = read_snapshot(&path);
+                let snap = self.read_snapshot(&path);
                 (path, snap)
             })
             .collect())
@@ -207,6 +277,10 @@ impl CheckpointStore {
 
     /// Whether the directory holds a snapshot, a batch log or a write-ahead log.
     pub fn has_data(&self) -> Result<bool> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            return o.has_data();
+        }
         let entries = std::fs::read_dir(&self.dir)
             .map_err(|e| io(format!("cannot read {}", self.dir.display()), e))?;
         Ok(entries
@@ -216,6 +290,10 @@ impl CheckpointStore {
 
     /// Deletes the snapshots, the batch log and the write-ahead logs of an earlier run.
     pub fn clear(&self) -> Result<()> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            return o.clear();
+        }
         let entries = std::fs::read_dir(&self.dir)
             .map_err(|e| io(format!("cannot read {}", self.dir.display()), e))?;
         for entry in entries.flatten() {
@@ -242,6 +320,15 @@ impl CheckpointStore {
 
     fn append(&self, entry: &LogEntry, flush: bool) -> Result<()> {
         let data = encode(LOG_MAGIC, &to_bytes(entry)?);
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            // Every entry is an object, durable once written: `flush` holds for all.
+            let _ = flush;
+            return match entry {
+                LogEntry::Cut(r) => o.append(r.time_ms, false, data),
+                LogEntry::Done(t) => o.append(*t, true, data),
+            };
+        }
         let path = self.dir.join(LOG_FILE);
         let mut f = OpenOptions::new()
             .create(true)
@@ -265,6 +352,10 @@ impl CheckpointStore {
 
     /// The batch log with a note of a damaged tail.
     pub fn read_log(&self) -> Result<BatchLog> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            return Ok(decode_log(&o.read_log()?));
+        }
         let path = self.dir.join(LOG_FILE);
         let data = match std::fs::read(&path) {
             Ok(d) => d,
@@ -287,6 +378,10 @@ impl CheckpointStore {
 
     /// Rewrites the log without the records at or before `oldest_ms`.
     fn compact_log(&self, oldest_ms: u64) -> Result<()> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            return o.compact_log(oldest_ms);
+        }
         let kept: Vec<LoggedBatch> = self
             .logged_batches()?
             .into_iter()
@@ -296,6 +391,18 @@ impl CheckpointStore {
     }
 
     fn rewrite_log(&self, batches: &[LoggedBatch]) -> Result<()> {
+        #[cfg(feature = "object-store")]
+        if let Backend::Objects(o) = &self.backend {
+            // The kept entries are objects already: delete the others.
+            let kept: Vec<(u64, bool)> = batches
+                .iter()
+                .flat_map(|b| {
+                    let t = b.record.time_ms;
+                    std::iter::once((t, false)).chain(b.completed.then_some((t, true)))
+                })
+                .collect();
+            return o.keep_entries(&kept);
+        }
         let mut data = Vec::new();
         for b in batches {
             data.extend(encode(

@@ -26,7 +26,10 @@ impl Builder {
         self
     }
 
-    /// Where stateful operators keep checkpoints.
+    /// Where stateful operators keep checkpoints: a local directory (or a `file://` URL)
+    /// or, with the `object-store` feature, an `s3://bucket/prefix` URL, where snapshots
+    /// and the batch log are objects made atomic by conditional puts (see the README's
+    /// "Object stores"). An object store cannot hold the write-ahead log.
     pub fn checkpoint_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.settings.checkpoint_dir = Some(dir.as_ref().to_path_buf());
         self
@@ -50,6 +53,8 @@ impl Builder {
     /// Receivers write what they receive to a write-ahead log in the checkpoint
     /// directory before it enters a batch, so received lines survive a crash (Spark's
     /// `spark.streaming.receiver.writeAheadLog.enable`; off by default, as there).
+    /// Refused with a checkpoint directory in an object store: the log appends and
+    /// syncs every block, which objects cannot do.
     pub fn write_ahead_log(mut self, on: bool) -> Self {
         self.settings.write_ahead_log = on;
         self

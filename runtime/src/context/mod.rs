@@ -138,6 +138,9 @@ impl StreamingContext {
         }
         d.durability.prepare()?;
         if let (true, Some(dir)) = (d.config.write_ahead_log(), d.durability.dir()) {
+            if crate::store::Location::is_object_store(&dir) {
+                return Err(crate::driver::config::wal_in_object_store(&dir));
+            }
             d.sources.enable_wal(&dir)?;
         }
         d.sources.set_rate(d.config.max_rate());

@@ -1,6 +1,7 @@
 //! [`Config`]: a context's settings, checked once when it is built and fixed after.
 
 use crate::sources::receiver::ReceiverLimits;
+use crate::store::Location;
 use crate::{Error, Executor, Result};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +13,16 @@ pub(crate) const DEFAULT_FILE_REMEMBER: Duration = Duration::from_secs(60);
 /// The longest batch interval, in milliseconds: ten intervals (the default checkpoint
 /// interval, the bound of a graceful stop) must still fit in 64-bit milliseconds.
 pub(crate) const MAX_BATCH_INTERVAL_MS: u64 = u64::MAX / 10;
+
+/// The refusal of a write-ahead log in an object store checkpoint directory `dir`.
+pub(crate) fn wal_in_object_store(dir: &std::path::Path) -> Error {
+    Error::Config(format!(
+        "the write-ahead log cannot be kept in an object store ({}): it appends and syncs \
+         every received block, which objects cannot do; use a local checkpoint directory \
+         with write_ahead_log(true), or a replayable source",
+        dir.display()
+    ))
+}
 
 /// What a [`Builder`](crate::Builder) was told, before it is checked.
 #[derive(Clone, Debug, Default)]
@@ -161,10 +172,16 @@ impl Config {
         }
         config.backpressure = s.backpressure;
         if s.write_ahead_log {
-            if s.checkpoint_dir.is_none() {
-                return Err(Error::Config(
-                    "the write-ahead log needs a checkpoint directory".into(),
-                ));
+            match &s.checkpoint_dir {
+                None => {
+                    return Err(Error::Config(
+                        "the write-ahead log needs a checkpoint directory".into(),
+                    ));
+                }
+                Some(dir) if Location::is_object_store(dir) => {
+                    return Err(wal_in_object_store(dir));
+                }
+                Some(_) => {}
             }
             config.write_ahead_log = true;
         }

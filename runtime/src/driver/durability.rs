@@ -11,6 +11,7 @@ use super::source_set::Positions;
 use crate::checkpoint::fingerprint::plan_fingerprint;
 use crate::checkpoint::{BatchRecord, CheckpointStore, LoggedBatch, Snapshot};
 use crate::exec::BatchCheckpoint;
+use crate::store::Location;
 use crate::sync::lock;
 use crate::{Error, Result, Time};
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +45,7 @@ impl Durability {
     /// The durability of a context checkpointing to `dir`, if set.
     pub(crate) fn new(dir: Option<PathBuf>) -> Durability {
         Durability {
-            dir: Mutex::new(dir),
+            dir: Mutex::new(dir.map(|d| Location::normalize(&d))),
             resume: AtomicBool::new(false),
             open: Mutex::new(None),
         }
@@ -57,7 +58,7 @@ impl Durability {
 
     /// `start()` resumes from the checkpoint in `dir`, if it holds one.
     pub(crate) fn resume_from(&self, dir: &Path) {
-        *lock(&self.dir) = Some(dir.to_path_buf());
+        *lock(&self.dir) = Some(Location::normalize(dir));
         self.resume.store(true, Ordering::SeqCst);
     }
 
@@ -72,7 +73,7 @@ impl Durability {
         let Some(dir) = self.dir() else {
             return Ok(());
         };
-        if self.resumes() || !dir.exists() {
+        if self.resumes() || (!Location::is_object_store(&dir) && !dir.exists()) {
             return Ok(());
         }
         let store = CheckpointStore::open(&dir)?;

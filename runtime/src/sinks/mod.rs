@@ -2,6 +2,8 @@
 
 pub mod collect;
 pub mod for_each;
+#[cfg(feature = "object-store")]
+pub mod object_files;
 pub mod print;
 pub mod sink;
 pub mod text_files;

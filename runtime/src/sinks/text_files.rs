@@ -20,6 +20,10 @@
 //! Whatever a crash leaves behind (a temporary directory, an aside directory) is cleared by
 //! the next write of that batch, which first puts an aside directory back if the batch's
 //! own is missing.
+//!
+//! The prefix may be a `file://` URL (the same local path) or, with the `object-store`
+//! feature, an `s3://bucket/prefix` URL, written by `sinks/object_files.rs`: there no
+//! rename exists, and `_SUCCESS` is written last instead.
 
 use crate::{Error, Partition, Time};
 use std::fmt::Debug;
@@ -30,6 +34,19 @@ use std::path::{Path, PathBuf};
 pub struct TextFiles {
     prefix: String,
     suffix: String,
+    target: Target,
+}
+
+/// Where the prefix points.
+enum Target {
+    /// A local path: the directory writer of this file.
+    Local,
+    /// An object store prefix.
+    #[cfg(feature = "object-store")]
+    Objects(Box<super::object_files::ObjectTextFiles>),
+    /// A URL that cannot be written (another scheme, a client that cannot be set up):
+    /// every write fails with this.
+    Refused(Error),
 }
 
 impl<T: Debug + Sync> crate::sinks::Sink<T> for TextFiles {
@@ -65,11 +82,38 @@ enum Step {
 }
 
 impl TextFiles {
-    /// An output writing `prefix-<ms>.suffix` directories.
+    /// An output writing `prefix-<ms>.suffix` directories. `prefix` is a local path, a
+    /// `file://` URL or, with the `object-store` feature, an `s3://bucket/prefix` URL;
+    /// another scheme makes every write fail with a configuration error.
     pub fn new(prefix: impl Into<String>, suffix: impl Into<String>) -> TextFiles {
+        let (prefix, suffix) = (prefix.into(), suffix.into());
+        let (prefix, target) = match crate::store::Location::parse(Path::new(&prefix)) {
+            Ok(crate::store::Location::Local(path)) => (
+                path.into_os_string().into_string().unwrap_or(prefix),
+                Target::Local,
+            ),
+            #[cfg(feature = "object-store")]
+            Ok(crate::store::Location::Object { url, bucket, .. }) => {
+                let target = match super::object_files::ObjectTextFiles::new(&url, &bucket, &suffix)
+                {
+                    Ok(o) => Target::Objects(Box::new(o)),
+                    Err(e) => Target::Refused(e),
+                };
+                (prefix, target)
+            }
+            #[cfg(not(feature = "object-store"))]
+            Ok(crate::store::Location::Object { url, .. }) => (
+                prefix,
+                Target::Refused(Error::Config(format!(
+                    "{url}: object store URLs need rill's `object-store` feature"
+                ))),
+            ),
+            Err(e) => (prefix, Target::Refused(e)),
+        };
         TextFiles {
-            prefix: prefix.into(),
-            suffix: suffix.into(),
+            prefix,
+            suffix,
+            target,
         }
     }
 
@@ -88,12 +132,20 @@ impl TextFiles {
     }
 
     /// Writes the batch at `time`, replacing the batch's directory in one step if it
-    /// exists (see the module's documentation). Every failure is an [`Error::Io`].
+    /// exists (see the module's documentation). Every failure is an [`Error::Io`]; to an
+    /// object store, the parts then `_SUCCESS`, and a failure is an
+    /// [`Error::ObjectStore`].
     pub fn write_batch<T: Debug, P: Partition<T>>(
         &self,
         time: Time,
         parts: &[P],
     ) -> crate::Result<()> {
+        match &self.target {
+            Target::Local => {}
+            #[cfg(feature = "object-store")]
+            Target::Objects(o) => return o.write_batch(time, parts),
+            Target::Refused(e) => return Err(e.duplicate()),
+        }
         let dir = self.dir_name(time);
         let file_name = dir
             .file_name()

@@ -115,6 +115,16 @@ fn read_lines(path: &Path, stats: &SourceStats) -> Vec<String> {
             return Vec::new();
         }
     };
+    lines_of(&bytes, &path.display(), stats)
+}
+
+/// The lines of a file's bytes (`what` names it in warnings); a line that is not UTF-8
+/// is counted and skipped.
+pub(super) fn lines_of(
+    bytes: &[u8],
+    what: &dyn std::fmt::Display,
+    stats: &SourceStats,
+) -> Vec<String> {
     let mut out = Vec::new();
     for line in bytes.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -122,7 +132,7 @@ fn read_lines(path: &Path, stats: &SourceStats) -> Vec<String> {
             Ok(s) => out.push(s.to_string()),
             Err(_) => {
                 stats.malformed();
-                tracing::warn!(path = %path.display(), "skipping a line that is not UTF-8");
+                tracing::warn!(path = %what, "skipping a line that is not UTF-8");
             }
         }
     }

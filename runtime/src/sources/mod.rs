@@ -10,6 +10,8 @@ mod direct_stream;
 mod file;
 mod line_reader;
 mod listen;
+#[cfg(feature = "object-store")]
+mod object_files;
 mod queue;
 pub mod receiver;
 mod replayable;
@@ -260,7 +262,8 @@ impl<T> Slot<T> {
         }
     }
 
-    /// The records of `batch`, in partitions (a deferred block is read now).
+    /// The records of `batch`, in partitions (a deferred block is read now), or the
+    /// error of a block that could not be read.
     fn take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
         match self.take_block(batch.time()) {
             Some(Block::Ready(parts)) => Ok(parts),
@@ -289,19 +292,16 @@ impl<T> SourceHandle<T> {
         SourceHandle { slot }
     }
 
-    /// The records of `batch`, in partitions, in arrival order.
-    ///
-    /// # Panics
-    ///
-    /// If the block is read when the batch runs and the read fails (a direct source
-    /// whose broker is gone); [`try_take`](Self::try_take) returns that error instead.
+    /// The records of `batch`, in partitions, in arrival order. A block that cannot be
+    /// read (an object store that fails after its retries) is empty here, with an error
+    /// logged; [`try_take`](Self::try_take), which generated code calls, returns the error.
     pub fn take(&self, batch: &Batch<'_>) -> Parts<T> {
         match self.slot.take(batch) {
             Ok(parts) => parts,
-            Err(e) => panic!(
-                "reading the input of the batch at {} failed: {e}",
-                batch.time()
-            ),
+            Err(e) => {
+                tracing::error!(time = batch.time().millis(), error = %e, "a source's block could not be read; it is empty");
+                (0..self.slot.partitions).map(|_| Vec::new()).collect()
+            }
         }
     }
 

@@ -12,6 +12,7 @@ use super::{
     ReceiverSource, Replayable, ReplayableSource, Slot, SocketSource, SourceControl, SourceStats,
     receiver::ReceiverLimits,
 };
+use crate::Time;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,6 +132,13 @@ impl Source<String> for SocketListen {
 
 /// The lines of the files that appear in directory `dir` (Spark's `textFileStream`):
 /// new files by modification time, within the context's remember window.
+///
+/// `dir` is a local path, a `file:///dir` URL or, with the `object-store` feature, an
+/// `s3://bucket/prefix/` URL: then the new objects directly under the prefix, by
+/// last-modified time, are listed at each cut and read on the workers when the batch
+/// runs (the client is configured by the standard `AWS_*` environment variables; see
+/// the README's "Object stores"). Another scheme, or `s3://` without the feature, makes
+/// `start()` fail with a configuration error.
 pub fn text_file_stream(dir: impl AsRef<std::path::Path>) -> TextFiles {
     TextFiles {
         dir: dir.as_ref().to_path_buf(),
@@ -144,14 +152,77 @@ pub struct TextFiles {
 
 impl Source<String> for TextFiles {
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
-        let (src, slot) = FileSource::new(
-            self.dir,
-            env.file_remember,
-            env.stats.clone(),
-            env.partitions,
-        );
+        let dir = match crate::store::Location::parse(&self.dir) {
+            Ok(crate::store::Location::Local(dir)) => dir,
+            #[cfg(feature = "object-store")]
+            Ok(crate::store::Location::Object {
+                url,
+                bucket,
+                prefix,
+            }) => {
+                let (src, slot) = super::object_files::ObjectFileSource::new(
+                    &url,
+                    &bucket,
+                    &prefix,
+                    env.file_remember,
+                    env.stats.clone(),
+                    env.partitions,
+                );
+                return (src, slot);
+            }
+            #[cfg(not(feature = "object-store"))]
+            Ok(crate::store::Location::Object { url, .. }) => {
+                return Refused::register(
+                    &self.dir,
+                    crate::Error::Config(format!(
+                        "{url}: object store URLs need rill's `object-store` feature"
+                    )),
+                    env,
+                );
+            }
+            Err(e) => return Refused::register(&self.dir, e, env),
+        };
+        let (src, slot) =
+            FileSource::new(dir, env.file_remember, env.stats.clone(), env.partitions);
         (src, slot)
     }
+}
+
+/// A `text_file_stream` whose URL cannot be read: `start()` fails with why.
+struct Refused {
+    what: String,
+    why: crate::Error,
+}
+
+impl Refused {
+    /// The source and slot of a `text_file_stream` that `start()` refuses with `why`.
+    fn register(
+        dir: &std::path::Path,
+        why: crate::Error,
+        env: &SourceEnv,
+    ) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
+        let src = Refused {
+            what: format!("text_file_stream({})", dir.display()),
+            why,
+        };
+        (Arc::new(src), Arc::new(Slot::new(env.partitions)))
+    }
+}
+
+impl SourceControl for Refused {
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+
+    fn start(&self) -> crate::Result<()> {
+        Err(self.why.duplicate())
+    }
+
+    fn cut(&self, _: Time) -> usize {
+        0
+    }
+
+    fn stop(&self) {}
 }
 
 /// Batches from a queue (Spark's `queueStream`): a `Vec` of batches, each a `Vec` of
