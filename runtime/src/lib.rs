@@ -8,6 +8,8 @@
 pub mod backpressure;
 pub mod checkpoint;
 pub mod combine;
+/// Connectors to external brokers, each behind its cargo feature.
+pub mod connectors;
 mod context;
 pub mod corpus;
 mod driver;

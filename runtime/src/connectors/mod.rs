@@ -1,0 +1,2 @@
+#[cfg(feature = "nats")]
+pub mod nats;
