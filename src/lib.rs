@@ -162,6 +162,10 @@ pub mod ops {
 /// # Ok::<(), rill::Error>(())
 /// ```
 pub mod source {
+    #[cfg(feature = "nats")]
+    pub use rill_runtime::connectors::nats::{
+        FromPayload, JetStreamOptions, JetStreamSource, jetstream, jetstream_strings,
+    };
     pub use rill_runtime::sources::{
         Queue, QueueStream, Receiver, ReceiverStream, ReplayableSource, ReplayableStream,
         SocketListen, SocketText, Source, Store, TextFiles, queue_stream, receiver_stream,
@@ -171,6 +175,8 @@ pub mod source {
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
 pub mod sink {
+    #[cfg(feature = "nats")]
+    pub use rill_runtime::connectors::nats::{JetStreamSink, ToPayload};
     pub use rill_runtime::sinks::Sink;
 }
 

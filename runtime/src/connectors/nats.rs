@@ -41,6 +41,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The client and runtime the connector is built on, for the tests to set up streams
+/// and look at consumers without depending on them (not part of the API).
+#[doc(hidden)]
+pub mod client {
+    pub use async_nats;
+    pub use futures_util;
+    pub use tokio;
+}
+
 /// The header a message's key is read from (source) and written to (sink).
 pub const KEY_HEADER: &str = "key";
 
@@ -103,12 +112,16 @@ impl Conn {
             .enable_all()
             .build()
             .map_err(|e| Error::io("starting the NATS client runtime", e))?;
-        let client = rt.block_on(within(
-            timeout,
-            || format!("connecting to NATS at {url}"),
-            async_nats::connect(url),
-        ))?;
-        let js = jetstream::new(client);
+        // The JetStream context spawns a task: it is made on the runtime.
+        let js = rt.block_on(async {
+            let client = within(
+                timeout,
+                || format!("connecting to NATS at {url}"),
+                async_nats::connect(url),
+            )
+            .await?;
+            Ok::<_, Error>(jetstream::new(client))
+        })?;
         Ok(Conn { rt, js })
     }
 }
@@ -498,6 +511,18 @@ fn millis(t: async_nats::datetime::DateTime) -> u64 {
     u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
+/// The position a durable consumer holds: its ack floor, or, before anything was
+/// acknowledged (nats-server 2.9 reports an ack floor of 0 then), the sequence before the
+/// one it was created to start at: [`commit`](DirectSource::commit) creates a consumer
+/// starting after the committed end.
+fn committed(info: &jetstream::consumer::Info) -> u64 {
+    let start = match info.config.deliver_policy {
+        DeliverPolicy::ByStartSequence { start_sequence } => start_sequence.saturating_sub(1),
+        _ => 0,
+    };
+    info.ack_floor.stream_sequence.max(start)
+}
+
 /// The durable consumer of `subject` under `prefix`: characters a consumer name cannot
 /// hold (`.`, and `/`, `\` that newer servers refuse) become `_`.
 fn durable_name(prefix: &str, subject: &str) -> String {
@@ -555,7 +580,7 @@ impl<V: FromPayload> JetStreamSource<V> {
                 ),
             ));
         }
-        let mut floor = info.ack_floor.stream_sequence;
+        let mut floor = committed(info);
         while floor < end {
             // Never more than the sequences left: each of them holds at most one message
             // of the subject. Fewer messages than that may follow up to `end`; messages
@@ -691,7 +716,7 @@ impl<V: FromPayload> DirectSource for JetStreamSource<V> {
                             .await;
                     let what = || self.what(&format!("committed position of {partition}"));
                     match info {
-                        Ok(Ok(info)) => Ok(info.ack_floor.stream_sequence),
+                        Ok(Ok(info)) => Ok(committed(&info)),
                         Ok(Err(e))
                             if e.kind() == jetstream::context::ConsumerInfoErrorKind::NotFound =>
                         {
