@@ -293,7 +293,7 @@ fn a_subject_first_published_to_while_running_becomes_a_partition() {
         JetStreamOptions::default().subjects_matching(format!("{}.*", f.name)),
     );
     src.start().unwrap();
-    assert_eq!(src.partitions().unwrap(), [a.clone()]);
+    assert_eq!(src.partitions().unwrap(), std::slice::from_ref(&a));
     f.publish(&[
         (b.clone(), None, b"x".to_vec()),
         (a.clone(), None, b"y".to_vec()),

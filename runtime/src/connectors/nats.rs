@@ -219,7 +219,7 @@ impl JetStreamOptions {
 }
 
 /// The messages of subjects of a JetStream stream as a [`DirectSource`]: one partition
-/// per subject, offsets are stream sequences. Built by [`jetstream`] (payloads as bytes)
+/// per subject, offsets are stream sequences. Built by [`jetstream()`] (payloads as bytes)
 /// or [`jetstream_strings`] (payloads as UTF-8 text); see the [module](self) for how it
 /// reads and commits.
 ///
@@ -249,7 +249,7 @@ pub fn jetstream(
     JetStreamSource::new(url, stream, subjects, options)
 }
 
-/// As [`jetstream`], payloads as UTF-8 text: a payload that is not is skipped and counted
+/// As [`jetstream()`], payloads as UTF-8 text: a payload that is not is skipped and counted
 /// in [`JetStreamSource::malformed`].
 pub fn jetstream_strings(
     url: impl Into<String>,
@@ -290,7 +290,7 @@ struct Meta {
 }
 
 impl<V: FromPayload> JetStreamSource<V> {
-    /// A source of `subjects` in `stream` at `url` (see [`jetstream`]).
+    /// A source of `subjects` in `stream` at `url` (see [`jetstream()`]).
     pub fn new(
         url: impl Into<String>,
         stream: impl Into<String>,
