@@ -426,7 +426,7 @@ impl<V: FromPayload> JetStreamSource<V> {
                 });
             }
             let mut delivered = 0u64;
-            let end = loop {
+            loop {
                 let want = (self.options.fetch_batch as u64)
                     .min(bounds.max - count)
                     .min(bounds.to - last);
@@ -436,11 +436,11 @@ impl<V: FromPayload> JetStreamSource<V> {
                     consumer.fetch().max_messages(want as usize).messages(),
                 )
                 .await?;
+                let deadline = tokio::time::Instant::now() + self.options.timeout;
                 let mut got = 0u64;
                 let mut at_end = false;
                 loop {
-                    let next = tokio::time::timeout(self.options.timeout, batch.next()).await;
-                    let msg = match next {
+                    let msg = match tokio::time::timeout_at(deadline, batch.next()).await {
                         Err(_) => return Err(nats_error(self.what("fetching"), "timed out")),
                         Ok(None) => break,
                         Ok(Some(Err(e))) => {
@@ -482,14 +482,13 @@ impl<V: FromPayload> JetStreamSource<V> {
                         break;
                     }
                 }
+                // Past the bounds, or nothing more in the stream.
                 if at_end || got == 0 {
-                    break true;
+                    break;
                 }
-            };
-            delete_quietly(&stream, &name).await;
-            if end {
-                break;
             }
+            delete_quietly(&stream, &name).await;
+            break;
         }
         Ok(Scanned {
             last,
@@ -1018,48 +1017,54 @@ impl<K: Display, V: ToPayload> Sink<(K, V)> for JetStreamSink {
         let (subject, prefix, window, timeout) =
             (&self.subject, &self.id_prefix, self.window, self.timeout);
         let what = || format!("publishing the batch of {} to {subject}", time.millis());
-        let (published, duplicates) = conn.rt.block_on(async {
-            let mut acks = Vec::with_capacity(window.min(records.len()));
-            let (mut published, mut duplicates) = (0u64, 0u64);
-            let batch_time = time.millis().to_string();
-            let n = records.len();
-            for (i, (k, v)) in records.into_iter().enumerate() {
-                let key = k.to_string();
-                if key.contains(['\r', '\n']) {
-                    return Err(Error::Pipeline(format!(
-                        "a key written to NATS subject {subject} holds a line break: {key:?}"
-                    )));
+        let target = async_nats::Subject::from(subject.as_str());
+        let batch_time = time.millis().to_string();
+        let mut records = records.into_iter().enumerate().peekable();
+        while records.peek().is_some() {
+            // One window: its publishes, then their acknowledgements, within the timeout.
+            let window = records.by_ref().take(window);
+            let publish = async {
+                let mut acks = Vec::with_capacity(window.size_hint().0);
+                for (i, (k, v)) in window {
+                    let key = k.to_string();
+                    if key.contains(['\r', '\n']) {
+                        return Err(Error::Pipeline(format!(
+                            "a key written to NATS subject {subject} holds a line break: {key:?}"
+                        )));
+                    }
+                    let mut headers = HeaderMap::new();
+                    headers.insert(
+                        async_nats::header::NATS_MESSAGE_ID,
+                        format!("{prefix}-{batch_time}-{i}"),
+                    );
+                    headers.insert(BATCH_TIME_HEADER, batch_time.as_str());
+                    headers.insert(KEY_HEADER, key);
+                    let payload = v.to_payload().into();
+                    let ack = conn
+                        .js
+                        .publish_with_headers(target.clone(), headers, payload)
+                        .await
+                        .map_err(|e| nats_error(what(), e))?;
+                    acks.push(ack);
                 }
-                let mut headers = HeaderMap::new();
-                headers.insert(
-                    async_nats::header::NATS_MESSAGE_ID,
-                    format!("{prefix}-{batch_time}-{i}"),
-                );
-                headers.insert(BATCH_TIME_HEADER, batch_time.as_str());
-                headers.insert(KEY_HEADER, key);
-                let ack = within(
-                    timeout,
-                    what,
-                    conn.js
-                        .publish_with_headers(subject.clone(), headers, v.to_payload().into()),
-                )
-                .await?;
-                acks.push(ack);
-                if acks.len() == window || i + 1 == n {
-                    for ack in acks.drain(..) {
-                        let ack = within(timeout, what, async { ack.await }).await?;
-                        if ack.duplicate {
-                            duplicates += 1;
-                        } else {
-                            published += 1;
-                        }
+                let (mut published, mut duplicates) = (0u64, 0u64);
+                for ack in acks {
+                    if ack.await.map_err(|e| nats_error(what(), e))?.duplicate {
+                        duplicates += 1;
+                    } else {
+                        published += 1;
                     }
                 }
-            }
-            Ok((published, duplicates))
-        })?;
-        self.published += published;
-        self.duplicates += duplicates;
+                Ok::<_, Error>((published, duplicates))
+            };
+            // The timer is made on the runtime.
+            let acked = conn
+                .rt
+                .block_on(async { tokio::time::timeout(timeout, publish).await });
+            let (p, d) = acked.map_err(|_| nats_error(what(), "no acknowledgement in time"))??;
+            self.published += p;
+            self.duplicates += d;
+        }
         Ok(())
     }
 }
