@@ -255,6 +255,20 @@ fn partitions_initial_offsets_end_offsets_and_reads_are_exact() {
     assert_eq!(small.read(a, &0, &last_a).unwrap(), all);
     let (end, n) = small.end_offset(a, &0, Some(30)).unwrap();
     assert_eq!((end, n), (a_seqs[29], Some(30)));
+    // Workers read the batch's partitions at once, through one source.
+    let ends: Vec<u64> = subjects
+        .iter()
+        .map(|s| src.end_offset(s, &0, None).unwrap().0)
+        .collect();
+    let counts: Vec<usize> = std::thread::scope(|scope| {
+        let readers: Vec<_> = subjects
+            .iter()
+            .zip(&ends)
+            .map(|(s, end)| scope.spawn(|| src.read(s, &0, end).unwrap().len()))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(counts, [100; 4]);
     src.stop();
 }
 
@@ -453,7 +467,13 @@ fn throughput_of_read_and_of_the_sink() {
     let Some(f) = Fixture::new("throughput") else {
         return;
     };
-    const N: usize = 200_000;
+    // 200k messages for the figure (run it with --release); fewer in debug builds, where
+    // the client is some ten times slower and the figure means little.
+    const N: usize = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        200_000
+    };
     let (a, b) = (f.subject("a"), f.subject("b"));
     let t = Instant::now();
     let mut sink = JetStreamSink::new(&f.url, &a);
@@ -464,6 +484,14 @@ fn throughput_of_read_and_of_the_sink() {
     let publish = t.elapsed();
     assert_eq!(sink.published(), N as u64);
     f.publish(&[(b.clone(), None, b"other".to_vec())]);
+    // For comparison: the client alone, no headers (so no duplicate detection), awaiting
+    // the acks in windows of 1000 as the sink does.
+    let plain: Vec<_> = (0..N)
+        .map(|i| (f.subject("c"), None, format!("value-{i:08}").into_bytes()))
+        .collect();
+    let t = Instant::now();
+    f.publish(&plain);
+    let baseline = t.elapsed();
 
     let src = jetstream(&f.url, &f.name, [a.clone(), b], JetStreamOptions::default());
     src.start().unwrap();
@@ -480,9 +508,11 @@ fn throughput_of_read_and_of_the_sink() {
     assert_eq!(half, N as u64 / 2);
     let rate = |d: std::time::Duration, n: usize| n as f64 / d.as_secs_f64();
     eprintln!(
-        "jetstream, {N} messages of 14 bytes: sink {:.0} msg/s ({publish:?}), read {:.0} msg/s \
-         ({read:?}), end_offset walking {} headers {:.0} msg/s ({walk:?})",
+        "jetstream, {N} messages of 14 bytes: sink {:.0} msg/s ({publish:?}; the bare client \
+         without headers {:.0} msg/s), read {:.0} msg/s ({read:?}), end_offset walking {} \
+         headers {:.0} msg/s ({walk:?})",
         rate(publish, N),
+        rate(baseline, N),
         rate(read, N),
         N / 2,
         rate(walk, N / 2),
