@@ -518,3 +518,28 @@ fn throughput_of_read_and_of_the_sink() {
         rate(walk, N / 2),
     );
 }
+
+#[test]
+fn a_stream_that_does_not_exist_is_an_error_not_a_hang() {
+    let Some(url) = support::servers::nats_url() else {
+        return;
+    };
+    let name = format!("RILL_{}_missing", std::process::id());
+    let subject = format!("{name}.a");
+    let opts = JetStreamOptions::default().timeout(std::time::Duration::from_secs(5));
+    let src = jetstream(&url, &name, [subject.clone()], opts);
+    let e = src.start().unwrap_err().to_string();
+    assert!(e.contains(&name), "{e}");
+    assert!(src.read(&subject, &0, &10).is_err());
+    assert!(src.end_offset(&subject, &0, None).is_err());
+    let mut sink = JetStreamSink::new(&url, &subject).timeout(std::time::Duration::from_secs(5));
+    assert!(sink.write(Time(1000), vec![("k", "v")]).is_err());
+    // Nothing listens on this port: connecting fails.
+    let closed = jetstream(
+        "nats://127.0.0.1:1",
+        &name,
+        [subject],
+        JetStreamOptions::default(),
+    );
+    assert!(closed.start().is_err());
+}
