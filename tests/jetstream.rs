@@ -16,6 +16,11 @@ use std::time::Instant;
 
 use async_nats::jetstream::{self as js, stream};
 
+/// Held while a test creates or deletes its stream: nats-server 2.9 removes the account's
+/// store directory when its last stream is deleted, and a stream created at that moment
+/// fails ("could not create storage directory").
+static STREAMS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A stream of the test's own, subjects `NAME.>`, and a client to feed it.
 struct Fixture {
     rt: tokio::runtime::Runtime,
@@ -33,6 +38,7 @@ impl Fixture {
             .enable_all()
             .build()
             .unwrap();
+        let _streams = STREAMS.lock().unwrap_or_else(|e| e.into_inner());
         let js = rt.block_on(async {
             let client = async_nats::connect(&url).await.unwrap();
             let js = js::new(client);
@@ -120,6 +126,7 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
+        let _streams = STREAMS.lock().unwrap_or_else(|e| e.into_inner());
         let _ = self.rt.block_on(self.js.delete_stream(&self.name));
     }
 }
@@ -542,4 +549,43 @@ fn a_stream_that_does_not_exist_is_an_error_not_a_hang() {
         JetStreamOptions::default(),
     );
     assert!(closed.start().is_err());
+}
+
+#[test]
+fn a_read_of_a_range_whose_messages_were_removed_returns_what_is_left() {
+    let Some(f) = Fixture::new("removed") else {
+        return;
+    };
+    let (a, b) = (f.subject("a"), f.subject("b"));
+    let seqs = f.publish(&interleaved(&[a.clone(), b.clone()], 12));
+    let a_seqs: Vec<u64> = seqs.iter().copied().step_by(2).collect();
+    f.rt.block_on(async {
+        let stream = f.js.get_stream(&f.name).await.unwrap();
+        for seq in [a_seqs[2], a_seqs[5]] {
+            assert!(stream.delete_message(seq).await.unwrap());
+        }
+    });
+    let src = jetstream(&f.url, &f.name, [a.clone()], JetStreamOptions::default());
+    let offsets = |from: u64, to: u64| -> Vec<u64> {
+        let got = src.read(&a, &from, &to).unwrap();
+        got.iter().map(|m| m.offset.parse().unwrap()).collect()
+    };
+    // A hole inside the range; its end removed with later messages after it; its end
+    // removed as the subject's last message.
+    assert_eq!(offsets(0, a_seqs[3]), [a_seqs[0], a_seqs[1], a_seqs[3]]);
+    assert_eq!(offsets(a_seqs[1], a_seqs[2]), Vec::<u64>::new());
+    assert_eq!(offsets(a_seqs[3], a_seqs[5]), [a_seqs[4]]);
+    // The subject's last message deleted: nats-server 2.9 finds no last message then, and
+    // the source walks the headers instead.
+    assert_eq!(src.end_offset(&a, &0, None).unwrap(), (a_seqs[4], Some(4)));
+    assert_eq!(
+        src.end_offset(&a, &0, Some(2)).unwrap(),
+        (a_seqs[1], Some(2))
+    );
+    assert_eq!(
+        src.end_offset(&a, &a_seqs[4], None).unwrap(),
+        (a_seqs[4], Some(0))
+    );
+    let empty = f.subject("empty");
+    assert_eq!(src.end_offset(&empty, &7, None).unwrap(), (7, Some(0)));
 }

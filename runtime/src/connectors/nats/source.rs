@@ -229,7 +229,8 @@ impl<V: FromPayload> JetStreamSource<V> {
         .await
     }
 
-    /// The sequence of the last message of `subject`, if it has one.
+    /// The sequence of the last message of `subject`, as the server's last message by
+    /// subject says (one request).
     async fn last_sequence(&self, stream: &Stream<()>, subject: &str) -> Result<Option<u64>> {
         let what = || self.what(&format!("last message of {subject}"));
         match tokio::time::timeout(
@@ -353,7 +354,9 @@ impl<V: FromPayload> DirectSource for JetStreamSource<V> {
     }
 
     /// Without `max`: the subject's last sequence (one request, the last message by
-    /// subject), the count unknown. With `max`: the same when the range cannot hold more
+    /// subject), the count unknown; when the server finds no last message, the headers
+    /// after `from` are walked instead (see below), which is exact also where nats-server
+    /// 2.9 loses track of a subject whose last message was deleted. With `max`: the same when the range cannot hold more
     /// than `max` messages (its sequences, or the messages pending after `from`, number
     /// no more than `max`); else the sequence of the `max`-th message of the subject
     /// after `from`, found by fetching the headers of those `max` messages through an
@@ -367,11 +370,25 @@ impl<V: FromPayload> DirectSource for JetStreamSource<V> {
     ) -> Result<(u64, Option<u64>)> {
         let from = *from;
         self.run(|js| async move {
+            if max == Some(0) {
+                return Ok((from, Some(0)));
+            }
             let stream = self.stream(&js).await?;
             let Some(last) = self.last_sequence(&stream, partition).await? else {
-                return Ok((from, Some(0)));
+                // No message of the subject, or (nats-server 2.9) its last message was
+                // deleted while others remain, which the server then misses: walk the
+                // headers after `from` (three requests when there are none).
+                let bounds = Bounds {
+                    to: u64::MAX,
+                    max: max.unwrap_or(u64::MAX),
+                    stop_if_all_fit: false,
+                };
+                let s = self
+                    .scan(&js, partition, from, bounds, true, |_, _| {})
+                    .await?;
+                return Ok((s.last, Some(s.count)));
             };
-            if last <= from || max == Some(0) {
+            if last <= from {
                 return Ok((from, Some(0)));
             }
             match max {
