@@ -354,14 +354,18 @@ impl<V: FromPayload> DirectSource for JetStreamSource<V> {
     }
 
     /// Without `max`: the subject's last sequence (one request, the last message by
-    /// subject), the count unknown; when the server finds no last message, the headers
-    /// after `from` are walked instead (see below), which is exact also where nats-server
-    /// 2.9 loses track of a subject whose last message was deleted. With `max`: the same when the range cannot hold more
-    /// than `max` messages (its sequences, or the messages pending after `from`, number
-    /// no more than `max`); else the sequence of the `max`-th message of the subject
-    /// after `from`, found by fetching the headers of those `max` messages through an
-    /// ephemeral consumer (nats-server 2.9 has no way to skip `n` messages of a subject),
-    /// with the count.
+    /// subject), the count unknown. When the server finds no last message, the headers
+    /// after `from` are walked instead (as below, three requests when there are none):
+    /// nats-server 2.9 also finds none for a subject whose last message was deleted while
+    /// others remain.
+    ///
+    /// With `max`: the same when the range cannot hold more than `max` messages (its
+    /// sequences, or the messages pending after `from`, number no more than `max`); else
+    /// the sequence of the `max`-th message of the subject after `from`, with the count,
+    /// found by fetching the headers of those `max` messages through an ephemeral
+    /// consumer: nats-server 2.9 has no way to skip `n` messages of a subject, so this
+    /// costs as many small messages as the range holds (measured at 40-250k headers/s on
+    /// a loaded two-core machine).
     fn end_offset(
         &self,
         partition: &str,
