@@ -185,6 +185,10 @@ pub mod ops {
 /// # Ok::<(), rill::Error>(())
 /// ```
 pub mod source {
+    #[cfg(feature = "nats")]
+    pub use rill_runtime::connectors::nats::{
+        FromPayload, JetStreamOptions, JetStreamSource, jetstream, jetstream_strings,
+    };
     #[cfg(feature = "postgres")]
     pub use rill_runtime::connectors::postgres::{
         PostgresTable, PostgresTableOptions, Row as PostgresRow, postgres_table,
@@ -205,6 +209,8 @@ pub mod source {
 
 /// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
 pub mod sink {
+    #[cfg(feature = "nats")]
+    pub use rill_runtime::connectors::nats::{JetStreamSink, ToPayload};
     #[cfg(feature = "postgres")]
     pub use rill_runtime::connectors::postgres::{
         PgColumns, PgScalar, PostgresError, PostgresSink,

@@ -6,9 +6,14 @@
 //!   `redis::RedisStreamSink`.
 //! - `postgres` (feature `postgres`): `postgres::PostgresSink` and
 //!   `postgres::postgres_table`.
+//! - `nats` (feature `nats`): NATS JetStream, `nats::jetstream` and
+//!   `nats::JetStreamSink`.
 
 #[cfg(feature = "redis")]
 pub mod redis;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+
+#[cfg(feature = "nats")]
+pub mod nats;
