@@ -29,6 +29,7 @@ pub mod sinks;
 pub mod sources;
 mod sync;
 mod time;
+mod ui;
 
 pub use context::{Builder, StopHandle, StreamingContext};
 pub use error::{Error, Result};

@@ -34,6 +34,8 @@ use std::time::Duration;
 /// ```
 pub struct StreamingContext {
     pub(crate) driver: Arc<Driver>,
+    /// Where the streaming UI listens, if it was asked for.
+    ui_addr: Option<SocketAddr>,
 }
 
 impl StreamingContext {
@@ -65,6 +67,7 @@ impl StreamingContext {
     fn from_driver(driver: Driver) -> StreamingContext {
         StreamingContext {
             driver: Arc::new(driver),
+            ui_addr: None,
         }
     }
 
@@ -134,6 +137,9 @@ impl StreamingContext {
         }
         d.run.activate();
         scheduler::start(d)?;
+        if d.config.status_line() {
+            crate::ui::status::spawn(d)?;
+        }
         tracing::info!(
             interval_ms = d.config.interval_ms(),
             parallelism = d.config.parallelism(),
@@ -203,6 +209,19 @@ impl StreamingContext {
     /// order; useful with port 0.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.driver.sources.local_addrs()
+    }
+
+    /// The address the streaming UI is bound to, if [`Builder::ui`] asked for it: the
+    /// page is at `http://ADDR/`, the metrics at `http://ADDR/metrics`.
+    pub fn ui_addr(&self) -> Option<SocketAddr> {
+        self.ui_addr
+    }
+
+    /// A one-line summary of the run, as [`Builder::status_line`] keeps on stderr:
+    /// state, batches done, input rate over the last batches, the last batch's
+    /// processing time and scheduling delay, batches queued and failed.
+    pub fn status_line(&self) -> String {
+        crate::ui::status::line(&self.driver)
     }
 
     /// The time of the last batch that was cut (zero before the first).
