@@ -41,7 +41,14 @@ fn request(addr: SocketAddr, raw: &[u8]) -> Answer {
     let text = String::from_utf8(bytes).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
@@ -163,7 +170,10 @@ fn the_json_api_lists_the_batches_that_ran() {
     let steps = graph["steps"].as_array().unwrap();
     let stage_steps: Vec<&serde_json::Value> =
         steps.iter().filter(|s| s["kind"] == "stage").collect();
-    assert_eq!(stage_steps.len(), if graph["fused"] == true { 2 } else { 4 });
+    assert_eq!(
+        stage_steps.len(),
+        if graph["fused"] == true { 2 } else { 4 }
+    );
     // Every value consumed is produced by an earlier step.
     for (i, s) in steps.iter().enumerate() {
         for v in s["consumes"].as_array().unwrap() {
@@ -203,7 +213,11 @@ fn the_json_api_lists_the_batches_that_ran() {
     assert_eq!(s["manual_clock"], true);
     assert_eq!(s["checkpoint"]["dir"], serde_json::Value::Null);
     assert_eq!(s["recovery"]["recovered"], false);
-    assert!(ctx.status_line().contains("6 batches"), "{}", ctx.status_line());
+    assert!(
+        ctx.status_line().contains("6 batches"),
+        "{}",
+        ctx.status_line()
+    );
     ctx.stop().unwrap();
 }
 
@@ -229,9 +243,7 @@ fn prometheus_metrics_parse_and_count_the_batches() {
         let s = scrape
             .samples
             .iter()
-            .find(|s| {
-                s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v))
-            })
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
             .unwrap_or_else(|| panic!("no sample {name} {labels:?} in\n{}", answer.body));
         match &s.value {
             prometheus_parse::Value::Counter(x)
@@ -262,7 +274,10 @@ fn prometheus_metrics_parse_and_count_the_batches() {
             .unwrap_or_else(|| panic!("no histogram {h}"));
         match &sample.value {
             prometheus_parse::Value::Histogram(buckets) => {
-                let inf = buckets.iter().find(|b| b.less_than == f64::INFINITY).unwrap();
+                let inf = buckets
+                    .iter()
+                    .find(|b| b.less_than == f64::INFINITY)
+                    .unwrap();
                 assert_eq!(inf.count, 5.0, "{h}");
                 assert!(buckets.windows(2).all(|w| w[0].count <= w[1].count));
             }
@@ -272,7 +287,10 @@ fn prometheus_metrics_parse_and_count_the_batches() {
     }
     if !cfg!(feature = "force-unfused") {
         assert_eq!(
-            value("rill_stage_runs_total", &[("pipeline", "1"), ("stage", "2")]),
+            value(
+                "rill_stage_runs_total",
+                &[("pipeline", "1"), ("stage", "2")]
+            ),
             5.0
         );
     }
@@ -280,14 +298,20 @@ fn prometheus_metrics_parse_and_count_the_batches() {
     for s in &scrape.samples {
         assert!(s.metric.starts_with("rill_"), "{}", s.metric);
     }
-    for name in ["rill_batches_completed_total", "rill_receiver_records_total"] {
+    for name in [
+        "rill_batches_completed_total",
+        "rill_receiver_records_total",
+    ] {
         assert!(answer.body.contains(&format!("# HELP {name} ")));
         assert!(answer.body.contains(&format!("# TYPE {name} counter")));
     }
     // Counters go on with the batches.
     ctx.advance(2).unwrap();
     let body = get(addr, "/metrics").body;
-    assert!(body.contains("\nrill_batches_completed_total 7\n"), "{body}");
+    assert!(
+        body.contains("\nrill_batches_completed_total 7\n"),
+        "{body}"
+    );
     ctx.stop().unwrap();
 }
 
@@ -307,7 +331,10 @@ fn bad_requests_are_refused_and_the_job_goes_on() {
         (b"GET relative HTTP/1.1\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400),
         (b"GET /\xff\xfe HTTP/1.1\r\n\r\n", 400),
-        (b"POST /api/v1/batches HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405),
+        (
+            b"POST /api/v1/batches HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            405,
+        ),
         (b"DELETE / HTTP/1.1\r\n\r\n", 405),
         (b"GET /nope HTTP/1.1\r\n\r\n", 404),
         (b"GET /api/v1/nope HTTP/1.1\r\n\r\n", 404),
@@ -445,18 +472,29 @@ fn the_page_draws_the_batches_and_the_plan_in_headless_chromium() {
         .arg(&url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dom = String::from_utf8_lossy(&out.stdout);
     eprintln!("dump-dom took {:?}", started.elapsed());
     let count = |needle: &str| dom.matches(needle).count();
-    assert!(dom.contains("data-updates="), "the page never updated:\n{dom}");
+    assert!(
+        dom.contains("data-updates="),
+        "the page never updated:\n{dom}"
+    );
     // Four timelines of 24 points each, and four histograms of 24 values.
     assert_eq!(count("data-points=\"24\""), 4, "{dom}");
     assert_eq!(count("data-values=\"24\""), 4, "{dom}");
     assert_eq!(count("class=\"pt\""), 4 * 24, "{dom}");
     assert_eq!(count("class=\"batch-row\""), 24);
     assert!(dom.contains("class=\"receiver-row\""));
-    let stages = if cfg!(feature = "force-unfused") { 4 } else { 2 };
+    let stages = if cfg!(feature = "force-unfused") {
+        4
+    } else {
+        2
+    };
     assert_eq!(count("class=\"stage-node\""), stages, "{dom}");
     assert!(dom.contains("data-stage=\"1\"") && dom.contains(">flat_map<"));
     assert!(dom.contains("reduce_by_key"));
@@ -471,10 +509,17 @@ fn the_page_draws_the_batches_and_the_plan_in_headless_chromium() {
         .arg(&url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (w, h, colours) = png_is_drawn(&shot);
     assert_eq!((w, h), (1280, 1500));
-    assert!(colours > 10, "the screenshot is nearly blank: {colours} colours");
+    assert!(
+        colours > 10,
+        "the screenshot is nearly blank: {colours} colours"
+    );
     eprintln!("screenshot: {}", shot.display());
     ctx.stop().unwrap();
 }

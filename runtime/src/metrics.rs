@@ -49,8 +49,7 @@ pub struct StageTime {
 
 /// Upper bounds of the histogram buckets of batch durations, in seconds: 1 ms to 60 s.
 pub const BUCKETS: [f64; 16] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
-    60.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0,
 ];
 
 /// A cumulative histogram of durations over [`BUCKETS`] (Prometheus' conventions).

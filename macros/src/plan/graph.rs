@@ -57,7 +57,14 @@ impl Plan {
             Vec<String>,
             String,
         ) = match step {
-            Step::Source(id) => ("source", None, vec![*id], vec![], vec![n(*id)], String::new()),
+            Step::Source(id) => (
+                "source",
+                None,
+                vec![*id],
+                vec![],
+                vec![n(*id)],
+                String::new(),
+            ),
             Step::Stage(s) => {
                 let mut ops = Vec::new();
                 let consumes = match s.input {

@@ -158,9 +158,7 @@ impl RunState {
 
     /// When the context was made and when it was started (if it was): monotonic and
     /// wall-clock instants.
-    pub(crate) fn created_started(
-        &self,
-    ) -> ((Instant, SystemTime), Option<(Instant, SystemTime)>) {
+    pub(crate) fn created_started(&self) -> ((Instant, SystemTime), Option<(Instant, SystemTime)>) {
         (self.created, *lock(&self.started))
     }
 
@@ -397,7 +395,11 @@ impl RunState {
     /// Metrics of the last `n` batches run, oldest first.
     pub(crate) fn last_batch_infos(&self, n: usize) -> Vec<BatchInfo> {
         let m = lock(&self.metrics);
-        m.kept.iter().skip(m.kept.len().saturating_sub(n)).cloned().collect()
+        m.kept
+            .iter()
+            .skip(m.kept.len().saturating_sub(n))
+            .cloned()
+            .collect()
     }
 
     /// The last batch run, if any.

@@ -100,7 +100,6 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     if result.is_ok() && cut.mode == BatchMode::Full {
         result = driver.durability.log_done(time);
     }
-    drop(batch);
     let records = cut.records.iter().sum::<usize>() + driver.sources.take_late_records();
     let info = BatchInfo {
         time,

@@ -314,7 +314,10 @@ pub(crate) fn status(driver: &Driver) -> Json {
         ("state", Json::str(driver.run.state_name())),
         ("failure", Json::opt(driver.run.failure_text(), Json::Str)),
         ("now_ms", Json::epoch_ms(SystemTime::now())),
-        ("started_at_ms", Json::opt(started, |(_, t)| Json::epoch_ms(t))),
+        (
+            "started_at_ms",
+            Json::opt(started, |(_, t)| Json::epoch_ms(t)),
+        ),
         ("uptime_seconds", Json::Num(uptime.as_secs_f64())),
         ("batch_interval_ms", Json::Int(c.interval_ms() as i128)),
         ("parallelism", Json::Int(c.parallelism() as i128)),

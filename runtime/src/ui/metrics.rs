@@ -23,7 +23,11 @@ fn num(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         x.to_string()
     }
@@ -179,7 +183,9 @@ pub(crate) fn render(driver: &Driver) -> String {
         let n = totals.source_records.get(i).copied().unwrap_or(0);
         o.sample("rill_receiver_records_total", l, n as f64);
     }
-    let receivers: Vec<usize> = (0..sources.len()).filter(|i| sources[*i].receiver).collect();
+    let receivers: Vec<usize> = (0..sources.len())
+        .filter(|i| sources[*i].receiver)
+        .collect();
     o.family(
         "rill_receiver_received_records_total",
         "counter",
@@ -187,7 +193,11 @@ pub(crate) fn render(driver: &Driver) -> String {
     );
     for i in &receivers {
         let received = sources[*i].received as f64;
-        o.sample("rill_receiver_received_records_total", &labels[*i], received);
+        o.sample(
+            "rill_receiver_received_records_total",
+            &labels[*i],
+            received,
+        );
     }
     o.family(
         "rill_receiver_buffered_blocks",
@@ -205,7 +215,11 @@ pub(crate) fn render(driver: &Driver) -> String {
     );
     for i in &receivers {
         let limit = sources[*i].rate_limit as f64;
-        o.sample("rill_receiver_rate_limit_records_per_second", &labels[*i], limit);
+        o.sample(
+            "rill_receiver_rate_limit_records_per_second",
+            &labels[*i],
+            limit,
+        );
     }
     o.family(
         "rill_receiver_failed",

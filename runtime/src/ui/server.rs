@@ -261,8 +261,8 @@ mod tests {
 
     #[test]
     fn parses_get_requests_and_refuses_the_rest() {
-        let req = parse(b"GET /api/v1/batches?limit=5&x HTTP/1.1\r\nHost: a\r\nAccept: */*")
-            .unwrap();
+        let req =
+            parse(b"GET /api/v1/batches?limit=5&x HTTP/1.1\r\nHost: a\r\nAccept: */*").unwrap();
         assert_eq!(req.path, "/api/v1/batches");
         assert_eq!(req.param("limit"), Some("5"));
         assert_eq!(req.param("x"), Some(""));
