@@ -377,6 +377,8 @@ fn a_system_clock_job_shows_its_batches_and_the_ui_stops_with_it() {
         .batch_interval(Duration::from_millis(50))
         .parallelism(2)
         .ui("127.0.0.1:0")
+        // Stdout is not a terminal here: no status line, and no harm.
+        .status_line(true)
         .build()
         .unwrap();
     let queue: Vec<Vec<String>> = (1..=1000).map(lines_of).collect();
@@ -504,7 +506,7 @@ fn the_page_draws_the_batches_and_the_plan_in_headless_chromium() {
     let out = std::process::Command::new(&chromium)
         .args(flags)
         .arg("--hide-scrollbars")
-        .arg("--window-size=1280,1500")
+        .arg("--window-size=1280,2300")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(&url)
         .output()
@@ -515,7 +517,7 @@ fn the_page_draws_the_batches_and_the_plan_in_headless_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
     let (w, h, colours) = png_is_drawn(&shot);
-    assert_eq!((w, h), (1280, 1500));
+    assert_eq!((w, h), (1280, 2300));
     assert!(
         colours > 10,
         "the screenshot is nearly blank: {colours} colours"
