@@ -1,14 +1,18 @@
 //! What the streaming UI costs the job: the word count of `benches/wordcount.rs` (100,000
-//! lines of the Zipf corpus per batch, fused, parallelism 2) without `.ui(...)` and with
-//! it while a thread scrapes all of its JSON and `/metrics` every 100 ms (ten times the
-//! page's rate), measured in pairs: each round times one batch of each, in alternating
+//! lines of the Zipf corpus per batch, fused, parallelism 2) in two contexts side by
+//! side, one without `.ui(...)`, one with it while a thread scrapes all of its JSON and
+//! `/metrics` every 100 ms (ten times the page's rate), its kept batches growing as the
+//! run goes on. Measured in pairs: each round times one batch of each, in alternating
 //! order, so the machine's drift (it is shared) hits both alike. Prints the medians and
 //! the median of the per-round ratios.
 //!
-//! `cargo bench --bench ui_overhead [-- ROUNDS]` (default 60 rounds)
+//! `cargo bench --bench ui_overhead [-- ROUNDS [EVERY_MS]]` (default 300 rounds, a scrape
+//! every 100 ms; the page polls every 1000 ms; 0 is the control: two contexts without the
+//! UI, which shows the bias of the pairing on this machine)
 
 use rill::corpus::Corpus;
 use rill::prelude::*;
+use rill::source::Queue;
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -24,8 +28,8 @@ fn context(ui: bool) -> StreamingContext {
     b.build().unwrap()
 }
 
-/// Scrapes everything the page polls, and the metrics, every 100 ms until `stop`.
-fn scrape(addr: SocketAddr, stop: &AtomicBool) {
+/// Scrapes everything the page polls, and the metrics, every `every` until `stop`.
+fn scrape(addr: SocketAddr, every: Duration, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         for path in [
             "/api/v1/status",
@@ -38,39 +42,31 @@ fn scrape(addr: SocketAddr, stop: &AtomicBool) {
                 let _ = s.read_to_end(&mut Vec::new());
             }
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(every);
     }
 }
 
-/// The time of the second batch of a fresh word count context (the first sized its
-/// tables), with the UI on and scraped or not.
-fn one_batch(lines: &[String], ui: bool) -> Duration {
+/// A word count context over `queue`, with the UI or not.
+fn word_count(queue: &Queue<String>, ui: bool) -> StreamingContext {
     let ctx = context(ui);
-    let batch = vec![lines.to_vec(), lines.to_vec()];
+    let q = queue.clone();
     stream! { ctx;
-        queue_stream(batch)
+        queue_stream(q)
             .flat_map(|l| l.split(' '))
             .map(|w| (w, 1u64))
             .reduce_by_key(|a, b| a + b)
             .for_each_batch(|_, counts| { black_box(counts.len()); });
     };
     ctx.start().unwrap();
+    ctx
+}
+
+/// The time of one batch of `lines` through `ctx`, fed through `queue`.
+fn one_batch(ctx: &StreamingContext, queue: &Queue<String>, lines: &[String]) -> Duration {
+    queue.push(lines.to_vec());
+    let start = Instant::now();
     ctx.advance(1).unwrap();
-    let stop = &AtomicBool::new(false);
-    let mut took = Duration::ZERO;
-    std::thread::scope(|s| {
-        if let Some(addr) = ctx.ui_addr() {
-            s.spawn(move || scrape(addr, stop));
-            // Let the scraper be at work when the batch starts.
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let start = Instant::now();
-        ctx.advance(1).unwrap();
-        took = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-    });
-    ctx.stop().unwrap();
-    took
+    start.elapsed()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -79,33 +75,51 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let rounds: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(60);
+    // Criterion's `--bench` flag comes first; the numbers after it are ours.
+    let numbers: Vec<u64> = std::env::args().filter_map(|a| a.parse().ok()).collect();
+    let rounds = numbers.first().map_or(300, |n| *n as usize);
+    let every = Duration::from_millis(numbers.get(1).copied().unwrap_or(100));
     let lines = Corpus::new(100_000, 1.1, 42).lines(100_000);
-    // Warm up the allocator and the caches.
-    for _ in 0..3 {
-        one_batch(&lines, false);
-        one_batch(&lines, true);
-    }
+    // Two contexts side by side, one with the UI, which a thread scrapes all along.
+    let (q_off, q_on) = (Queue::new(), Queue::new());
+    // EVERY_MS 0 is the control: neither context has the UI.
+    let control = every.is_zero();
+    let (off_ctx, on_ctx) = (word_count(&q_off, false), word_count(&q_on, !control));
+    let stop = &AtomicBool::new(false);
     let (mut off, mut on, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..rounds {
-        let (a, b) = if r % 2 == 0 {
-            let a = one_batch(&lines, false);
-            (a, one_batch(&lines, true))
-        } else {
-            let b = one_batch(&lines, true);
-            (one_batch(&lines, false), b)
-        };
-        off.push(a.as_secs_f64() * 1e3);
-        on.push(b.as_secs_f64() * 1e3);
-        ratio.push(b.as_secs_f64() / a.as_secs_f64());
-    }
+    std::thread::scope(|s| {
+        if let Some(addr) = on_ctx.ui_addr() {
+            s.spawn(move || scrape(addr, every, stop));
+        }
+        // The first batches size the hash tables.
+        for _ in 0..3 {
+            one_batch(&off_ctx, &q_off, &lines);
+            one_batch(&on_ctx, &q_on, &lines);
+        }
+        for r in 0..rounds {
+            let (a, b) = if r % 2 == 0 {
+                let a = one_batch(&off_ctx, &q_off, &lines);
+                (a, one_batch(&on_ctx, &q_on, &lines))
+            } else {
+                let b = one_batch(&on_ctx, &q_on, &lines);
+                (one_batch(&off_ctx, &q_off, &lines), b)
+            };
+            off.push(a.as_secs_f64() * 1e3);
+            on.push(b.as_secs_f64() * 1e3);
+            ratio.push(b.as_secs_f64() / a.as_secs_f64());
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    off_ctx.stop().unwrap();
+    on_ctx.stop().unwrap();
     let (off, on, ratio) = (median(off), median(on), median(ratio));
     println!("word count, 100k lines, fused, {rounds} paired rounds:");
     println!("  without the UI:         median {off:.2} ms");
-    println!("  with the UI, scraped:   median {on:.2} ms");
+    if control {
+        println!("  control, again without: median {on:.2} ms");
+    } else {
+        println!("  with the UI, scraped every {every:?}: median {on:.2} ms");
+    }
     println!(
         "  median ratio with/without: {ratio:.3} ({:+.1}%)",
         (ratio - 1.0) * 100.0
