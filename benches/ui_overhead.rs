@@ -28,9 +28,12 @@ fn context(ui: bool) -> StreamingContext {
     b.build().unwrap()
 }
 
-/// Scrapes everything the page polls, and the metrics, every `every` until `stop`.
-fn scrape(addr: SocketAddr, every: Duration, stop: &AtomicBool) {
+/// Scrapes everything the page polls, and the metrics, every `every` until `stop`; how
+/// long each round of four requests took.
+fn scrape(addr: SocketAddr, every: Duration, stop: &AtomicBool) -> Vec<f64> {
+    let mut rounds = Vec::new();
     while !stop.load(Ordering::Relaxed) {
+        let start = Instant::now();
         for path in [
             "/api/v1/status",
             "/api/v1/batches",
@@ -42,8 +45,10 @@ fn scrape(addr: SocketAddr, every: Duration, stop: &AtomicBool) {
                 let _ = s.read_to_end(&mut Vec::new());
             }
         }
+        rounds.push(start.elapsed().as_secs_f64() * 1e3);
         std::thread::sleep(every);
     }
+    rounds
 }
 
 /// A word count context over `queue`, with the UI or not.
@@ -87,10 +92,10 @@ fn main() {
     let (off_ctx, on_ctx) = (word_count(&q_off, false), word_count(&q_on, !control));
     let stop = &AtomicBool::new(false);
     let (mut off, mut on, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
-    std::thread::scope(|s| {
-        if let Some(addr) = on_ctx.ui_addr() {
-            s.spawn(move || scrape(addr, every, stop));
-        }
+    let scrapes = std::thread::scope(|s| {
+        let scraper = on_ctx
+            .ui_addr()
+            .map(|addr| s.spawn(move || scrape(addr, every, stop)));
         // The first batches size the hash tables.
         for _ in 0..3 {
             one_batch(&off_ctx, &q_off, &lines);
@@ -109,6 +114,7 @@ fn main() {
             ratio.push(b.as_secs_f64() / a.as_secs_f64());
         }
         stop.store(true, Ordering::Relaxed);
+        scraper.map(|h| h.join().unwrap())
     });
     off_ctx.stop().unwrap();
     on_ctx.stop().unwrap();
@@ -124,4 +130,12 @@ fn main() {
         "  median ratio with/without: {ratio:.3} ({:+.1}%)",
         (ratio - 1.0) * 100.0
     );
+    if let Some(s) = scrapes.filter(|s| !s.is_empty()) {
+        let n = s.len();
+        println!(
+            "  a scrape of the four endpoints ({n} of them, up to {} batches kept): median {:.2} ms",
+            rounds + 6,
+            median(s)
+        );
+    }
 }

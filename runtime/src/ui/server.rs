@@ -3,9 +3,10 @@
 //! queue, timeouts on every socket. A bad request is answered (400, 405, 431, 503),
 //! never a panic: a handler that panics is answered with 500.
 //!
-//! The acceptor polls a non-blocking listener, so it sees the stop flag within
-//! [`ACCEPT_POLL`] and the context's stop joins it at once; a worker busy with a slow
-//! client ends on its own within [`IO_TIMEOUT`].
+//! The acceptor waits for connections with mio, waking at least every [`ACCEPT_POLL`] to
+//! look at the stop flag, so a connection is taken at once and the context's stop joins
+//! the acceptor within that time; a worker busy with a slow client ends on its own
+//! within [`IO_TIMEOUT`].
 
 use crossbeam_channel::{Receiver, TrySendError};
 use std::io::{ErrorKind, Read, Write};
@@ -26,8 +27,8 @@ pub(crate) const QUEUE: usize = 32;
 /// How long a client may take to send its request or read the answer, in all.
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How often the acceptor looks for connections and at the stop flag.
-pub(crate) const ACCEPT_POLL: Duration = Duration::from_millis(25);
+/// How often the acceptor, waiting for connections, looks at the stop flag.
+pub(crate) const ACCEPT_POLL: Duration = Duration::from_millis(50);
 
 /// A request the server understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,21 +235,38 @@ pub(crate) fn serve(
             })?;
     }
     drop(rx);
+    let mut listener = mio::net::TcpListener::from_std(listener);
+    let mut poll = mio::Poll::new()?;
+    poll.registry()
+        .register(&mut listener, mio::Token(0), mio::Interest::READABLE)?;
+    let mut events = mio::Events::with_capacity(4);
     while !stopping() {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                // Accepted sockets may inherit non-blocking mode.
-                if stream.set_nonblocking(false).is_err() {
-                    continue;
+        if let Err(e) = poll.poll(&mut events, Some(ACCEPT_POLL)) {
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let stream = TcpStream::from(stream);
+                    // Accepted sockets are non-blocking; the workers block with timeouts.
+                    if stream.set_nonblocking(false).is_err() {
+                        continue;
+                    }
+                    if let Err(TrySendError::Full(mut s)) = tx.try_send(stream) {
+                        send(&mut s, &Response::error(503, "too many connections"));
+                    }
                 }
-                if let Err(TrySendError::Full(mut s)) = tx.try_send(stream) {
-                    send(&mut s, &Response::error(503, "too many connections"));
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Out of file descriptors and the like: wait, and go on serving.
+                Err(_) => {
+                    std::thread::sleep(ACCEPT_POLL);
+                    break;
                 }
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(ACCEPT_POLL),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // Out of file descriptors and the like: wait, and go on serving.
-            Err(_) => std::thread::sleep(ACCEPT_POLL),
         }
     }
     // Dropping `tx` ends the workers once they have answered what is queued.
