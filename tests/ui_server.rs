@@ -525,3 +525,52 @@ fn the_page_draws_the_batches_and_the_plan_in_headless_chromium() {
     eprintln!("screenshot: {}", shot.display());
     ctx.stop().unwrap();
 }
+
+#[test]
+fn the_status_tells_the_last_checkpoint_and_what_a_recovery_resumed_from() {
+    let dir = std::env::temp_dir().join(format!("rill-ui-checkpoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let build = || {
+        let ctx = StreamingContext::builder()
+            .batch_interval(Duration::from_millis(500))
+            .parallelism(2)
+            .manual_clock()
+            .checkpoint_dir(&dir)
+            .checkpoint_interval(Duration::from_secs(1))
+            .ui("127.0.0.1:0")
+            .build()?;
+        let queue: Vec<Vec<String>> = (1..=10).map(lines_of).collect();
+        stream! { ctx;
+            queue_stream(queue).map(|l| (l, 1u64)).update_state_by_key(|n: Vec<u64>, s: Option<u64>| Some(s.unwrap_or(0) + n.len() as u64)).for_each_batch(|_, _| {});
+        };
+        Ok(ctx)
+    };
+    let ctx = StreamingContext::get_or_create(&dir, build).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(5).unwrap();
+    let s = get(ctx.ui_addr().unwrap(), "/api/v1/status").json();
+    let cp = &s["checkpoint"];
+    assert_eq!(cp["dir"], dir.display().to_string());
+    // The initial snapshot, then one every second: at 1000 and 2000 ms.
+    assert_eq!(cp["written"], 3);
+    assert_eq!(cp["last_batch_time_ms"], 2000);
+    assert!(cp["last_written_at_ms"].as_u64().unwrap() > 1_600_000_000_000);
+    assert_eq!(s["recovery"]["recovered"], false);
+    ctx.stop().unwrap();
+    drop(ctx);
+
+    let ctx = StreamingContext::get_or_create(&dir, build).unwrap();
+    ctx.start().unwrap();
+    let s = get(ctx.ui_addr().unwrap(), "/api/v1/status").json();
+    let r = &s["recovery"];
+    assert_eq!(r["recovered"], true);
+    assert_eq!(r["from_batch_time_ms"], 2000);
+    // The batch at 2500 ms was logged after the snapshot, and its outputs ran.
+    assert_eq!(r["recomputed_batches"], 1);
+    assert_eq!(r["outputs_already_done"], 1);
+    ctx.advance(1).unwrap();
+    let b = get(ctx.ui_addr().unwrap(), "/api/v1/batches").json();
+    assert_eq!(b["completed"][0]["time_ms"], 2500);
+    ctx.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
