@@ -1,6 +1,7 @@
 //! Word count per batch of 100,000 lines of the Zipf corpus: the fused plan, the unfused
 //! plan, and a hand-written reference (two threads counting into hash maps of words
-//! borrowed from the input, merged by hash partition).
+//! borrowed from the input, merged by hash partition); and the fused plan with the
+//! streaming UI on and scraped, for its overhead.
 //!
 //! `cargo bench --bench wordcount`
 
@@ -10,6 +11,7 @@ use rill::prelude::*;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const LINES: usize = 100_000;
@@ -53,13 +55,33 @@ fn hand_written(lines: &[String]) -> usize {
     })
 }
 
-fn context() -> StreamingContext {
-    StreamingContext::builder()
+fn context(ui: bool) -> StreamingContext {
+    let b = StreamingContext::builder()
         .batch_interval(Duration::from_secs(1))
         .parallelism(2)
-        .manual_clock()
-        .build()
-        .unwrap()
+        .manual_clock();
+    let b = if ui { b.ui("127.0.0.1:0") } else { b };
+    b.build().unwrap()
+}
+
+/// Scrapes the UI at `addr` as a busy dashboard would, until `stop`: the JSON the page
+/// polls and the Prometheus metrics, every 100 ms (ten times the page's rate).
+fn scrape(addr: std::net::SocketAddr, stop: &AtomicBool) {
+    use std::io::{Read, Write};
+    while !stop.load(Ordering::Relaxed) {
+        for path in [
+            "/api/v1/status",
+            "/api/v1/batches",
+            "/api/v1/receivers",
+            "/metrics",
+        ] {
+            if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+                let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The word count, fused or with the given planning option.
@@ -77,10 +99,11 @@ macro_rules! word_count {
 
 /// Time of `iters` batches of `lines` through the fused (or unfused) word count; each
 /// is the second batch of a fresh context, so the first one sized its hash tables.
-fn rill_word_count(lines: &[String], fused: bool, iters: u64) -> Duration {
+/// With `ui`, the context serves the streaming UI and a thread scrapes it meanwhile.
+fn rill_word_count(lines: &[String], fused: bool, ui: bool, iters: u64) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        let ctx = context();
+        let ctx = context(ui);
         let batch = vec![lines.to_vec(), lines.to_vec()];
         if fused {
             word_count!(ctx, batch);
@@ -89,9 +112,16 @@ fn rill_word_count(lines: &[String], fused: bool, iters: u64) -> Duration {
         }
         ctx.start().unwrap();
         ctx.advance(1).unwrap();
-        let start = Instant::now();
-        ctx.advance(1).unwrap();
-        total += start.elapsed();
+        let stop = &AtomicBool::new(false);
+        std::thread::scope(|s| {
+            if let Some(addr) = ctx.ui_addr() {
+                s.spawn(move || scrape(addr, stop));
+            }
+            let start = Instant::now();
+            ctx.advance(1).unwrap();
+            total += start.elapsed();
+            stop.store(true, Ordering::Relaxed);
+        });
     }
     total
 }
@@ -105,10 +135,13 @@ fn word_count(c: &mut Criterion) {
         b.iter(|| black_box(hand_written(&lines)))
     });
     g.bench_function("rill fused", |b| {
-        b.iter_custom(|iters| rill_word_count(&lines, true, iters))
+        b.iter_custom(|iters| rill_word_count(&lines, true, false, iters))
+    });
+    g.bench_function("rill fused, UI on and scraped", |b| {
+        b.iter_custom(|iters| rill_word_count(&lines, true, true, iters))
     });
     g.bench_function("rill unfused", |b| {
-        b.iter_custom(|iters| rill_word_count(&lines, false, iters))
+        b.iter_custom(|iters| rill_word_count(&lines, false, false, iters))
     });
     g.finish();
 }

@@ -28,7 +28,9 @@
 //! rill's flags: `--master local[N]|local[*]` (worker threads and partitions; also
 //! `--parallelism N`), `--batch-interval 1s`, `--checkpoint DIR` (resume from the
 //! checkpoint there, as `StreamingContext::get_or_create`), `--log-level LEVEL` (or
-//! `RUST_LOG`), `--explain` (print the plans and exit). Exit codes: 0 when the job
+//! `RUST_LOG`), `--ui ADDR` (the streaming UI and Prometheus metrics at
+//! `http://ADDR/`), `--explain` (print the plans and exit). On a terminal a status
+//! line shows batches, input rate and the last processing time. Exit codes: 0 when the job
 //! stopped cleanly (SIGINT and SIGTERM stop it gracefully), 1 when it failed, 2 on a
 //! usage error (clap's message).
 
@@ -66,6 +68,9 @@ struct RillFlags {
     /// Checkpoint into DIR, and resume from the checkpoint there if there is one.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
+    /// Serve the streaming UI (page, /api/v1/, /metrics) at ADDR, e.g. 127.0.0.1:4040.
+    #[arg(long, value_name = "ADDR")]
+    ui: Option<String>,
     /// Log level or filter (error, warn, info, debug, trace, or RUST_LOG syntax).
     #[arg(long, value_name = "LEVEL")]
     log_level: Option<String>,
@@ -174,9 +179,14 @@ fn run_parsed<A>(
         Some(d) => d,
         None => parse_interval(defaults.batch_interval).map_err(|e| usage("batch_interval", e))?,
     };
+    // On a terminal, a status line (batches, rate, last processing time and delay).
     let mut builder = StreamingContext::builder()
         .batch_interval(interval)
-        .parallelism(parallelism);
+        .parallelism(parallelism)
+        .status_line(true);
+    if let Some(addr) = &flags.ui {
+        builder = builder.ui(addr);
+    }
     let checkpoint = flags
         .checkpoint
         .clone()
@@ -189,6 +199,9 @@ fn run_parsed<A>(
         Some(dir) => StreamingContext::get_or_create(dir, || builder.build())?,
         None => builder.build()?,
     };
+    if let Some(addr) = ctx.ui_addr() {
+        eprintln!("{}: streaming UI at http://{addr}/", defaults.name);
+    }
     let keep = ctx.clone();
     job(ctx, args)?;
     if flags.explain {

@@ -154,3 +154,60 @@ fn explain_prints_the_plan_and_exits() {
         "{plan}"
     );
 }
+
+/// `GET path` on `addr`; the response body.
+fn http_get(addr: &str, path: &str) -> String {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut conn, &mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string())
+}
+
+#[test]
+fn ui_flag_serves_the_batches_and_the_metrics_of_the_job() {
+    let mut child = Command::new(example("wordcount"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--batch-interval",
+            "100ms",
+            "--ui",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let ui = stderr
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_once("streaming UI at http://")
+                .map(|(_, a)| a.trim_end_matches('/').to_string())
+        })
+        .expect("the job says where its UI is");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut batches = String::new();
+    while Instant::now() < deadline && !batches.contains("\"time_ms\"") {
+        std::thread::sleep(Duration::from_millis(200));
+        batches = http_get(&ui, "/api/v1/batches");
+    }
+    let metrics = http_get(&ui, "/metrics");
+    let _ = child.kill();
+    let _ = child.wait();
+    let head: String = batches.chars().take(300).collect();
+    assert!(batches.contains("\"time_ms\""), "no batches listed: {head}");
+    assert!(
+        metrics.contains("rill_batches_completed_total"),
+        "{metrics}"
+    );
+}

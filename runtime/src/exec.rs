@@ -6,7 +6,9 @@
 //! code never names rayon, so another backend can implement the same calls.
 
 use crate::Time;
+use crate::metrics::StageTime;
 use rayon::prelude::*;
+use std::time::Instant;
 
 /// A batch's records, one `Vec` per partition.
 pub type Parts<T> = Vec<Vec<T>>;
@@ -89,6 +91,17 @@ pub enum BatchMode {
     RestoreOnly,
 }
 
+/// Where the stages of a batch record how long they ran.
+#[derive(Default)]
+pub(crate) struct StageTimes(std::sync::Mutex<Vec<StageTime>>);
+
+impl StageTimes {
+    /// The times recorded, in the order the stages ran.
+    pub(crate) fn into_vec(self) -> Vec<StageTime> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// One batch in progress: its time and the executor its stages run on.
 pub struct Batch<'e> {
     time: Time,
@@ -97,6 +110,7 @@ pub struct Batch<'e> {
     job: usize,
     checkpoint: Option<&'e BatchCheckpoint>,
     mode: BatchMode,
+    stage_times: Option<&'e StageTimes>,
 }
 
 impl<'e> Batch<'e> {
@@ -110,6 +124,33 @@ impl<'e> Batch<'e> {
             job: 0,
             checkpoint: None,
             mode: BatchMode::Full,
+            stage_times: None,
+        }
+    }
+
+    /// The same batch, its stages timed into `times`.
+    pub(crate) fn with_stage_times(mut self, times: &'e StageTimes) -> Batch<'e> {
+        self.stage_times = Some(times);
+        self
+    }
+
+    /// When a stage starts (generated code calls it before each stage): now, if the
+    /// batch's stages are timed.
+    pub fn stage_start(&self) -> Option<Instant> {
+        self.stage_times.map(|_| Instant::now())
+    }
+
+    /// Stage `stage` of this batch's pipeline, started at `start`
+    /// ([`stage_start`](Self::stage_start)), is done: its time goes into the batch's
+    /// metrics.
+    pub fn stage_done(&self, stage: usize, start: Option<Instant>) {
+        if let (Some(times), Some(start)) = (self.stage_times, start) {
+            let t = StageTime {
+                pipeline: self.job + 1,
+                stage,
+                time: start.elapsed(),
+            };
+            crate::sync::lock(&times.0).push(t);
         }
     }
 
@@ -138,6 +179,7 @@ impl<'e> Batch<'e> {
             job,
             checkpoint,
             mode: self.mode,
+            stage_times: self.stage_times,
         }
     }
 

@@ -32,6 +32,7 @@ pub mod sources;
 pub mod store;
 mod sync;
 mod time;
+mod ui;
 
 pub use context::{Builder, StopHandle, StreamingContext};
 pub use error::{Error, Result};

@@ -87,10 +87,25 @@ where
     sink.write(time, into_parts(partitions))
 }
 
-/// Registers a generated job with its plan text and the canonical form of its operator
-/// graph (which the checkpoint's plan fingerprint is computed from).
+/// Registers a job with its plan text and the canonical form of its operator graph
+/// (which the checkpoint's plan fingerprint is computed from); the streaming UI shows
+/// the text of its plan.
 pub fn register_job<F>(ctx: &StreamingContext, explain: &str, canonical: &str, job: F)
 where
+    F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
+{
+    register_planned_job(ctx, explain, canonical, "null", job)
+}
+
+/// Registers a generated job as [`register_job`] does, with its plan as a JSON graph
+/// (`stream!` makes it), which the streaming UI draws.
+pub fn register_planned_job<F>(
+    ctx: &StreamingContext,
+    explain: &str,
+    canonical: &str,
+    graph: &str,
+    job: F,
+) where
     F: FnMut(&Batch<'_>) -> Result<()> + Send + 'static,
 {
     let driver = &ctx.driver;
@@ -101,7 +116,7 @@ where
         tracing::error!("a pipeline was defined after start() and will not run");
         return;
     }
-    driver.jobs.add(explain, canonical, Box::new(job));
+    driver.jobs.add(explain, canonical, graph, Box::new(job));
 }
 
 /// Records a pipeline error found at definition time; `start()` reports it.

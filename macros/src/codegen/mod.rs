@@ -106,6 +106,7 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
     let setup = &g.setup;
     let explain = plan.explain();
     let canonical = plan.canonical();
+    let graph = plan.graph();
     let semi = plan.tail.is_some().then(|| quote!(;));
     let tail = match &plan.tail {
         None => quote!(),
@@ -118,7 +119,7 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
     let tokens = quote! {{
         let __ctx: &::rill::StreamingContext = &#ctx;
         #(#setup)*
-        ::rill::__private::register_job(__ctx, #explain, #canonical, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
+        ::rill::__private::register_planned_job(__ctx, #explain, #canonical, #graph, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
             #(#restores)*
@@ -286,8 +287,14 @@ impl Gen<'_> {
                 let handle = format_ident!("__src{}", n);
                 quote!(let #v = ::core::option::Option::Some(#handle.try_take(__b)?);)
             }
-            Step::Stage(st) => self.stage(st),
-            Step::State(_, at) => at.op.read(self, at.node),
+            Step::Stage(st) => {
+                let code = self.stage(st);
+                timed(st.number, code)
+            }
+            Step::State(number, at) => {
+                let code = at.op.read(self, at.node);
+                timed(*number, code)
+            }
             Step::Exchange(op, side, partitions) => {
                 let w = stage::written(*op, *side);
                 let x = stage::exchanged(*op, *side);
@@ -351,6 +358,17 @@ pub fn out_handle(o: NodeId) -> Ident {
 /// The number of partitions of the context, for state made before the job.
 pub fn context_partitions() -> TokenStream {
     quote!(::rill::__private::partitions(__ctx))
+}
+
+/// A stage's code between the two calls that time it for the batch's metrics (stage
+/// `number` of the pipeline): two clock reads per stage and batch.
+fn timed(number: usize, code: TokenStream) -> TokenStream {
+    let number = proc_macro2::Literal::usize_unsuffixed(number);
+    quote! {
+        let __stage_start = __b.stage_start();
+        #code
+        __b.stage_done(#number, __stage_start);
+    }
 }
 
 fn hoisted(n: NodeId, i: usize) -> Ident {

@@ -254,6 +254,7 @@ mod canonical;
 mod check;
 mod decide;
 mod explain;
+mod graph;
 mod schedule;
 #[cfg(test)]
 mod tests;

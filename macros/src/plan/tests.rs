@@ -467,3 +467,25 @@ fn a_keyed_state_is_stepped_as_the_stage_reading_its_shuffle() {
         "{text}"
     );
 }
+
+#[test]
+fn the_graph_names_each_steps_operators_and_what_flows_between_them() {
+    let p = plan_of(quote::quote! { ctx;
+        let lines = queue_stream(vec![vec!["a b"]]);
+        let counts = lines.flat_map(|l| l.split(' ')).map(|w| (w, 1)).reduce_by_key(|a, b| a + b);
+        counts.count().print();
+    })
+    .unwrap();
+    let g = p.graph();
+    assert!(g.starts_with("{\"fused\":true,\"nodes\":[{\"id\":0,\"op\":\"queue_stream\",\"name\":\"lines\",\"inputs\":[]},"), "{g}");
+    for step in [
+        r#"{"kind":"source","stage":null,"ops":[0],"consumes":[],"produces":["n0"],"detail":""}"#,
+        r#"{"kind":"stage","stage":1,"ops":[1,2,3],"consumes":["n0"],"produces":["w3.0"],"detail":"map-side combine, write shuffle"}"#,
+        r#"{"kind":"shuffle","stage":null,"ops":[3],"consumes":["w3.0"],"produces":["x3.0"],"detail":"input 1"}"#,
+        r#"{"kind":"stage","stage":2,"ops":[3,4],"consumes":["x3.0"],"produces":["p4"],"detail":"partial"}"#,
+        r#"{"kind":"driver","stage":null,"ops":[4],"consumes":["p4"],"produces":["n4"],"detail":"merge partials"}"#,
+        r#"{"kind":"output","stage":null,"ops":[5],"consumes":["n4"],"produces":[],"detail":""}"#,
+    ] {
+        assert!(g.contains(step), "{step} not in {g}");
+    }
+}

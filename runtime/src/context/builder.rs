@@ -1,9 +1,10 @@
 //! [`Builder`]: the settings of a [`StreamingContext`](crate::StreamingContext).
 
 use super::StreamingContext;
-use crate::Result;
 use crate::driver::Driver;
 use crate::driver::config::{Config, Settings};
+use crate::{Error, Result};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
@@ -116,6 +117,26 @@ impl Builder {
         self
     }
 
+    /// Serves the streaming UI at `addr` (`"127.0.0.1:4040"`; port 0 picks a free port,
+    /// see [`StreamingContext::ui_addr`]) from the moment the context is built until it
+    /// stops: the page at `/`, JSON under `/api/v1/` (`batches`, `receivers`, `plan`,
+    /// `status`) and Prometheus metrics at `/metrics`. The server is read-only and runs
+    /// on threads of its own; the metrics it shows are recorded for every batch anyway.
+    /// An address that does not resolve or cannot be bound fails [`build`](Self::build).
+    pub fn ui(mut self, addr: impl Into<String>) -> Self {
+        self.settings.ui = Some(addr.into());
+        self
+    }
+
+    /// Keeps a status line on stderr while the context runs: batches done, input rate,
+    /// the last batch's processing time and scheduling delay, rewritten in place about
+    /// once a second (see [`StreamingContext::status_line`]). Only when stdout is a
+    /// terminal; otherwise nothing is written. Off by default.
+    pub fn status_line(mut self, on: bool) -> Self {
+        self.settings.status_line = on;
+        self
+    }
+
     /// A manual clock: batches run only when [`StreamingContext::advance`] says so.
     pub fn manual_clock(mut self) -> Self {
         self.settings.manual = true;
@@ -124,20 +145,32 @@ impl Builder {
 
     /// The context, or an error for an invalid configuration.
     pub fn build(self) -> Result<StreamingContext> {
+        let ui = match &self.settings.ui {
+            Some(addr) => Some(resolve(addr)?),
+            None => None,
+        };
         let (config, exec) = Config::build(&self.settings)?;
         let dir = self.settings.checkpoint_dir;
-        Ok(StreamingContext::from_driver(Driver::new(
-            config,
-            dir,
-            Some(exec),
-        )))
+        let mut ctx = StreamingContext::from_driver(Driver::new(config, dir, Some(exec)));
+        if let Some(addr) = ui {
+            ctx.ui_addr = Some(crate::ui::start(&ctx.driver, addr)?);
+        }
+        Ok(ctx)
     }
+}
+
+/// The first address `addr` resolves to, or a configuration error.
+fn resolve(addr: &str) -> Result<SocketAddr> {
+    let bad = |why: String| Error::Config(format!("the UI address `{addr}` {why}"));
+    addr.to_socket_addrs()
+        .map_err(|e| bad(format!("does not resolve: {e}")))?
+        .next()
+        .ok_or_else(|| bad("resolves to no address".into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::driver::config::MAX_BATCH_INTERVAL_MS;
 
     fn config_error(b: Builder) -> String {

@@ -39,6 +39,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct StreamingContext {
     pub(crate) driver: Arc<Driver>,
+    /// Where the streaming UI listens, if it was asked for.
+    ui_addr: Option<SocketAddr>,
     /// Dropped with the last clone, which stops the job.
     _owner: Arc<Owner>,
 }
@@ -83,6 +85,7 @@ impl StreamingContext {
         StreamingContext {
             _owner: Arc::new(Owner(driver.clone())),
             driver,
+            ui_addr: None,
         }
     }
 
@@ -155,6 +158,9 @@ impl StreamingContext {
         }
         d.run.activate();
         scheduler::start(d)?;
+        if d.config.status_line() {
+            crate::ui::status::spawn(d)?;
+        }
         tracing::info!(
             interval_ms = d.config.interval_ms(),
             parallelism = d.config.parallelism(),
@@ -229,6 +235,19 @@ impl StreamingContext {
     /// Whether [`start`](Self::start) was called (successfully or not).
     pub fn is_started(&self) -> bool {
         self.driver.run.is_started()
+    }
+
+    /// The address the streaming UI is bound to, if [`Builder::ui`] asked for it: the
+    /// page is at `http://ADDR/`, the metrics at `http://ADDR/metrics`.
+    pub fn ui_addr(&self) -> Option<SocketAddr> {
+        self.ui_addr
+    }
+
+    /// A one-line summary of the run, as [`Builder::status_line`] keeps on stderr:
+    /// state, batches done, input rate over the last batches, the last batch's
+    /// processing time and scheduling delay, batches queued and failed.
+    pub fn status_line(&self) -> String {
+        crate::ui::status::line(&self.driver)
     }
 
     /// The time of the last batch that was cut (zero before the first).

@@ -41,6 +41,8 @@ pub(crate) struct Settings {
     pub(crate) manual: bool,
     pub(crate) max_line_length: Option<usize>,
     pub(crate) max_clients: Option<usize>,
+    pub(crate) ui: Option<String>,
+    pub(crate) status_line: bool,
 }
 
 /// The settings of a context. Nothing changes them once the context is built.
@@ -62,6 +64,8 @@ pub(crate) struct Config {
     /// The builder's `max_line_length` and `max_clients`, for receiver sources.
     receiver_limits: ReceiverLimits,
     backpressure: bool,
+    /// Keep a status line on stderr while running, when stdout is a terminal.
+    status_line: bool,
 }
 
 fn all_cores() -> usize {
@@ -98,6 +102,7 @@ impl Config {
             max_rate: 0,
             receiver_limits: ReceiverLimits::default(),
             backpressure: false,
+            status_line: false,
         }
     }
 
@@ -171,6 +176,7 @@ impl Config {
             config.receiver_limits.max_clients = n;
         }
         config.backpressure = s.backpressure;
+        config.status_line = s.status_line;
         if s.write_ahead_log {
             match &s.checkpoint_dir {
                 None => {
@@ -254,5 +260,10 @@ impl Config {
     /// Whether receivers' rates adapt to the processing rate.
     pub(crate) fn backpressure(&self) -> bool {
         self.backpressure
+    }
+
+    /// Whether a status line is kept on stderr while running (on a terminal).
+    pub(crate) fn status_line(&self) -> bool {
+        self.status_line
     }
 }

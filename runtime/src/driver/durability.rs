@@ -18,6 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 /// The checkpoint directory of a context, once `start()` opened it.
 struct Open {
@@ -33,12 +34,32 @@ struct Open {
     positions: VecDeque<(Time, Positions)>,
 }
 
+/// What the checkpoints of a context have done, for the streaming UI: read under a lock
+/// of its own, never the one held while a snapshot is written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CheckpointStatus {
+    /// Snapshots written by this run.
+    pub(crate) written: u64,
+    /// The batch time of the last snapshot written, and when it was written.
+    pub(crate) last: Option<(Time, SystemTime)>,
+    /// The batch time of the snapshot this run recovered from, if it recovered.
+    pub(crate) recovered_from: Option<Time>,
+    /// Logged batches after it that recovery recomputes, and how many of them had
+    /// completed their outputs.
+    pub(crate) recomputed: usize,
+    /// Of those, the batches whose outputs had completed before the crash.
+    pub(crate) outputs_done: usize,
+    /// Damaged snapshots skipped by the recovery.
+    pub(crate) skipped: usize,
+}
+
 /// The durability of a context: nothing without a checkpoint directory.
 pub(crate) struct Durability {
     dir: Mutex<Option<PathBuf>>,
     /// `start()` resumes from the checkpoint directory (`get_or_create`).
     resume: AtomicBool,
     open: Mutex<Option<Open>>,
+    status: Mutex<CheckpointStatus>,
 }
 
 impl Durability {
@@ -48,7 +69,13 @@ impl Durability {
             dir: Mutex::new(dir.map(|d| Location::normalize(&d))),
             resume: AtomicBool::new(false),
             open: Mutex::new(None),
+            status: Mutex::new(CheckpointStatus::default()),
         }
+    }
+
+    /// What the checkpoints have done so far.
+    pub(crate) fn status(&self) -> CheckpointStatus {
+        lock(&self.status).clone()
     }
 
     /// The checkpoint directory, if set.
@@ -174,6 +201,13 @@ impl Durability {
             .filter(|r| r.record.time_ms > snap.time_ms)
             .collect();
         let completed = d.replay.iter().filter(|b| b.completed).count();
+        {
+            let mut status = lock(&self.status);
+            status.recovered_from = Some(Time(snap.time_ms));
+            status.recomputed = d.replay.len();
+            status.outputs_done = completed;
+            status.skipped = damaged.len();
+        }
         tracing::info!(
             checkpoint_ms = snap.time_ms,
             batches_to_recompute = d.replay.len(),
@@ -315,6 +349,10 @@ impl Durability {
             states,
             sources: positions.clone(),
         })?;
+        drop(guard);
+        let mut status = lock(&self.status);
+        status.written += 1;
+        status.last = Some((time, SystemTime::now()));
         Ok(Some(positions))
     }
 }

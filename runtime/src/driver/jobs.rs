@@ -1,6 +1,6 @@
 //! [`Jobs`]: the pipelines defined on a context (one generated job each, with its plan
-//! text and canonical form), the errors found while defining them, and running every
-//! job on one batch.
+//! text, canonical form and graph), the errors found while defining them, and running
+//! every job on one batch.
 
 use crate::error::panic_message;
 use crate::exec::BatchCheckpoint;
@@ -9,15 +9,25 @@ use crate::sync::lock;
 use crate::{Batch, Error, Result};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A generated job: runs one batch of one `stream!` pipeline.
 pub(crate) type JobFn = Box<dyn FnMut(&Batch<'_>) -> Result<()> + Send>;
 
 struct Job {
-    explain: String,
     /// The canonical form of the pipeline's operator graph, for the plan fingerprint.
     canonical: String,
     run: JobFn,
+}
+
+/// What a pipeline's plan looks like, kept apart from the jobs (which are locked while
+/// a batch runs), so it can be read at any time.
+#[derive(Clone, Debug)]
+pub(crate) struct PlanView {
+    /// The plan as text ("pipeline N ...").
+    pub(crate) explain: String,
+    /// The plan as a JSON graph (see the macro's `plan/graph.rs`).
+    pub(crate) graph: String,
 }
 
 impl Job {
@@ -43,6 +53,8 @@ pub(crate) enum JobFailure {
 #[derive(Default)]
 pub(crate) struct Jobs {
     jobs: Mutex<Vec<Job>>,
+    /// The plans of the jobs, in the same order.
+    plans: Mutex<Vec<PlanView>>,
     /// Errors found while the pipelines were defined; `start()` reports them.
     errors: Mutex<Vec<String>>,
     /// The user sinks the pipelines write to, committed after every batch's outputs.
@@ -51,14 +63,22 @@ pub(crate) struct Jobs {
 
 impl Jobs {
     /// Adds a generated job; its plan text's first "pipeline" becomes "pipeline N".
-    pub(crate) fn add(&self, explain: &str, canonical: &str, run: JobFn) {
+    pub(crate) fn add(&self, explain: &str, canonical: &str, graph: &str, run: JobFn) {
         let mut jobs = lock(&self.jobs);
         let n = jobs.len() + 1;
         jobs.push(Job {
-            explain: explain.replacen("pipeline", &format!("pipeline {n}"), 1),
             canonical: canonical.to_string(),
             run,
         });
+        lock(&self.plans).push(PlanView {
+            explain: explain.replacen("pipeline", &format!("pipeline {n}"), 1),
+            graph: graph.to_string(),
+        });
+    }
+
+    /// The plans of the pipelines, in definition order.
+    pub(crate) fn plans(&self) -> Vec<PlanView> {
+        lock(&self.plans).clone()
     }
 
     /// Adds a user sink, committed after every batch whose outputs all succeeded.
@@ -97,7 +117,7 @@ impl Jobs {
 
     /// The plans of the pipelines, in definition order.
     pub(crate) fn explain(&self) -> String {
-        lock(&self.jobs)
+        lock(&self.plans)
             .iter()
             .map(|j| j.explain.as_str())
             .collect::<Vec<_>>()
@@ -114,15 +134,20 @@ impl Jobs {
     }
 
     /// Runs every job on `batch` in definition order, restoring and saving state
-    /// through `checkpoint`; stops at the first job that fails.
+    /// through `checkpoint`, adding how long each ran to `times`; stops at the first job
+    /// that fails.
     pub(crate) fn run(
         &self,
         batch: &Batch<'_>,
         checkpoint: Option<&BatchCheckpoint>,
+        times: &mut Vec<Duration>,
     ) -> std::result::Result<(), JobFailure> {
         for (i, job) in lock(&self.jobs).iter_mut().enumerate() {
             let batch = batch.for_job(i, checkpoint);
-            match catch_unwind(AssertUnwindSafe(|| (job.run)(&batch))) {
+            let started = Instant::now();
+            let result = catch_unwind(AssertUnwindSafe(|| (job.run)(&batch)));
+            times.push(started.elapsed());
+            match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(JobFailure::Error(e)),
                 Err(panic) => return Err(JobFailure::Panicked(panic_message(panic.as_ref()))),

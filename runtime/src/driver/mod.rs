@@ -166,7 +166,7 @@ impl Driver {
         };
         let batch = Batch::new(Time(snap.time_ms), Time(snap.zero_ms), exec)
             .with_mode(BatchMode::RestoreOnly);
-        let result = self.jobs.run(&batch, Some(&hooks));
+        let result = self.jobs.run(&batch, Some(&hooks), &mut Vec::new());
         if result.is_err() {
             // What the run took from the map was loaded into operators before the failure.
             let left = lock(&hooks.restore);

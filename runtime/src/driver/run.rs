@@ -5,14 +5,36 @@
 //! Every change of the lifecycle notifies one condition variable, which `stop()`,
 //! `await_termination()` and a graceful stop wait on.
 
-use crate::metrics::{BatchInfo, KEPT_BATCHES};
+use crate::metrics::{BatchInfo, KEPT_BATCHES, Totals};
 use crate::sync::{lock, wait, wait_timeout};
 use crate::{Error, Result, Time};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A batch cut and not yet completed: waiting for the runner, or running.
+#[derive(Clone, Debug)]
+pub(crate) struct ActiveBatch {
+    /// The batch time.
+    pub(crate) time: Time,
+    /// Records the sources cut into it.
+    pub(crate) records: usize,
+    /// When it was cut.
+    pub(crate) cut_at: SystemTime,
+    /// When its jobs started, if they have.
+    pub(crate) started_at: Option<SystemTime>,
+}
+
+/// The metrics a context keeps: the last batches, the running totals, and the batches
+/// in flight.
+#[derive(Default)]
+struct Metrics {
+    kept: VecDeque<BatchInfo>,
+    totals: Totals,
+    active: VecDeque<ActiveBatch>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Lifecycle {
@@ -49,8 +71,12 @@ pub(crate) struct RunState {
     final_time: AtomicU64,
     /// The scheduler thread has run every batch it was given.
     runner_done: AtomicBool,
-    metrics: Mutex<VecDeque<BatchInfo>>,
+    metrics: Mutex<Metrics>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// When the context was made, for its uptime.
+    created: (Instant, SystemTime),
+    /// When it was started, if it was.
+    started: Mutex<Option<(Instant, SystemTime)>>,
 }
 
 impl RunState {
@@ -71,8 +97,10 @@ impl RunState {
             draining: AtomicBool::new(false),
             final_time: AtomicU64::new(0),
             runner_done: AtomicBool::new(false),
-            metrics: Mutex::new(VecDeque::new()),
+            metrics: Mutex::new(Metrics::default()),
             threads: Mutex::new(Vec::new()),
+            created: (Instant::now(), SystemTime::now()),
+            started: Mutex::new(None),
         }
     }
 
@@ -101,14 +129,37 @@ impl RunState {
 
     /// The context runs batches from now on.
     pub(crate) fn activate(&self) {
+        *lock(&self.started) = Some((Instant::now(), SystemTime::now()));
         lock(&self.status).state = Lifecycle::Active;
         self.changed.notify_all();
     }
 
-    /// The context is stopped: wakes everyone waiting for it.
+    /// The context is stopped: wakes everyone waiting for it. Batches cut and not run
+    /// are dropped, so none is in flight any more.
     pub(crate) fn mark_stopped(&self) {
+        lock(&self.metrics).active.clear();
         lock(&self.status).state = Lifecycle::Stopped;
         self.changed.notify_all();
+    }
+
+    /// Where the context is in its life, as a word: `initialized`, `active`, `stopped`.
+    pub(crate) fn state_name(&self) -> &'static str {
+        match lock(&self.status).state {
+            Lifecycle::Initialized => "initialized",
+            Lifecycle::Active => "active",
+            Lifecycle::Stopped => "stopped",
+        }
+    }
+
+    /// The failure that stopped the context, as text.
+    pub(crate) fn failure_text(&self) -> Option<String> {
+        lock(&self.status).failure.as_ref().map(|e| e.to_string())
+    }
+
+    /// When the context was made and when it was started (if it was): monotonic and
+    /// wall-clock instants.
+    pub(crate) fn created_started(&self) -> ((Instant, SystemTime), Option<(Instant, SystemTime)>) {
+        (self.created, *lock(&self.started))
     }
 
     /// Keeps `e` unless a failure was recorded before (the first one stopped the context).
@@ -297,18 +348,73 @@ impl RunState {
         lock(&self.threads).drain(..).collect()
     }
 
-    /// Keeps the metrics of a batch (the last [`KEPT_BATCHES`]).
-    pub(crate) fn record_batch(&self, info: BatchInfo) {
+    /// A batch at `time` with `records` records was cut: it is in flight until recorded.
+    pub(crate) fn batch_queued(&self, time: Time, records: usize) {
         let mut m = lock(&self.metrics);
-        if m.len() == KEPT_BATCHES {
-            m.pop_front();
+        // A context that falls far behind keeps queueing: the oldest are kept, as they
+        // are the ones running next.
+        if m.active.len() < KEPT_BATCHES {
+            m.active.push_back(ActiveBatch {
+                time,
+                records,
+                cut_at: SystemTime::now(),
+                started_at: None,
+            });
         }
-        m.push_back(info);
+    }
+
+    /// The jobs of the batch at `time` start.
+    pub(crate) fn batch_started(&self, time: Time) {
+        let now = SystemTime::now();
+        if let Some(b) = lock(&self.metrics)
+            .active
+            .iter_mut()
+            .find(|b| b.time == time)
+        {
+            b.started_at = Some(now);
+        }
+    }
+
+    /// Keeps the metrics of a batch (the last [`KEPT_BATCHES`]) and adds it to the
+    /// totals; `failed` if its jobs failed. It is no longer in flight.
+    pub(crate) fn record_batch(&self, info: BatchInfo, failed: bool) {
+        let mut m = lock(&self.metrics);
+        m.active.retain(|b| b.time != info.time);
+        m.totals.add(&info, failed);
+        if m.kept.len() == KEPT_BATCHES {
+            m.kept.pop_front();
+        }
+        m.kept.push_back(info);
     }
 
     /// Metrics of the batches run so far, oldest first.
     pub(crate) fn batch_infos(&self) -> Vec<BatchInfo> {
-        lock(&self.metrics).iter().cloned().collect()
+        lock(&self.metrics).kept.iter().cloned().collect()
+    }
+
+    /// Metrics of the last `n` batches run, oldest first.
+    pub(crate) fn last_batch_infos(&self, n: usize) -> Vec<BatchInfo> {
+        let m = lock(&self.metrics);
+        m.kept
+            .iter()
+            .skip(m.kept.len().saturating_sub(n))
+            .cloned()
+            .collect()
+    }
+
+    /// The last batch run, if any.
+    pub(crate) fn last_batch_info(&self) -> Option<BatchInfo> {
+        lock(&self.metrics).kept.back().cloned()
+    }
+
+    /// The totals over every batch run so far.
+    pub(crate) fn totals(&self) -> Totals {
+        lock(&self.metrics).totals.clone()
+    }
+
+    /// The batches cut and not yet completed, oldest first.
+    pub(crate) fn active_batches(&self) -> Vec<ActiveBatch> {
+        lock(&self.metrics).active.iter().cloned().collect()
     }
 }
 

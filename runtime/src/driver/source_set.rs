@@ -27,6 +27,23 @@ fn find<'a>(list: &'a [(String, Vec<u8>)], id: &str) -> Option<&'a [u8]> {
         .map(|(_, b)| b.as_slice())
 }
 
+/// What a source is doing, for the streaming UI.
+#[derive(Clone, Debug)]
+pub(crate) struct SourceStatus {
+    /// What the source is (its `describe()`).
+    pub(crate) description: String,
+    /// Whether it is a receiver (the rest is for receivers only).
+    pub(crate) receiver: bool,
+    /// Blocks received and not yet cut into a batch.
+    pub(crate) buffered_blocks: usize,
+    /// Records received since it started.
+    pub(crate) received: u64,
+    /// Its rate limit in records per second (0: unlimited).
+    pub(crate) rate_limit: u64,
+    /// Its failure, if it had one.
+    pub(crate) error: Option<String>,
+}
+
 /// The sources of a context.
 pub(crate) struct SourceSet {
     sources: Mutex<Vec<Arc<dyn SourceControl>>>,
@@ -138,6 +155,24 @@ impl SourceSet {
         }
     }
 
+    /// What every source is doing, in definition order.
+    pub(crate) fn statuses(&self) -> Vec<SourceStatus> {
+        self.all()
+            .iter()
+            .map(|s| {
+                let r = s.receiving();
+                SourceStatus {
+                    description: s.describe(),
+                    receiver: r.is_some(),
+                    buffered_blocks: s.buffered(),
+                    received: r.map_or(0, |r| r.received()),
+                    rate_limit: r.map_or(0, |r| r.rate()),
+                    error: r.and_then(|r| r.error_text()),
+                }
+            })
+            .collect()
+    }
+
     /// Records buffered in receivers and not yet cut into a batch.
     pub(crate) fn buffered(&self) -> usize {
         lock(&self.sources).iter().map(|s| s.buffered()).sum()
@@ -155,21 +190,28 @@ impl SourceSet {
     }
 
     /// Cuts every source's block for `time` (receivers only if `receivers`); the number
-    /// of records cut.
-    pub(crate) fn cut(&self, time: Time, receivers: bool) -> usize {
+    /// of records each source cut, in definition order.
+    pub(crate) fn cut(&self, time: Time, receivers: bool) -> Vec<usize> {
         self.all()
             .iter()
-            .filter(|s| receivers || !s.is_receiver())
-            .map(|s| s.cut(time))
-            .sum()
+            .map(|s| {
+                if receivers || !s.is_receiver() {
+                    s.cut(time)
+                } else {
+                    0
+                }
+            })
+            .collect()
     }
 
-    /// Cuts every source again as logged in `record`; the number of records cut.
-    pub(crate) fn replay(&self, record: &BatchRecord) -> Result<usize> {
-        let mut n = 0;
-        for (i, src) in self.all().iter().enumerate() {
+    /// Cuts every source again as logged in `record`; the number of records each source
+    /// cut.
+    pub(crate) fn replay(&self, record: &BatchRecord) -> Result<Vec<usize>> {
+        let sources = self.all();
+        let mut n = Vec::with_capacity(sources.len());
+        for (i, src) in sources.iter().enumerate() {
             let rec = find(&record.sources, &source_id(i)).unwrap_or(&[]);
-            n += src.replay(Time(record.time_ms), rec)?;
+            n.push(src.replay(Time(record.time_ms), rec)?);
         }
         Ok(n)
     }

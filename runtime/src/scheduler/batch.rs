@@ -6,14 +6,15 @@
 
 use crate::driver::Driver;
 use crate::driver::jobs::JobFailure;
-use crate::exec::BatchMode;
+use crate::exec::{BatchMode, StageTimes};
 use crate::metrics::BatchInfo;
 use crate::{Batch, Error, Result, Time};
 use std::time::Instant;
 
-/// What a cut took: the number of records, and whether the batch runs its outputs.
+/// What a cut took: the number of records of each source, and whether the batch runs
+/// its outputs.
 pub(crate) struct Cut {
-    records: usize,
+    records: Vec<usize>,
     mode: BatchMode,
 }
 
@@ -34,6 +35,7 @@ pub(super) fn cut(driver: &Driver, time: Time, receivers: bool) -> Result<Cut> {
             } else {
                 BatchMode::Full
             };
+            driver.run.batch_queued(time, records.iter().sum());
             return Ok(Cut { records, mode });
         }
         tracing::warn!(
@@ -45,6 +47,7 @@ pub(super) fn cut(driver: &Driver, time: Time, receivers: bool) -> Result<Cut> {
     let records = sources.cut(time, receivers);
     durability.log_cut(time, || sources.block_records(time))?;
     durability.record_positions(time, || sources.positions())?;
+    driver.run.batch_queued(time, records.iter().sum());
     Ok(Cut {
         records,
         mode: BatchMode::Full,
@@ -66,14 +69,19 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     let exec = driver.exec()?;
     let _in_batch = driver.enter_batch();
     let started = Instant::now();
+    driver.run.batch_started(time);
     let zero = driver.run.zero_time();
-    let batch = Batch::new(time, zero, exec).with_mode(cut.mode);
+    let stage_times = StageTimes::default();
+    let batch = Batch::new(time, zero, exec)
+        .with_mode(cut.mode)
+        .with_stage_times(&stage_times);
     let hooks = driver
         .durability
         .batch_hooks(checkpoint_due(driver, time, zero));
+    let mut pipeline_times = Vec::new();
     let mut result = driver
         .jobs
-        .run(&batch, hooks.as_ref())
+        .run(&batch, hooks.as_ref(), &mut pipeline_times)
         .map_err(|f| match f {
             JobFailure::Error(e) => e,
             JobFailure::Panicked(message) => Error::JobPanicked {
@@ -99,12 +107,15 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     if result.is_ok() {
         result = driver.sources.batch_completed(time);
     }
-    let records = cut.records + driver.sources.take_late_records();
+    let records = cut.records.iter().sum::<usize>() + driver.sources.take_late_records();
     let info = BatchInfo {
         time,
         records,
+        source_records: cut.records,
         scheduling_delay: started.saturating_duration_since(scheduled),
         processing_time: started.elapsed(),
+        pipeline_times,
+        stage_times: stage_times.into_vec(),
     };
     tracing::debug!(
         time = time.millis(),
@@ -113,6 +124,6 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
         "batch done"
     );
     driver.sources.adapt_rate(&info, driver.config.max_rate());
-    driver.run.record_batch(info);
+    driver.run.record_batch(info, result.is_err());
     result
 }

@@ -73,6 +73,8 @@ pub(crate) struct BlockSink {
     limiter: Arc<RateLimiter>,
     /// The first failure of the receiver, which stops the context at the next cut.
     failure: Arc<Mutex<Option<crate::Error>>>,
+    /// Records handed over so far (for the streaming UI's receiver rates).
+    received: Arc<AtomicU64>,
 }
 
 impl BlockSink {
@@ -84,6 +86,7 @@ impl BlockSink {
             seq: Arc::new(AtomicU64::new(0)),
             limiter: Arc::new(RateLimiter::new(0)),
             failure: Arc::new(Mutex::new(None)),
+            received: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -147,10 +150,14 @@ impl BlockSink {
             },
             None => self.seq.fetch_add(1, Ordering::Relaxed),
         };
+        let lines = block.len() as u64;
         let mut item = (seq, block);
         loop {
             match self.tx.send_timeout(item, POLL) {
-                Ok(()) => return true,
+                Ok(()) => {
+                    self.received.fetch_add(lines, Ordering::Relaxed);
+                    return true;
+                }
                 Err(SendTimeoutError::Timeout(b)) => {
                     if stop.load(Ordering::Relaxed) {
                         return false;
@@ -338,6 +345,21 @@ impl Receiving {
     /// Limits the receiver to `rate` records per second (0: unlimited).
     pub(crate) fn set_rate(&self, rate: u64) {
         self.sink.limiter.set_rate(rate);
+    }
+
+    /// The receiver's rate limit in records per second (0: unlimited).
+    pub(crate) fn rate(&self) -> u64 {
+        self.sink.limiter.rate()
+    }
+
+    /// Records handed over since the receiver started (buffered ones included).
+    pub(crate) fn received(&self) -> u64 {
+        self.sink.received.load(Ordering::Relaxed)
+    }
+
+    /// The receiver's failure, as text, if it had one.
+    pub(crate) fn error_text(&self) -> Option<String> {
+        lock(&self.sink.failure).as_ref().map(|e| e.to_string())
     }
 
     /// Stops receiving and joins the thread (whose panic was caught and recorded).
