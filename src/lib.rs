@@ -217,9 +217,11 @@ pub mod sink {
     };
     pub use rill_runtime::sinks::Sink;
 
-    /// Redis Streams (feature `redis`).
+    /// Redis (feature `redis`): Redis Streams, hashes and sorted sets.
     #[cfg(feature = "redis")]
-    pub use rill_runtime::connectors::redis::{RedisStreamSink, StreamField};
+    pub use rill_runtime::connectors::redis::{
+        RedisHashSink, RedisSortedSetSink, RedisStreamSink, Score, StreamField,
+    };
 }
 
 /// Time-series forecasting (ARIMA, SARIMA).
