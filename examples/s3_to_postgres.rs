@@ -22,7 +22,7 @@
 //! (`--batch-interval 1s`, `--master local[2]`, `--checkpoint`; `--help`).
 
 use rill::prelude::*;
-use rill::sink::PostgresSink;
+use rill::sink::{PostgresSink, Sink};
 
 /// Where the objects are and where the totals go.
 #[derive(rill::clap::Args)]
@@ -41,13 +41,10 @@ struct Args {
 /// A word's running total, and whether the last batch added to it.
 type Total = (u64, bool);
 
-#[rill::main(batch_interval = "1s", master = "local[2]")]
-fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
-    let totals = PostgresSink::new(&args.dsn, &args.table)
-        .key_column("word")
-        .value_columns(["total"])
-        .create_table(true);
-    let input = args.input.clone();
+/// The job on `ctx`: the words of the new objects under `input`, their running totals,
+/// and the totals each batch changed written to `totals` (a [`PostgresSink`], or any
+/// sink of `(word, total)`).
+pub fn word_totals(ctx: &StreamingContext, input: String, totals: impl Sink<(String, u64)>) {
     stream! { ctx;
         text_file_stream(input)
             .flat_map(|l| l.split_whitespace())
@@ -61,6 +58,15 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
             .map(|(word, (total, _))| (word, total))
             .write_to(totals);
     }
+}
+
+#[rill::main(batch_interval = "1s", master = "local[2]")]
+fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
+    let totals = PostgresSink::new(&args.dsn, &args.table)
+        .key_column("word")
+        .value_columns(["total"])
+        .create_table(true);
+    word_totals(&ctx, args.input.clone(), totals);
     ctx.start()?;
     println!(
         "s3_to_postgres: words of the new objects of {} into {}",
