@@ -54,6 +54,9 @@ struct Args {
     /// Items clicked (Zipf-distributed, s = 1.1).
     #[arg(long, default_value_t = 10_000)]
     items: usize,
+    /// Run only one half: `s3` (S3 -> PostgreSQL) or `redis` (clicks -> Redis).
+    #[arg(long, value_parser = ["s3", "redis"])]
+    only: Option<String>,
 }
 
 /// A sink that keeps every batch's records (to write them again directly) and sends
@@ -85,21 +88,65 @@ fn manual() -> StreamingContext {
         .expect("a context")
 }
 
-/// One measured line: what, records, wall time, and the processing time `batch_infos`
-/// reports (`None` for what runs outside a context).
-fn report(what: &str, records: u64, unit: &str, wall: Duration, processing: Option<Duration>) {
-    let rate = records as f64 / wall.as_secs_f64();
+/// Wall time and the CPU time of this process (all its threads) spent on something.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl std::ops::AddAssign for Spent {
+    fn add_assign(&mut self, other: Spent) {
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+    }
+}
+
+/// The CPU time this process used so far (user and system, all threads), from
+/// `/proc/self/stat`; zero where there is none.
+fn cpu_now() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; the
+    // kernel counts them in USER_HZ, 100 per second on Linux.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// Runs `f`, measuring it.
+fn measure<R>(f: impl FnOnce() -> R) -> (R, Spent) {
+    let (t, cpu) = (Instant::now(), cpu_now());
+    let r = f();
+    let spent = Spent {
+        wall: t.elapsed(),
+        cpu: cpu_now().saturating_sub(cpu),
+    };
+    (r, spent)
+}
+
+/// One measured line: what, records, wall and CPU time, and the processing time
+/// `batch_infos` reports (`None` for what runs outside a context).
+fn report(what: &str, records: u64, unit: &str, spent: Spent, processing: Option<Duration>) {
+    let wall = spent.wall.as_secs_f64();
     let processing = processing.map_or(String::new(), |p| {
-        format!(
-            ", processing {:.2} s ({:.0}% of wall)",
-            p.as_secs_f64(),
-            100.0 * p.as_secs_f64() / wall.as_secs_f64()
-        )
+        format!(", processing {:.2} s", p.as_secs_f64())
     });
     println!(
-        "  {what:<48} {records:>9} {unit} in {:>6.2} s = {:>9.0} {unit}/s{processing}",
-        wall.as_secs_f64(),
-        rate
+        "  {what:<48} {records:>9} {unit} in {wall:>6.2} s = {:>9.0} {unit}/s (CPU {:.2} s{processing})",
+        records as f64 / wall,
+        spent.cpu.as_secs_f64(),
     );
 }
 
@@ -175,8 +222,8 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
     }
 
     let mut corpus = Corpus::new(100_000, 1.1, 42);
-    let (mut put_wall, mut put_bytes, mut words) = (Duration::ZERO, 0usize, 0u64);
-    let mut walls = [Duration::ZERO; 3];
+    let (mut put, mut put_bytes, mut words) = (Spent::default(), 0usize, 0u64);
+    let mut spent = [Spent::default(); 3];
     for b in 0..args.object_batches {
         let objects: Vec<(String, Vec<u8>)> = (0..args.objects_per_batch)
             .map(|o| {
@@ -190,13 +237,13 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
             })
             .collect();
         put_bytes += objects.iter().map(|(_, d)| d.len()).sum::<usize>();
-        let t = Instant::now();
-        input.put_all(objects)?;
-        put_wall += t.elapsed();
-        for (ctx, wall) in [&read, &compute, &whole].into_iter().zip(&mut walls) {
-            let t = Instant::now();
-            ctx.advance(1)?;
-            *wall += t.elapsed();
+        let (r, took) = measure(|| input.put_all(objects));
+        r?;
+        put += took;
+        for (ctx, spent) in [&read, &compute, &whole].into_iter().zip(&mut spent) {
+            let (r, took) = measure(|| ctx.advance(1));
+            r?;
+            *spent += took;
         }
     }
     let line_count: u64 = lines.take().concat().iter().map(|&n| n as u64).sum();
@@ -206,19 +253,13 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
         put_bytes as f64 / 1e6,
         args.object_batches
     );
-    report(
-        "client PUTs (8 at a time)",
-        objects,
-        "objects",
-        put_wall,
-        None,
-    );
+    report("client PUTs (8 at a time)", objects, "objects", put, None);
     let (p, _) = processed(&read);
     report(
         "text_file_stream(...).count()",
         line_count,
         "lines",
-        walls[0],
+        spent[0],
         Some(p),
     );
     let (p, _) = processed(&compute);
@@ -226,7 +267,7 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
         "word totals, rows dropped",
         line_count,
         "lines",
-        walls[1],
+        spent[1],
         Some(p),
     );
     let (p, _) = processed(&whole);
@@ -234,10 +275,10 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
         "word totals -> PostgresSink",
         line_count,
         "lines",
-        walls[2],
+        spent[2],
         Some(p),
     );
-    report("  the same, in words", words, "words", walls[2], None);
+    report("  the same, in words", words, "words", spent[2], None);
     for ctx in [read, compute, whole] {
         ctx.stop()?;
     }
@@ -252,16 +293,19 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
         .key_column("word")
         .value_columns(["total"])
         .create_table(true);
-    let t = Instant::now();
-    for (time, partitions) in batches {
-        direct.write_partitions(time, partitions)?;
-        Sink::<(String, u64)>::commit(&mut direct, time)?;
-    }
+    let (r, took) = measure(|| -> rill::Result<()> {
+        for (time, partitions) in batches {
+            direct.write_partitions(time, partitions)?;
+            Sink::<(String, u64)>::commit(&mut direct, time)?;
+        }
+        Ok(())
+    });
+    r?;
     report(
         "PostgresSink alone, the same rows",
         rows,
         "rows",
-        t.elapsed(),
+        took,
         None,
     );
     let mut pg = postgres::Client::connect(&dsn, postgres::NoTls)
@@ -290,55 +334,108 @@ fn clicks_to_redis(args: &Args) -> rill::Result<()> {
         seed ^= seed << 17;
         clicks.push(format!("u{},i{}", seed % args.users, items.next_rank()));
     }
-    let t = Instant::now();
-    for chunk in clicks.chunks(10_000) {
-        let mut pipe = redis::pipe();
-        for click in chunk {
-            pipe.cmd("XADD")
-                .arg(&stream)
-                .arg("*")
-                .arg("value")
-                .arg(click)
-                .ignore();
+    let (r, took) = measure(|| -> rill::Result<()> {
+        for chunk in clicks.chunks(10_000) {
+            let mut pipe = redis::pipe();
+            for click in chunk {
+                pipe.cmd("XADD")
+                    .arg(&stream)
+                    .arg("*")
+                    .arg("value")
+                    .arg(click)
+                    .ignore();
+            }
+            pipe.exec(&mut c)
+                .map_err(|e| rill::Error::io("XADD", std::io::Error::other(e)))?;
         }
-        pipe.exec(&mut c)
-            .map_err(|e| rill::Error::io("XADD", std::io::Error::other(e)))?;
-    }
-    report("client XADDs (pipelined)", n, "clicks", t.elapsed(), None);
+        Ok(())
+    });
+    r?;
+    report("client XADDs (pipelined)", n, "clicks", took, None);
 
-    let options = |group: &str| {
+    // The client reading them back, 10,000 entries per XRANGE (what the source sends).
+    let (r, took) = measure(|| -> rill::Result<u64> {
+        let mut from = "-".to_string();
+        let mut read = 0u64;
+        loop {
+            let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+                .arg(&stream)
+                .arg(&from)
+                .arg("+")
+                .arg("COUNT")
+                .arg(10_000)
+                .query(&mut c)
+                .map_err(|e| rill::Error::io("XRANGE", std::io::Error::other(e)))?;
+            read += reply.len() as u64;
+            match reply.last() {
+                Some((id, _)) if reply.len() == 10_000 => from = format!("({id}"),
+                _ => break,
+            }
+        }
+        Ok(read)
+    });
+    let read = r?;
+    report(
+        "client XRANGEs (10,000 entries each)",
+        read,
+        "clicks",
+        took,
+        None,
+    );
+
+    let options = |group: &str, per_batch: u64| {
         RedisOptions::default()
             .group(format!("{stream}-{group}"))
             .start_at(StartAt::Earliest)
-            .max_rate_per_partition(args.clicks_per_batch)
+            .max_rate_per_partition(per_batch)
     };
-    let input = |group: &str| redis_string_stream(&url, [stream.clone()], options(group));
-    let run = |what: &str, ctx: &StreamingContext| -> rill::Result<()> {
+    let input = |group: &str| {
+        redis_string_stream(
+            &url,
+            [stream.clone()],
+            options(group, args.clicks_per_batch),
+        )
+    };
+    let run = |what: &str, ctx: &StreamingContext, batches: u64| -> rill::Result<()> {
         ctx.start()?;
-        let t = Instant::now();
-        ctx.advance(args.click_batches as usize)?;
-        let wall = t.elapsed();
+        let (r, took) = measure(|| ctx.advance(batches as usize));
+        r?;
         let (p, records) = processed(ctx);
         assert_eq!(records, n, "{what}: every click read");
-        report(what, n, "clicks", wall, Some(p));
+        report(what, n, "clicks", took, Some(p));
         Ok(())
     };
 
+    // The source alone: all clicks in one batch, then in batches of --clicks-per-batch.
+    let one = manual();
+    let source = redis_string_stream(&url, [stream.clone()], options("one", n));
+    let _count = stream! { one; source(source).count().collect() };
+    run("redis_string_stream(...).count(), one batch", &one, 1)?;
+    one.stop()?;
     let read = manual();
     let source = input("read");
     let _count = stream! { read; source(source).count().collect() };
-    run("redis_string_stream(...).count()", &read)?;
+    let what = format!("the same, {} batches", args.click_batches);
+    run(&what, &read, args.click_batches)?;
     read.stop()?;
 
     let keep = Keep::default();
     let compute = manual();
     per_item(&compute, input("compute"), keep.clone());
-    run("clicks per item, rows dropped", &compute)?;
+    run(
+        "clicks per item, rows dropped",
+        &compute,
+        args.click_batches,
+    )?;
     compute.stop()?;
     let hash = format!("{stream}-per-item");
     let whole = manual();
     per_item(&whole, input("hash"), RedisHashSink::new(&url, &hash)?);
-    run("clicks per item -> RedisHashSink (HSET)", &whole)?;
+    run(
+        "clicks per item -> RedisHashSink (HSET)",
+        &whole,
+        args.click_batches,
+    )?;
     whole.stop()?;
 
     let batches = std::mem::take(&mut *keep.0.lock().unwrap());
@@ -347,16 +444,19 @@ fn clicks_to_redis(args: &Args) -> rill::Result<()> {
         .map(|(_, p)| p.iter().map(Vec::len).sum::<usize>() as u64)
         .sum();
     let mut direct = RedisHashSink::new(&url, format!("{hash}-direct"))?;
-    let t = Instant::now();
-    for (time, partitions) in batches {
-        direct.write_partitions(time, partitions)?;
-        Sink::<(String, u64)>::commit(&mut direct, time)?;
-    }
+    let (r, took) = measure(|| -> rill::Result<()> {
+        for (time, partitions) in batches {
+            direct.write_partitions(time, partitions)?;
+            Sink::<(String, u64)>::commit(&mut direct, time)?;
+        }
+        Ok(())
+    });
+    r?;
     report(
         "RedisHashSink alone, the same fields",
         fields,
         "fields",
-        t.elapsed(),
+        took,
         None,
     );
 
@@ -372,7 +472,11 @@ fn clicks_to_redis(args: &Args) -> rill::Result<()> {
         10,
         served,
     );
-    run("recommender -> RedisHashSink (top 10 per item)", &rec)?;
+    run(
+        "recommender -> RedisHashSink (top 10 per item)",
+        &rec,
+        args.click_batches,
+    )?;
     rec.stop()?;
 
     let mut keys: Vec<String> = redis::cmd("KEYS")
@@ -413,6 +517,14 @@ fn per_item(
 fn main() -> rill::Result<()> {
     s3_env();
     let args = Args::parse();
-    s3_to_postgres(&args)?;
-    clicks_to_redis(&args)
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average at the start: {}", load.trim());
+    }
+    if args.only.as_deref() != Some("redis") {
+        s3_to_postgres(&args)?;
+    }
+    if args.only.as_deref() != Some("s3") {
+        clicks_to_redis(&args)?;
+    }
+    Ok(())
 }

@@ -49,6 +49,9 @@ pub fn word_totals(ctx: &StreamingContext, input: String, totals: impl Sink<(Str
         text_file_stream(input)
             .flat_map(|l| l.split_whitespace())
             .map(|w| (w, 1u64))
+            // Summed per word before the state (a map-side combine: the shuffle carries
+            // a word once per partition, not once per occurrence).
+            .reduce_by_key(|a, b| a + b)
             .update_state_by_key(|new: Vec<u64>, total: Option<Total>| {
                 let before = total.map_or(0, |(n, _)| n);
                 Some((before + new.iter().sum::<u64>(), !new.is_empty()))
