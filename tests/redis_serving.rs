@@ -331,3 +331,67 @@ fn a_reader_never_sees_a_list_half_old_half_new() {
     assert!(reads > 0);
     clear(&mut c, &p);
 }
+
+/// The README's example, as quoted there.
+fn serve_word_totals(
+    ctx: &StreamingContext,
+    url: &str,
+    lines: Vec<Vec<&'static str>>,
+    totals: &str,
+    by_letter: &str,
+) -> rill::Result<()> {
+    // HGETALL {totals}: every word and its total.
+    let totals = RedisHashSink::new(url, totals)?;
+    // ZREVRANGE {by_letter}t 0 -1 WITHSCORES: the 3 most frequent words starting with t.
+    let by_letter = RedisSortedSetSink::new(url, by_letter)?.top(3);
+    stream! { ctx;
+        let running = queue_stream(lines)
+            .flat_map(|l| l.split_whitespace())
+            .map(|w| (w, 1u64))
+            .update_state_by_key(|new: Vec<u64>, total: Option<u64>| Some(total.unwrap_or(0) + new.iter().sum::<u64>()));
+        running.write_to(totals);
+        running.map(|(w, n)| (w[..1].to_string(), w, n)).write_to(by_letter);
+    }
+    Ok(())
+}
+
+#[test]
+fn the_readme_example_runs_as_quoted() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let this = std::fs::read_to_string(format!("{root}/tests/redis_serving.rs")).unwrap();
+    let start = this.find("fn serve_word_totals(").unwrap();
+    let end = start + this[start..].find("\n}\n").unwrap() + 3;
+    assert!(
+        readme.contains(&this[start..end]),
+        "README.md must quote fn serve_word_totals of tests/redis_serving.rs as it stands"
+    );
+    let Some(url) = redis_url() else { return };
+    let mut c = conn(&url);
+    let (totals, by_letter) = (key("readme-totals"), key("readme-letter:"));
+    clear(&mut c, &totals);
+    clear(&mut c, &by_letter);
+    let ctx = manual(2);
+    let lines = vec![
+        vec!["to be or not to be", "that is the question"],
+        vec!["to take arms against a sea of troubles"],
+    ];
+    serve_word_totals(&ctx, &url, lines, &totals, &by_letter).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(2).unwrap();
+    ctx.stop().unwrap();
+    let all = hgetall(&mut c, &totals);
+    assert_eq!(all.len(), 15);
+    assert_eq!((all["to"].as_str(), all["be"].as_str()), ("3", "2"));
+    // t: to 3, then that, the, take, troubles once each: the 3 best, ties last first.
+    assert_eq!(
+        zrevrange(&mut c, &format!("{by_letter}t")),
+        list(&[("to", 3.0), ("troubles", 1.0), ("the", 1.0)])
+    );
+    assert_eq!(
+        zrevrange(&mut c, &format!("{by_letter}a")),
+        list(&[("arms", 1.0), ("against", 1.0), ("a", 1.0)])
+    );
+    clear(&mut c, &totals);
+    clear(&mut c, &by_letter);
+}
