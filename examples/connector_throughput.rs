@@ -246,7 +246,7 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
             *spent += took;
         }
     }
-    let line_count: u64 = lines.take().concat().iter().map(|&n| n as u64).sum();
+    let line_count: u64 = lines.take().concat().iter().sum();
     let objects = args.object_batches * args.objects_per_batch as u64;
     println!(
         "  {objects} objects, {:.1} MB, {line_count} lines, {words} words, {} batches",
