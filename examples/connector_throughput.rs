@@ -308,6 +308,10 @@ fn s3_to_postgres(args: &Args) -> rill::Result<()> {
         took,
         None,
     );
+    // moto keeps objects while it runs: these go.
+    for o in input.list("")? {
+        input.delete(&o.key)?;
+    }
     let mut pg = postgres::Client::connect(&dsn, postgres::NoTls)
         .map_err(|e| rill::Error::io("connecting", std::io::Error::other(e)))?;
     pg.batch_execute(&format!("DROP TABLE {table}; DROP TABLE {table}_direct"))

@@ -243,4 +243,9 @@ fn the_example_killed_at_random_points_leaves_the_table_of_an_uninterrupted_run(
             .unwrap();
     }
     let _ = std::fs::remove_dir_all(&local_ckpt);
+    // The objects and the checkpoint in the store: moto keeps them while it runs.
+    let all = Prefix::open(&format!("s3://{bucket}/{base}"), &bucket, &base).unwrap();
+    for o in all.list("").unwrap() {
+        all.delete(&o.key).unwrap();
+    }
 }
