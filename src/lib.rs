@@ -99,6 +99,11 @@
 //! a table by an increasing column, recovered exactly; `write_to(PostgresSink::new(dsn,
 //! table))` upserts a keyed stream, one transaction per batch.
 //!
+//! **Redis** (feature `redis`): `redis_stream(url, streams, options)` reads Redis Streams
+//! by exact ID ranges; `write_to(RedisStreamSink::new(url, stream)?)` appends to one;
+//! `RedisHashSink` (`HSET`, read with `HGETALL`) and `RedisSortedSetSink` (ranked lists
+//! replaced whole, read with `ZREVRANGE`) serve results to other programs.
+//!
 //! Records leaving a stage must own their data: shuffle keys are made owned through
 //! [`Key`] (a `&str` key arrives as `String`) and collected records through [`Record`];
 //! derive them for your own types: `#[derive(Clone, Hash, PartialEq, Eq, rill::Key)]` for a
@@ -207,7 +212,9 @@ pub mod source {
     };
 }
 
-/// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit.
+/// Outputs written by the user: a [`Sink`](sink::Sink) with a per-batch commit. With
+/// the features `postgres`, `redis` and `nats`, the connectors' sinks: `PostgresSink`,
+/// `RedisStreamSink`, `RedisHashSink`, `RedisSortedSetSink`, `JetStreamSink`.
 pub mod sink {
     #[cfg(feature = "nats")]
     pub use rill_runtime::connectors::nats::{JetStreamSink, ToPayload};
@@ -217,9 +224,11 @@ pub mod sink {
     };
     pub use rill_runtime::sinks::Sink;
 
-    /// Redis Streams (feature `redis`).
+    /// Redis (feature `redis`): Redis Streams, hashes and sorted sets.
     #[cfg(feature = "redis")]
-    pub use rill_runtime::connectors::redis::{RedisStreamSink, StreamField};
+    pub use rill_runtime::connectors::redis::{
+        RedisHashSink, RedisSortedSetSink, RedisStreamSink, Score, StreamField,
+    };
 }
 
 /// Time-series forecasting (ARIMA, SARIMA).

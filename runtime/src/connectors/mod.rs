@@ -3,7 +3,8 @@
 //! for recovery, committed to the broker) and sinks built on [`Sink`](crate::sinks::Sink).
 //!
 //! - `redis` (feature `redis`): Redis Streams, `redis::redis_stream` and
-//!   `redis::RedisStreamSink`.
+//!   `redis::RedisStreamSink`; hashes and sorted sets for serving results,
+//!   `redis::RedisHashSink` and `redis::RedisSortedSetSink`.
 //! - `postgres` (feature `postgres`): `postgres::PostgresSink` and
 //!   `postgres::postgres_table`.
 //! - `nats` (feature `nats`): NATS JetStream, `nats::jetstream` and

@@ -1,5 +1,7 @@
-//! Redis Streams (feature `redis`): the source [`redis_stream`] and the sink
-//! [`RedisStreamSink`].
+//! Redis (feature `redis`): Redis Streams in and out, the source [`redis_stream`] and
+//! the sink [`RedisStreamSink`]; and results written for serving, keyed values into
+//! hashes with [`RedisHashSink`] (`HGETALL`) and ranked lists into sorted sets with
+//! [`RedisSortedSetSink`] (`ZREVRANGE`), both idempotent on replay.
 //!
 //! **Entries.** A record is one stream entry with the fields
 //!
@@ -70,10 +72,15 @@
 //! ```
 
 mod conn;
+mod hash;
+mod serving;
 mod sink;
+mod sorted_set;
 mod source;
 
+pub use hash::RedisHashSink;
 pub use sink::{RedisStreamSink, StreamField};
+pub use sorted_set::{RedisSortedSetSink, Score};
 
 use crate::sources::{DirectInput, Message, Slot, Source, SourceControl, SourceEnv, StartAt};
 use serde::{Deserialize, Serialize};

@@ -8,8 +8,10 @@ use std::borrow::Cow;
 /// Appends per pipeline round trip.
 const PIPELINE: usize = 1000;
 
-/// A value [`RedisStreamSink`] writes as an entry field: text, bytes or a number
-/// (written as its decimal text, as `redis-cli` shows it).
+/// A value the Redis sinks write: an entry field of [`RedisStreamSink`], a hash name,
+/// field or value of [`RedisHashSink`](super::RedisHashSink), a key or member of
+/// [`RedisSortedSetSink`](super::RedisSortedSetSink). Text, bytes or a number (written
+/// as its decimal text, as `redis-cli` shows it).
 pub trait StreamField {
     /// The field's bytes.
     fn field(&self) -> Cow<'_, [u8]>;
