@@ -31,10 +31,11 @@
 //! # The sink
 //!
 //! [`JetStreamSink`] publishes the `(key, value)` records of every batch to one subject,
-//! with headers `key`, `batch_time` and a `Nats-Msg-Id` made of the batch time and the
-//! record's index, and returns once the stream acknowledged them all: a batch written
-//! again after a recovery is dropped by the stream's duplicate window (exactly-once within
-//! it, at-least-once beyond it).
+//! with headers `key`, `batch_time` and a `Nats-Msg-Id` made of the batch time and a
+//! hash of the record (not of its place in the batch, which can change when a batch is
+//! recomputed), and returns once the stream acknowledged them all: a batch written again
+//! after a recovery, in full or after a crash cut its first copy short, is dropped by the
+//! stream's duplicate window (exactly-once within it, at-least-once beyond it).
 
 use crate::{Error, Result};
 use async_nats::jetstream;
