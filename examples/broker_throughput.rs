@@ -14,13 +14,15 @@
 //! `reduce_by_key`, the counts written to the broker) with every batch taking
 //! `--max-rate-per-partition` × interval lines from each input (0: the whole backlog in
 //! one batch), so batches run back to back at the job's own pace. It prints lines and
-//! words per second, the CPU time this process used meanwhile, and splits the batches'
-//! processing time into the sink's writes (timed by a wrapper), rill's own work (the same
-//! batches run again from memory through the same pipeline, with the sink's counting but
-//! not its writes) and the rest, which is the broker reads. (The cut of each batch, on
-//! the clock's thread, and the commit of its offsets to the broker after it are outside
-//! its processing time; they overlap other batches.) It deletes what it wrote (the Redis
-//! keys, the JetStream stream) at the end.
+//! words per second, the CPU time this process used meanwhile, each batch's processing
+//! time, and splits the batches' processing time into the sink's writes (timed by a
+//! wrapper), rill's own work (the same batches run again from memory through the same
+//! pipeline, with the sink's counting but not its writes) and the rest, mostly the broker
+//! reads; then it reads the backlog once more, from a fresh consumer group, in batches as
+//! large, only counting the lines, and prints the time those reads take alone. (The cut
+//! of each batch, on the clock's thread, and the commit of its offsets to the broker
+//! after it are outside its processing time, but they load the same broker meanwhile.)
+//! It deletes what it wrote (the Redis keys, the JetStream stream) at the end.
 // Built without either feature, the program only says which one it needs.
 #![cfg_attr(
     not(any(feature = "redis", feature = "nats")),
@@ -221,15 +223,16 @@ impl Setup {
         }
     }
 
-    /// The job's source: every input from its first record, `rate` a second at most.
-    fn source(&self, broker: &str, rate: u64) -> Box<dyn Source<Message<String>>> {
+    /// The job's source: every input from its first record, `rate` a second at most,
+    /// committed in the consumer group (or durable consumers) `group`.
+    fn source(&self, broker: &str, rate: u64, group: &str) -> Box<dyn Source<Message<String>>> {
         match broker {
             #[cfg(feature = "redis")]
             "redis" => Box::new(redis_string_stream(
                 &self.url,
                 self.inputs.clone(),
                 RedisOptions::default()
-                    .group("bench")
+                    .group(group)
                     .start_at(StartAt::Earliest)
                     .max_rate_per_partition(rate),
             )),
@@ -239,7 +242,7 @@ impl Setup {
                 &self.stream,
                 self.inputs.clone(),
                 JetStreamOptions::default()
-                    .durable("bench")
+                    .durable(group)
                     .start_at(StartAt::Earliest)
                     .max_rate_per_partition(rate),
             )),
@@ -363,7 +366,7 @@ fn run(ctx: &StreamingContext, args: &Args, setup: &Setup) -> rill::Result<()> {
         out: Some(setup.sink(&args.broker, &setup.output)?),
         written: written.clone(),
     };
-    let input = setup.source(&args.broker, args.max_rate_per_partition);
+    let input = setup.source(&args.broker, args.max_rate_per_partition, "bench");
     stream! { ctx;
         source(input)
             .flat_map(|m| m.value.split(' ').map(str::to_string).collect::<Vec<_>>())
@@ -404,6 +407,8 @@ fn run(ctx: &StreamingContext, args: &Args, setup: &Setup) -> rill::Result<()> {
     // rill alone: the same batches of messages from memory, the same pipeline, counted
     // but not written.
     let alone = rill_alone(ctx, setup, &lines, &sizes)?;
+    // The broker's reads alone: the same backlog, batches and source, only counted.
+    let reads = reads_alone(ctx, args, setup, lines.len() as u64)?;
 
     println!(
         "job: {:.2} s from start to the last count written: {:.0} lines/s, {:.2} M words/s; \
@@ -420,6 +425,11 @@ fn run(ctx: &StreamingContext, args: &Args, setup: &Setup) -> rill::Result<()> {
         secs(cpu),
         100.0 * secs(cpu) / secs(wall),
     );
+    let each: Vec<String> = processing
+        .iter()
+        .map(|d| format!("{:.0}", secs(*d) * 1e3))
+        .collect();
+    println!("processing time of each batch, ms: {}", each.join(" "));
     let rest = busy.saturating_sub(writing).saturating_sub(alone);
     let share = |d: Duration| 100.0 * secs(d) / secs(busy);
     println!(
@@ -434,7 +444,58 @@ fn run(ctx: &StreamingContext, args: &Args, setup: &Setup) -> rill::Result<()> {
         secs(rest),
         share(rest),
     );
+    let each: Vec<String> = reads
+        .iter()
+        .map(|d| format!("{:.0}", secs(*d) * 1e3))
+        .collect();
+    let read_time: Duration = reads.iter().sum();
+    println!(
+        "the broker's reads alone (the backlog read again in the same batches, only counted): {:.2} s, \
+         {:.0} lines/s; each batch, ms: {}",
+        secs(read_time),
+        lines.len() as f64 / secs(read_time),
+        each.join(" ")
+    );
     Ok(())
+}
+
+/// The processing time of every batch of a job that reads the whole backlog again, from a
+/// fresh consumer group, in batches as large as the job's, and only counts the lines.
+fn reads_alone(
+    ctx: &StreamingContext,
+    args: &Args,
+    setup: &Setup,
+    lines: u64,
+) -> rill::Result<Vec<Duration>> {
+    let reader = StreamingContext::builder()
+        .batch_interval(ctx.batch_interval())
+        .parallelism(ctx.parallelism())
+        .build()?;
+    let read = Arc::new(AtomicU64::new(0));
+    let with_lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (counted, times) = (read.clone(), with_lines.clone());
+    let input = setup.source(&args.broker, args.max_rate_per_partition, "bench-reads");
+    stream! { reader;
+        source(input).count().for_each_batch(move |time, n| {
+            let n = n.iter().sum::<u64>();
+            if n > 0 {
+                counted.fetch_add(n, Ordering::Relaxed);
+                times.lock().unwrap_or_else(|e| e.into_inner()).push(time);
+            }
+        });
+    }
+    reader.start()?;
+    while read.load(Ordering::Relaxed) < lines {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    reader.stop()?;
+    let times = with_lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(reader
+        .batch_infos()
+        .iter()
+        .filter(|b| times.contains(&b.time))
+        .map(|b| b.processing_time)
+        .collect())
 }
 
 /// The processing time of the batches `sizes` (lines each) of `lines`, as messages from
