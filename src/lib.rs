@@ -192,7 +192,8 @@ pub mod ops {
 pub mod source {
     #[cfg(feature = "nats")]
     pub use rill_runtime::connectors::nats::{
-        FromPayload, JetStreamOptions, JetStreamSource, jetstream, jetstream_strings,
+        FromPayload, JetStreamOptions, JetStreamSource, ensure_jetstream_stream, jetstream,
+        jetstream_strings,
     };
     #[cfg(feature = "postgres")]
     pub use rill_runtime::connectors::postgres::{

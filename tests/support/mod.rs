@@ -33,6 +33,63 @@ pub fn example(name: &str) -> PathBuf {
     bin
 }
 
+/// The binary of example `name`, built (or found up to date) by cargo with the features
+/// and profile of this test build, so that a feature-gated example has the features the
+/// test needs, whichever earlier build left a binary of it.
+pub fn example_with_features(name: &str) -> PathBuf {
+    let features: Vec<&str> = [
+        ("redis", cfg!(feature = "redis")),
+        ("nats", cfg!(feature = "nats")),
+        ("postgres", cfg!(feature = "postgres")),
+        ("object-store", cfg!(feature = "object-store")),
+        ("force-unfused", cfg!(feature = "force-unfused")),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(f, _)| *f)
+    .collect();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "--example", name]);
+    // What cargo sets for a running test is not the environment of a build: a build script
+    // that watches one of these (ring's watches CARGO_MANIFEST_DIR and OUT_DIR) would run again, and
+    // everything above it be rebuilt, each time a test and a build alternate.
+    for (var, _) in std::env::vars_os() {
+        let var = var.to_string_lossy();
+        let per_test = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|p| var.starts_with(p))
+            || [
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&&*var);
+        if per_test {
+            build.env_remove(&*var);
+        }
+    }
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    if !cfg!(debug_assertions) {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().unwrap().success(),
+        "cannot build the example {name}"
+    );
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// Waits until `done()` holds, checking every few milliseconds; panics with `what` if it
 /// does not within [`HUNG`].
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -31,10 +31,11 @@
 //! # The sink
 //!
 //! [`JetStreamSink`] publishes the `(key, value)` records of every batch to one subject,
-//! with headers `key`, `batch_time` and a `Nats-Msg-Id` made of the batch time and the
-//! record's index, and returns once the stream acknowledged them all: a batch written
-//! again after a recovery is dropped by the stream's duplicate window (exactly-once within
-//! it, at-least-once beyond it).
+//! with headers `key`, `batch_time` and a `Nats-Msg-Id` made of the batch time and a
+//! hash of the record (not of its place in the batch, which can change when a batch is
+//! recomputed), and returns once the stream acknowledged them all: a batch written again
+//! after a recovery, in full or after a crash cut its first copy short, is dropped by the
+//! stream's duplicate window (exactly-once within it, at-least-once beyond it).
 
 use crate::{Error, Result};
 use async_nats::jetstream;
@@ -48,6 +49,44 @@ mod source;
 
 pub use sink::{JetStreamSink, ToPayload};
 pub use source::{FromPayload, JetStreamOptions, JetStreamSource, jetstream, jetstream_strings};
+
+/// Creates the JetStream stream `name` at `url` (`nats://host:port`), holding `subjects`,
+/// unless a stream of that name exists, which is then left as it is (whatever subjects
+/// it holds); returns whether it was created. The stream gets the server's defaults
+/// otherwise (file storage, limits retention, a duplicate window of 2 minutes), as
+/// `nats stream add NAME --subjects ... --defaults` would make it.
+///
+/// Neither the source nor the sink creates streams (operators usually own them); this is
+/// for examples, tests and first steps. Blocks until the server answered.
+pub fn ensure_jetstream_stream(
+    url: &str,
+    name: &str,
+    subjects: impl IntoIterator<Item = impl Into<String>>,
+) -> Result<bool> {
+    let conn = Conn::connect(url, DEFAULT_TIMEOUT)?;
+    let subjects: Vec<String> = subjects.into_iter().map(Into::into).collect();
+    let what = || format!("creating JetStream stream {name} holding {subjects:?}");
+    conn.rt.block_on(async {
+        match tokio::time::timeout(DEFAULT_TIMEOUT, conn.js.get_stream(name)).await {
+            Ok(Ok(_)) => return Ok(false),
+            Ok(Err(e))
+                if matches!(
+                    e.kind(),
+                    jetstream::context::GetStreamErrorKind::JetStream(ref js)
+                        if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) => {}
+            Ok(Err(e)) => return Err(nats_error(what(), e)),
+            Err(_) => return Err(nats_error(what(), "timed out")),
+        }
+        let config = jetstream::stream::Config {
+            name: name.to_string(),
+            subjects: subjects.clone(),
+            ..Default::default()
+        };
+        within(DEFAULT_TIMEOUT, what, conn.js.create_stream(config)).await?;
+        Ok(true)
+    })
+}
 
 /// The client and runtime the connector is built on, for the tests to set up streams
 /// and look at consumers without depending on them (not part of the API).

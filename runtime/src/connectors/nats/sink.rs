@@ -62,11 +62,15 @@ payload_as_text!(
 ///
 /// Each message has the value as its payload ([`ToPayload`]) and three headers: `key`
 /// (the key's `Display`), `batch_time` (the batch time in ms since the epoch) and
-/// `Nats-Msg-Id` (`PREFIX-TIME-INDEX`: the id prefix, by default the subject, the batch
-/// time and the record's index in the batch). A batch written again after a recovery has
-/// the same times and indexes, so within the stream's duplicate window (its
+/// `Nats-Msg-Id` (`PREFIX-TIME-HASH-N`: the id prefix, by default the subject, the batch
+/// time, a 128-bit FNV-1a hash of the record's key and payload in hex, and how many
+/// records of the batch before it have the same key and payload). A batch written again
+/// after a recovery holds the same records, though maybe in another order (the order of
+/// a keyed stream's records can change when its state is restored from a checkpoint), so
+/// its messages have the same ids, and within the stream's duplicate window (its
 /// `duplicate_window`, 2 minutes by default) JetStream drops the second copy: replays are
-/// exactly-once within the duplicate window and at-least-once beyond it.
+/// exactly-once within the duplicate window and at-least-once beyond it, also when the
+/// first copy was cut short by a crash.
 ///
 /// It connects at the first write, on a small runtime of its own (one worker thread),
 /// and publishes in windows ([`window`](Self::window)) whose acknowledgements it awaits
@@ -143,6 +147,18 @@ impl fmt::Debug for JetStreamSink {
     }
 }
 
+/// FNV-1a over 128 bits of the key's length (8 bytes, little-endian), the key and the
+/// payload: the same on every machine and release, unlike `std`'s hashers.
+fn record_hash(key: &[u8], payload: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let len = (key.len() as u64).to_le_bytes();
+    [&len[..], key, payload]
+        .iter()
+        .flat_map(|part| part.iter())
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME))
+}
+
 impl<K: Display, V: ToPayload> Sink<(K, V)> for JetStreamSink {
     fn write(&mut self, time: Time, records: Vec<(K, V)>) -> Result<()> {
         if records.is_empty() {
@@ -159,27 +175,33 @@ impl<K: Display, V: ToPayload> Sink<(K, V)> for JetStreamSink {
         let what = || format!("publishing the batch of {} to {subject}", time.millis());
         let target = async_nats::Subject::from(subject.as_str());
         let batch_time = time.millis().to_string();
-        let mut records = records.into_iter().enumerate().peekable();
+        // How many records of the batch so far had each (key, payload) hash.
+        let mut seen: std::collections::HashMap<u128, u64> = std::collections::HashMap::new();
+        let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
             // One window: its publishes, then their acknowledgements, within the timeout.
             let window = records.by_ref().take(window);
             let publish = async {
                 let mut acks = Vec::with_capacity(window.size_hint().0);
-                for (i, (k, v)) in window {
+                for (k, v) in window {
                     let key = k.to_string();
                     if key.contains(['\r', '\n']) {
                         return Err(Error::Pipeline(format!(
                             "a key written to NATS subject {subject} holds a line break: {key:?}"
                         )));
                     }
+                    let payload = v.to_payload();
+                    let hash = record_hash(key.as_bytes(), &payload);
+                    let n = seen.entry(hash).or_default();
                     let mut headers = HeaderMap::new();
                     headers.insert(
                         async_nats::header::NATS_MESSAGE_ID,
-                        format!("{prefix}-{batch_time}-{i}"),
+                        format!("{prefix}-{batch_time}-{hash:032x}-{n}"),
                     );
+                    *n += 1;
                     headers.insert(BATCH_TIME_HEADER, batch_time.as_str());
                     headers.insert(KEY_HEADER, key);
-                    let payload = v.to_payload().into();
+                    let payload = payload.into();
                     let ack = conn
                         .js
                         .publish_with_headers(target.clone(), headers, payload)
