@@ -70,29 +70,6 @@ fn totals_after(b: usize) -> BTreeMap<String, u64> {
     totals
 }
 
-/// xorshift64 from `RILL_CRASH_SEED` or the clock (printed, to rerun a failure).
-fn seed() -> u64 {
-    let seed = std::env::var("RILL_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos() as u64
-                | 1
-        });
-    eprintln!("RILL_CRASH_SEED={seed}");
-    seed
-}
-
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -187,7 +164,7 @@ fn killed_and_uninterrupted_runs_agree(broker: &impl Broker) {
     let started = now_ms();
     let mut reference = spawn("ref", "ref", &ref_ckpt);
     let mut job = spawn("out", "killed", &killed_ckpt);
-    let mut seed = seed();
+    let mut seed = support::crash_seed("broker_crash");
     let mut caught_up_kills = Vec::new();
     for k in 0..KILLS {
         if k % 2 == 1 {
@@ -204,14 +181,16 @@ fn killed_and_uninterrupted_runs_agree(broker: &impl Broker) {
                 caught_up_kills.push(behind);
             }
         } else {
-            std::thread::sleep(Duration::from_millis(200 + next(&mut seed) % 700));
+            std::thread::sleep(Duration::from_millis(
+                200 + support::xorshift(&mut seed) % 700,
+            ));
             kill(&mut job);
         }
         // Down for a while (batch times are missed); long before a kill while catching up.
         let down = if k % 2 == 0 && k + 1 < KILLS {
-            2_500 + next(&mut seed) % 1_000
+            2_500 + support::xorshift(&mut seed) % 1_000
         } else {
-            next(&mut seed) % 800
+            support::xorshift(&mut seed) % 800
         };
         std::thread::sleep(Duration::from_millis(down));
         job = spawn("out", "killed", &killed_ckpt);

@@ -98,7 +98,7 @@ fn outputs(out: &Path) -> BTreeMap<u64, Totals> {
 fn text_file_stream_killed_at_random_points_loses_and_repeats_nothing() {
     let (base, d) = dirs("files");
     let files = 30;
-    let mut seed = seed("text_file_stream");
+    let mut seed = support::crash_seed("text_file_stream");
     let mut job = start(&d);
     // Files already there when the job first starts are not new (as in Spark): wait
     // for its first batch.
@@ -108,13 +108,15 @@ fn text_file_stream_killed_at_random_points_loses_and_repeats_nothing() {
         let name = format!("f{i:03}.txt");
         std::fs::write(d.staging.join(&name), file_words(i)).unwrap();
         std::fs::rename(d.staging.join(&name), d.input.join(&name)).unwrap();
-        std::thread::sleep(Duration::from_millis(20 + next(&mut seed) % 150));
-        if next(&mut seed) % 5 == 0 {
+        std::thread::sleep(Duration::from_millis(
+            20 + support::xorshift(&mut seed) % 150,
+        ));
+        if support::xorshift(&mut seed) % 5 == 0 {
             job.kill().unwrap(); // SIGKILL
             job.wait().unwrap();
             kills += 1;
             // Down for a while: files arrive meanwhile, batch times are missed.
-            std::thread::sleep(Duration::from_millis(next(&mut seed) % 800));
+            std::thread::sleep(Duration::from_millis(support::xorshift(&mut seed) % 800));
             job = start(&d);
         }
     }
@@ -212,14 +214,14 @@ fn socket_with_the_write_ahead_log_killed_at_random_points_counts_every_logged_l
     let wal = d.ckpt.join("wal-source0.log");
     let mut logged: std::collections::BTreeSet<String> = Default::default();
     let mut sent = 0;
-    let mut seed = seed("socket_wal");
+    let mut seed = support::crash_seed("socket_wal");
     let kills = 5;
     for _ in 0..kills {
         let mut job = start_listening(&d, &addr);
         sent = send_for(
             &addr,
             sent,
-            Duration::from_millis(150 + next(&mut seed) % 500),
+            Duration::from_millis(150 + support::xorshift(&mut seed) % 500),
         );
         job.kill().unwrap(); // SIGKILL
         job.wait().unwrap();
@@ -227,7 +229,7 @@ fn socket_with_the_write_ahead_log_killed_at_random_points_counts_every_logged_l
             logged.extend(block);
         }
         // Down for a while: the restarted job catches up on the batch times it missed.
-        std::thread::sleep(Duration::from_millis(next(&mut seed) % 800));
+        std::thread::sleep(Duration::from_millis(support::xorshift(&mut seed) % 800));
     }
     let mut job = start_listening(&d, &addr);
     let last_from = sent;
@@ -279,31 +281,6 @@ fn socket_with_the_write_ahead_log_killed_at_random_points_counts_every_logged_l
     }
     assert_delivered_once(&d, &all, kills);
     std::fs::remove_dir_all(&base).unwrap();
-}
-
-/// A seed for the random kill points: `RILL_CRASH_SEED` to replay a failure, else the
-/// clock. Printed, so a failing run says how to repeat it.
-fn seed(test: &str) -> u64 {
-    let seed = std::env::var("RILL_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos() as u64
-                | 1
-        });
-    eprintln!("{test}: RILL_CRASH_SEED={seed}");
-    seed
-}
-
-/// xorshift64: the next pseudo-random number.
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
 }
 
 /// The running-totals example over `--queue n`, checkpointing every 10 batches, its
@@ -392,22 +369,22 @@ fn queue_stream_killed_at_random_points_outputs_what_an_uninterrupted_run_does()
 
     // Killed at random points: during batches, right after a restart while the job
     // catches up on the batch times it missed while down, and between.
-    let mut seed = seed("queue_stream");
+    let mut seed = support::crash_seed("queue_stream");
     let (base, d) = dirs("queue-killed");
     let stdout = d.out.with_file_name("stdout");
     let mut kills = 0;
     let mut job = start_queue(&d, QUEUED, &stdout);
     while outputs(&d.out).len() < BATCHES && kills < 8 {
-        let up = match next(&mut seed) % 3 {
-            0 => 20 + next(&mut seed) % 150, // mostly within the catch-up
-            _ => 200 + next(&mut seed) % 900,
+        let up = match support::xorshift(&mut seed) % 3 {
+            0 => 20 + support::xorshift(&mut seed) % 150, // mostly within the catch-up
+            _ => 200 + support::xorshift(&mut seed) % 900,
         };
         std::thread::sleep(Duration::from_millis(up));
         job.kill().unwrap(); // SIGKILL
         job.wait().unwrap();
         kills += 1;
         // Down for a while: the restarted job has missed batch times to catch up on.
-        std::thread::sleep(Duration::from_millis(next(&mut seed) % 1200));
+        std::thread::sleep(Duration::from_millis(support::xorshift(&mut seed) % 1200));
         job = start_queue(&d, QUEUED, &stdout);
     }
     let got = in_order(&wait_outputs(&d.out, BATCHES), "killed");

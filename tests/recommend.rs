@@ -197,29 +197,6 @@ fn recommend_example() -> PathBuf {
     bin
 }
 
-/// xorshift64 from `RILL_CRASH_SEED` or the clock (printed, to rerun a failure).
-fn seed() -> u64 {
-    let seed = std::env::var("RILL_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos() as u64
-                | 1
-        });
-    eprintln!("RILL_CRASH_SEED={seed}");
-    seed
-}
-
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 /// The items of the catalogue.
 const ITEMS: u64 = 14;
 
@@ -302,7 +279,7 @@ fn the_example_killed_at_random_points_serves_what_an_uninterrupted_run_serves()
     // User u{i} clicks two items at step i and one more at each of the next two steps:
     // a user's clicks span a few hundred milliseconds (more across a kill), well
     // within the 10 s window, and no user comes back later.
-    let mut seed = seed();
+    let mut seed = support::crash_seed("recommend");
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut kills = 0;
     let steps = 40usize;
@@ -313,7 +290,7 @@ fn the_example_killed_at_random_points_serves_what_an_uninterrupted_run_serves()
                 continue;
             }
             for _ in 0..n {
-                let item = format!("i{}", next(&mut seed) % ITEMS);
+                let item = format!("i{}", support::xorshift(&mut seed) % ITEMS);
                 users.entry(format!("u{u}")).or_default().push(item.clone());
                 clicks.push(format!("u{u},{item}"));
             }
@@ -321,13 +298,15 @@ fn the_example_killed_at_random_points_serves_what_an_uninterrupted_run_serves()
         let clicks: Vec<&str> = clicks.iter().map(String::as_str).collect();
         click(&mut c, &s_whole, &clicks);
         click(&mut c, &s_crash, &clicks);
-        std::thread::sleep(Duration::from_millis(20 + next(&mut seed) % 120));
-        if next(&mut seed) % 6 == 0 {
+        std::thread::sleep(Duration::from_millis(
+            20 + support::xorshift(&mut seed) % 120,
+        ));
+        if support::xorshift(&mut seed) % 6 == 0 {
             job.kill().unwrap(); // SIGKILL
             job.wait().unwrap();
             kills += 1;
             // Down for a while: clicks arrive meanwhile, batch times are missed.
-            std::thread::sleep(Duration::from_millis(next(&mut seed) % 600));
+            std::thread::sleep(Duration::from_millis(support::xorshift(&mut seed) % 600));
             job = start(&s_crash, &p_crash, Some(&ckpt));
         }
     }

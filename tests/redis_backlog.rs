@@ -17,44 +17,11 @@ mod support;
 
 use rill::prelude::*;
 use rill::source::{RedisOptions, StartAt};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use support::servers::redis_url;
 
-struct Tracking;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-#[allow(unsafe_code)]
-// SAFETY: forwards to the system allocator unchanged; only tracks the bytes live.
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        grew(new_size);
-        // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Tracking = Tracking;
+#[path = "support/peak_heap.rs"]
+mod peak_heap;
 
 const STREAMS: usize = 2;
 /// Entries in all streams together, unless `RILL_BACKLOG_ENTRIES` says.
@@ -165,8 +132,7 @@ fn a_ten_million_entry_backlog_is_consumed_at_the_rate_in_bounded_memory() {
     ctx.start().unwrap();
     reset_peak_rss();
     let rss_base = peak_rss();
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = peak_heap::start();
     let started = Instant::now();
     let (mut batches, mut sum, mut read) = (Vec::new(), 0u64, 0u64);
     while read < total as u64 {
@@ -182,7 +148,7 @@ fn a_ten_million_entry_backlog_is_consumed_at_the_rate_in_bounded_memory() {
         );
     }
     let consume_time = started.elapsed();
-    let peak = PEAK.load(Ordering::SeqCst).saturating_sub(base);
+    let peak = peak_heap::peak_since(base);
     let rss = peak_rss().zip(rss_base);
     ctx.stop().unwrap();
     for k in &keys {

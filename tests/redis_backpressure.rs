@@ -8,43 +8,10 @@ mod support;
 
 use rill::prelude::*;
 use rill::source::{RedisOptions, StartAt};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use support::servers::redis_url;
 
-struct Tracking;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-#[allow(unsafe_code)]
-// SAFETY: forwards to the system allocator unchanged; only tracks the bytes live.
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        grew(new_size);
-        // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Tracking = Tracking;
+#[path = "support/peak_heap.rs"]
+mod peak_heap;
 
 const STREAMS: usize = 2;
 const BACKLOG: usize = 50_000; // entries per stream
@@ -69,15 +36,14 @@ fn consume(url: &str, keys: &[String], group: &str, rate: u64) -> (Vec<u64>, usi
         redis_stream(u, k, options).count().collect()
     };
     ctx.start().unwrap();
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = peak_heap::start();
     let mut batches = Vec::new();
     while batches.iter().sum::<u64>() < (STREAMS * BACKLOG) as u64 {
         ctx.advance(1).unwrap();
         batches.extend(counts.take().concat());
         assert!(batches.len() < 1000, "the backlog is not drained");
     }
-    let peak = PEAK.load(Ordering::SeqCst).saturating_sub(base);
+    let peak = peak_heap::peak_since(base);
     ctx.stop().unwrap();
     (batches, peak)
 }

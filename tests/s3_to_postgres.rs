@@ -66,29 +66,6 @@ fn example() -> PathBuf {
     bin
 }
 
-/// xorshift64 from `RILL_CRASH_SEED` or the clock (printed, to rerun a failure).
-fn seed() -> u64 {
-    let seed = std::env::var("RILL_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos() as u64
-                | 1
-        });
-    eprintln!("RILL_CRASH_SEED={seed}");
-    seed
-}
-
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 /// Every `(word, total)` of `table`; empty if it does not exist yet.
 fn totals(client: &mut Client, table: &str) -> BTreeMap<String, i64> {
     match client.query(&format!("SELECT word, total FROM {table}"), &[]) {
@@ -178,17 +155,17 @@ fn the_example_killed_at_random_points_leaves_the_table_of_an_uninterrupted_run(
         })
         .collect();
 
-    let mut seed = seed();
+    let mut seed = support::crash_seed("s3_to_postgres");
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
     let mut kills = 0;
     let mut objects = 0;
     for step in 0..30 {
         let mut batch = Vec::new();
-        for o in 0..1 + next(&mut seed) % 2 {
+        for o in 0..1 + support::xorshift(&mut seed) % 2 {
             let mut text = String::new();
-            for _ in 0..1 + next(&mut seed) % 4 {
-                let line: Vec<&str> = (0..1 + next(&mut seed) % 6)
-                    .map(|_| WORDS[(next(&mut seed) % WORDS.len() as u64) as usize])
+            for _ in 0..1 + support::xorshift(&mut seed) % 4 {
+                let line: Vec<&str> = (0..1 + support::xorshift(&mut seed) % 6)
+                    .map(|_| WORDS[(support::xorshift(&mut seed) % WORDS.len() as u64) as usize])
                     .collect();
                 for w in &line {
                     *expected.entry(w.to_string()).or_default() += 1;
@@ -200,14 +177,16 @@ fn the_example_killed_at_random_points_leaves_the_table_of_an_uninterrupted_run(
             objects += 1;
         }
         input.put_all(batch).unwrap();
-        std::thread::sleep(Duration::from_millis(20 + next(&mut seed) % 150));
+        std::thread::sleep(Duration::from_millis(
+            20 + support::xorshift(&mut seed) % 150,
+        ));
         for job in jobs.iter_mut().filter(|j| j.checkpoint.is_some()) {
-            if next(&mut seed) % 5 == 0 {
+            if support::xorshift(&mut seed) % 5 == 0 {
                 job.child.kill().unwrap(); // SIGKILL
                 job.child.wait().unwrap();
                 kills += 1;
                 // Down for a while: objects arrive meanwhile, batch times are missed.
-                std::thread::sleep(Duration::from_millis(next(&mut seed) % 500));
+                std::thread::sleep(Duration::from_millis(support::xorshift(&mut seed) % 500));
                 job.child = start(&job.table, job.checkpoint.as_deref(), false);
             }
         }

@@ -179,3 +179,28 @@ pub fn finish_sending(conn: &mut std::net::TcpStream) {
         }
     }
 }
+
+/// A seed for a crash test's random kill points: `RILL_CRASH_SEED` to replay a failure,
+/// else the clock. Printed with `test`, so a failing run says how to repeat it.
+pub fn crash_seed(test: &str) -> u64 {
+    let seed = std::env::var("RILL_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64
+                | 1
+        });
+    eprintln!("{test}: RILL_CRASH_SEED={seed}");
+    seed
+}
+
+/// xorshift64: the next pseudo-random number from `seed`.
+pub fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
