@@ -7,6 +7,9 @@
 
 pub mod backpressure;
 pub mod checkpoint;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+mod collective;
 pub mod combine;
 /// Connectors to external brokers, each behind its cargo feature.
 pub mod connectors;
@@ -35,6 +38,7 @@ mod time;
 mod ui;
 
 pub use context::{Builder, StopHandle, StreamingContext};
+pub use collective::Wire;
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
 pub use metrics::BatchInfo;

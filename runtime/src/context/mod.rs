@@ -136,6 +136,7 @@ impl StreamingContext {
         d.config.check()?;
         d.run.check_startable()?;
         d.jobs.check(d.config.catch_up_in_one_batch())?;
+        d.join_cluster()?;
         if std::env::var_os("RILL_EXPLAIN").is_some_and(|v| v != "0" && !v.is_empty()) {
             println!("{}", self.explain());
         }

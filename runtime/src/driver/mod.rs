@@ -49,6 +49,9 @@ pub(crate) struct Driver {
     /// in a later operator: an older snapshot is a valid fallback only if it replaces
     /// every one of them.
     probed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The context's place in a cluster (none: a local context).
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: crate::cluster::session::Membership,
 }
 
 impl Driver {
@@ -66,7 +69,31 @@ impl Driver {
             jobs: Jobs::default(),
             exec,
             probed: Default::default(),
+            #[cfg(feature = "cluster")]
+            cluster: crate::cluster::session::Membership::for_new_context(),
         }
+    }
+
+    /// Joins the cluster, if the context is in one (at `start()`): connects to the
+    /// other processes; on a process other than 0, leaves the sources process 0 runs
+    /// to it.
+    pub(crate) fn join_cluster(&self) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        {
+            self.cluster.connect()?;
+            if self.cluster.spec().is_some_and(|s| s.process != 0) {
+                self.sources.follow();
+            }
+        }
+        Ok(())
+    }
+
+    /// A batch at `time` on this context's executor (and cluster session, if any).
+    pub(crate) fn batch<'e>(&'e self, exec: &'e Executor, time: Time, zero: Time) -> Batch<'e> {
+        let batch = Batch::new(time, zero, exec);
+        #[cfg(feature = "cluster")]
+        let batch = batch.with_cluster(self.cluster.session());
+        batch
     }
 
     /// The executor, or the configuration error that kept it from starting.

@@ -8,7 +8,7 @@ use crate::driver::Driver;
 use crate::driver::jobs::JobFailure;
 use crate::exec::{BatchMode, StageTimes};
 use crate::metrics::BatchInfo;
-use crate::{Batch, Error, Result, Time};
+use crate::{Error, Result, Time};
 use std::time::Instant;
 
 /// What a cut took: the number of records of each source, and whether the batch runs
@@ -72,7 +72,8 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     driver.run.batch_started(time);
     let zero = driver.run.zero_time();
     let stage_times = StageTimes::default();
-    let batch = Batch::new(time, zero, exec)
+    let batch = driver
+        .batch(exec, time, zero)
         .with_mode(cut.mode)
         .with_stage_times(&stage_times);
     let hooks = driver
