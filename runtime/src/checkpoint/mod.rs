@@ -2,6 +2,7 @@
 //! of what every batch took from its sources, so a restarted job resumes where it was.
 
 pub mod durable;
+pub mod manifest;
 pub(crate) mod fingerprint;
 mod frame;
 #[cfg(feature = "object-store")]

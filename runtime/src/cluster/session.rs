@@ -112,6 +112,11 @@ impl Membership {
     pub(crate) fn session(&self) -> Option<&Session> {
         self.session.get()
     }
+
+    /// Whether every process runs a replica of one test.
+    pub(crate) fn replicas(&self) -> bool {
+        self.replicas
+    }
 }
 
 /// The spec of session 0 of a test run under `RILL_MASTER=local-cluster[N]`: in the
@@ -176,7 +181,76 @@ pub(crate) struct Session {
     replicas: bool,
 }
 
+/// Timestamps of the rounds outside any job: the clock agreed at `start()`, the first
+/// snapshot; in each batch, process 0's header first and the checkpoint's last.
+const CLOCK_ROUND: u64 = 0;
+const FIRST_SNAPSHOT_ROUND: u64 = 1;
+const HEADER_JOB: u64 = 0;
+const CHECKPOINT_JOB: u64 = 0xff;
+
+/// What process 0 says at the start of every batch, which every process then follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Header {
+    /// The batch runs its outputs (not only its state: recovery recomputing a batch
+    /// whose outputs completed before a crash).
+    pub(crate) outputs: bool,
+    /// The batch is the last one (a graceful stop): it writes a checkpoint, and every
+    /// process stops after it.
+    pub(crate) last: bool,
+}
+
 impl Session {
+    /// This process's index.
+    pub(crate) fn process(&self) -> usize {
+        self.exchanger.process()
+    }
+
+    /// The number of processes.
+    pub(crate) fn processes(&self) -> usize {
+        self.exchanger.processes()
+    }
+
+    /// A round in which process 0 sends `value` to every process; returns process 0's.
+    fn from_zero<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        time: u64,
+        value: &T,
+    ) -> Result<T> {
+        let n = self.processes();
+        let out = if self.process() == 0 {
+            let bytes = encode(value)?;
+            (0..n).map(|_| bytes.clone()).collect()
+        } else {
+            vec![Vec::new(); n]
+        };
+        let received = self.exchanger.all_to_all(time, out)?;
+        if self.process() == 0 {
+            return encode(value).and_then(|b| decode_owned(&b, 0));
+        }
+        decode_owned(&received[0], 0)
+    }
+
+    /// At `start()`: the clock's zero and last batch times, as process 0 has them.
+    pub(crate) fn agree_on_clock(&self, zero_ms: u64, last_ms: u64) -> Result<(u64, u64)> {
+        self.from_zero(CLOCK_ROUND, &(zero_ms, last_ms))
+    }
+
+    /// At `start()`: every process wrote its first snapshot.
+    pub(crate) fn first_snapshot_written(&self) -> Result<()> {
+        self.from_zero(FIRST_SNAPSHOT_ROUND, &()).map(|()| ())
+    }
+
+    /// At the start of the batch at `time_ms`: process 0's header.
+    pub(crate) fn header(&self, time_ms: u64, mine: Header) -> Result<Header> {
+        self.from_zero((time_ms << 20) | (HEADER_JOB << 12), &mine)
+    }
+
+    /// After the batch at `time_ms` wrote its checkpoint on this process: returns once
+    /// every process has.
+    pub(crate) fn checkpoint_written(&self, time_ms: u64) -> Result<()> {
+        self.from_zero((time_ms << 20) | (CHECKPOINT_JOB << 12), &())
+    }
+
     /// The rounds of one job's batch: their timestamps are `time` and `job`, then a
     /// counter.
     pub(crate) fn rounds<'s>(
@@ -187,7 +261,9 @@ impl Session {
     ) -> Rounds<'s> {
         Rounds {
             session: self,
-            base: (time_ms << 20) | (((job as u64 + 1) & 0xff) << 12),
+            // Jobs 0..254 take the job numbers 1..255 between the header and the
+            // checkpoint (a job past 253 shares the checkpoint's; a context has few).
+            base: (time_ms << 20) | ((job as u64 + 1).min(CHECKPOINT_JOB - 1) << 12),
             counter,
         }
     }
@@ -353,6 +429,12 @@ fn decode<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], from: usize) -> Result
     bincode::serde::borrow_decode_from_slice(bytes, config())
         .map(|(v, _)| v)
         .map_err(|e| Error::Cluster(format!("records from process {from} do not decode: {e}")))
+}
+
+fn decode_owned<T: serde::de::DeserializeOwned>(bytes: &[u8], from: usize) -> Result<T> {
+    bincode::serde::decode_from_slice(bytes, config())
+        .map(|(v, _)| v)
+        .map_err(|e| Error::Cluster(format!("a message from process {from} does not decode: {e}")))
 }
 
 fn mismatch(from: usize) -> Error {

@@ -151,6 +151,7 @@ impl StreamingContext {
         d.sources.start()?;
         let recovered = d.recover().and_then(|()| {
             scheduler::set_zero_time(d);
+            d.agree_on_clock()?;
             d.initial_snapshot()
         });
         if let Err(e) = recovered {

@@ -79,12 +79,86 @@ impl Driver {
     /// to it.
     pub(crate) fn join_cluster(&self) -> Result<()> {
         #[cfg(feature = "cluster")]
-        {
+        if let Some(spec) = self.cluster.spec() {
+            if self.jobs.count() >= 250 {
+                return Err(Error::Config(
+                    "a context on a cluster runs at most 249 pipelines".into(),
+                ));
+            }
+            self.durability.in_cluster(spec.process, spec.processes)?;
             self.cluster.connect()?;
-            if self.cluster.spec().is_some_and(|s| s.process != 0) {
+            if spec.process != 0 {
                 self.sources.follow();
             }
         }
+        Ok(())
+    }
+
+    /// Whether the context is one process of a cluster.
+    pub(crate) fn in_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if self.cluster.spec().is_some() {
+            return true;
+        }
+        false
+    }
+
+    /// Whether the context is a process of a cluster other than process 0 that follows
+    /// process 0's stop (not a replica of a test, which stops itself).
+    pub(crate) fn follows_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Some(spec) = self.cluster.spec() {
+            return spec.process != 0 && !self.cluster.replicas();
+        }
+        false
+    }
+
+    /// In a cluster, at `start()`: every process takes process 0's clock (its zero time
+    /// and last batch time), so all run the same batch times.
+    pub(crate) fn agree_on_clock(&self) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let (zero, last) = self.run.clock_times();
+            let (zero, last) = s.agree_on_clock(zero.millis(), last.millis())?;
+            self.run.set_clock(Time(zero), Time(last));
+        }
+        Ok(())
+    }
+
+    /// In a cluster, process 0's word on the batch at `time` (the one every process
+    /// follows): whether it runs its outputs, and whether it is the last one.
+    pub(crate) fn batch_header(&self, time: Time, mode: BatchMode) -> Result<(BatchMode, bool)> {
+        let last = self.run.is_final_time(time);
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let mine = crate::cluster::session::Header {
+                outputs: mode == BatchMode::Full,
+                last,
+            };
+            let h = s.header(time.millis(), mine)?;
+            let mode = if h.outputs {
+                BatchMode::Full
+            } else {
+                BatchMode::StateOnly
+            };
+            return Ok((mode, h.last));
+        }
+        Ok((mode, last))
+    }
+
+    /// In a cluster: once every process wrote its snapshot of `time`, process 0 marks
+    /// it complete in the manifest.
+    fn cluster_checkpoint(&self, time: Time, first: bool) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            if first {
+                s.first_snapshot_written()?;
+            } else {
+                s.checkpoint_written(time.millis())?;
+            }
+            self.durability.cluster_complete(time)?;
+        }
+        let _ = (time, first);
         Ok(())
     }
 
@@ -215,15 +289,22 @@ impl Driver {
         let written = self
             .durability
             .initial_snapshot(zero, last, || self.sources.positions())?;
+        if self.durability.dir().is_some() {
+            self.cluster_checkpoint(last, true)?;
+        }
         self.committed(last, written)
     }
 
     /// After the jobs of the batch at `time` ran with `hooks`: writes its snapshot if it
     /// saved state.
     pub(crate) fn finish_checkpoint(&self, time: Time, hooks: BatchCheckpoint) -> Result<()> {
+        let due = hooks.save.is_some();
         let written = self
             .durability
             .finish_batch(time, self.run.zero_time(), hooks)?;
+        if due {
+            self.cluster_checkpoint(time, false)?;
+        }
         self.committed(time, written)
     }
 

@@ -67,6 +67,9 @@ fn checkpoint_due(driver: &Driver, time: Time, zero: Time) -> bool {
 /// outputs complete in the batch log.
 pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> Result<()> {
     let exec = driver.exec()?;
+    // In a cluster every process runs the batch as process 0 says.
+    let (mode, last) = driver.batch_header(time, cut.mode)?;
+    let cut = Cut { mode, ..cut };
     let _in_batch = driver.enter_batch();
     let started = Instant::now();
     driver.run.batch_started(time);
@@ -78,7 +81,7 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
         .with_stage_times(&stage_times);
     let hooks = driver
         .durability
-        .batch_hooks(checkpoint_due(driver, time, zero));
+        .batch_hooks(last || checkpoint_due(driver, time, zero));
     let mut pipeline_times = Vec::new();
     let mut result = driver
         .jobs
@@ -126,5 +129,9 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     );
     driver.sources.adapt_rate(&info, driver.config.max_rate());
     driver.run.record_batch(info, result.is_err());
+    if last && driver.follows_cluster() {
+        // Process 0 stops gracefully after this batch; so does this process.
+        driver.run.set_final_time(time);
+    }
     result
 }
