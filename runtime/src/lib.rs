@@ -11,6 +11,8 @@ pub mod checkpoint;
 pub mod cluster;
 mod collective;
 pub mod combine;
+#[cfg(feature = "cluster")]
+mod combine_wire;
 /// Connectors to external brokers, each behind its cargo feature.
 pub mod connectors;
 mod context;
@@ -35,10 +37,11 @@ pub mod sources;
 pub mod store;
 mod sync;
 mod time;
+mod wire;
 mod ui;
 
 pub use context::{Builder, StopHandle, StreamingContext};
-pub use collective::Wire;
+pub use wire::Wire;
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
 pub use metrics::BatchInfo;

@@ -6,7 +6,7 @@ use crate::sources::{Slot, Source, SourceControl, SourceEnv, SourceHandle};
 use crate::{Batch, Partition, Result, StreamingContext, Time, into_parts};
 use std::sync::Arc;
 
-pub use crate::collective::Arena;
+pub use crate::wire::Arena;
 
 /// Calls `f` with a record by value (map, map_values, reduce functions).
 #[inline(always)]

@@ -3,7 +3,7 @@
 //! `keep_owned` do in a cluster).
 
 use super::{ClusterSpec, Exchanger};
-use crate::collective::{Arena, Wire};
+use crate::wire::{Arena, Wire};
 use crate::{Error, Result};
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
@@ -341,10 +341,10 @@ impl Rounds<'_> {
     /// process the partitions it owns (written by `encode_part`, read by `decode_part`).
     pub(crate) fn scatter<T>(
         &self,
-        mut parts: crate::Parts<T>,
+        mut parts: Vec<Vec<T>>,
         encode_part: fn(&Vec<T>) -> Result<Vec<u8>>,
         decode_part: fn(&[u8]) -> Result<Vec<T>>,
-    ) -> Result<crate::Parts<T>> {
+    ) -> Result<Vec<Vec<T>>> {
         let (me, n) = (self.me(), self.processes());
         let mut send: Vec<Vec<(u32, Vec<u8>)>> = (0..n).map(|_| Vec::new()).collect();
         if me == 0 {
