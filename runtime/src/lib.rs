@@ -7,6 +7,8 @@
 
 pub mod backpressure;
 pub mod checkpoint;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod combine;
 /// Connectors to external brokers, each behind its cargo feature.
 pub mod connectors;
