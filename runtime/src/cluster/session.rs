@@ -140,39 +140,11 @@ fn test_cluster(master: &str) -> Result<ClusterSpec> {
                     "{MASTER_ENV} runs a test on several processes: the test's thread has no name"
                 ))
             })?;
-        let spec = test_spec(processes, workers.unwrap_or(1))?;
+        let spec = super::launch::local_spec(processes, workers.unwrap_or(1))?;
         let handle = super::launch::spawn_test_peers(&spec, &test)?;
         *peers.borrow_mut() = Some((handle, spec.clone()));
         Ok(spec)
     })
-}
-
-/// A spec of `processes` processes on loopback, at ports free now (each session `k`
-/// of a test uses the ports `k * processes` above them; see `ClusterSpec::session`).
-fn test_spec(processes: usize, workers: usize) -> Result<ClusterSpec> {
-    // A base port picked from the clock, away from the ephemeral range, checked free.
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as usize ^ std::process::id() as usize)
-        .unwrap_or(0);
-    for attempt in 0..64 {
-        let base = 20_000 + (seed.wrapping_mul(7919) + attempt * 997) % 12_000;
-        let free = (0..processes)
-            .all(|i| std::net::TcpListener::bind(("127.0.0.1", (base + i) as u16)).is_ok());
-        if free {
-            return Ok(ClusterSpec {
-                processes,
-                process: 0,
-                addresses: (0..processes)
-                    .map(|i| format!("127.0.0.1:{}", base + i))
-                    .collect(),
-                workers,
-            });
-        }
-    }
-    Err(Error::Cluster(
-        "no free loopback ports for a test cluster".into(),
-    ))
 }
 
 /// A connected cluster session.
