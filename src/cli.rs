@@ -228,8 +228,10 @@ fn run_parsed<A>(
     job: impl FnOnce(StreamingContext, A) -> Result<()>,
 ) -> Result<()> {
     let usage = |flag: &str, e: String| crate::Error::Config(format!("{flag}: {e}"));
-    let parallelism = match (flags.master, flags.parallelism) {
-        (Some(Master::Local(n)), _) | (_, Some(n)) => n,
+    let parallelism = match (flags.master, flags.parallelism, cluster_workers(&flags)?) {
+        (Some(Master::Local(n)), _, _) | (_, Some(n), _) => n,
+        // On a cluster: one partition per worker of every process.
+        (_, _, Some(workers)) => workers,
         _ => parse_local(defaults.master).map_err(|e| usage("master", e))?,
     };
     let interval = match flags.batch_interval {
@@ -280,6 +282,22 @@ fn run_parsed<A>(
         keep.start()?;
     }
     keep.await_termination()
+}
+
+/// The number of workers of the whole cluster this process is one of (its processes
+/// times their workers), from timely's flags or a launcher's environment.
+#[cfg(feature = "cluster")]
+fn cluster_workers(flags: &RillFlags) -> Result<Option<usize>> {
+    if let Some(n) = flags.processes {
+        return Ok(Some(n * flags.workers.unwrap_or(1)));
+    }
+    let spec = rill_runtime::cluster::ClusterSpec::from_env()?;
+    Ok(spec.map(|s| s.processes * s.workers.max(1)))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_workers(_: &RillFlags) -> Result<Option<usize>> {
+    Ok(None)
 }
 
 /// `--master local-cluster[N,W]`: runs N processes of this program (its arguments but

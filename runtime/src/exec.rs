@@ -152,7 +152,7 @@ impl<'e> Batch<'e> {
     #[cfg(feature = "cluster")]
     pub(crate) fn cluster(&self) -> Option<crate::cluster::session::Rounds<'_>> {
         self.cluster
-            .map(|s| s.rounds(self.time.millis(), self.job, &self.rounds))
+            .map(|s| s.rounds(self.time.millis(), self.job, self.exec.parallelism, &self.rounds))
     }
 
     /// The same batch, its stages timed into `times`.

@@ -131,6 +131,20 @@ impl Exchanger {
         result.recv().unwrap_or_else(|_| Err(self.thread_gone()))
     }
 
+    /// This process failed a batch: every other process's current (or next) exchange
+    /// fails with `message`, naming this process, and this session ends. Waits at most
+    /// a second for the message to leave.
+    pub fn abort(&self, message: &str) {
+        let (reply, done) = crossbeam_channel::bounded(1);
+        let command = Command::Abort {
+            message: message.to_string(),
+            reply,
+        };
+        if self.send(command).is_ok() {
+            let _ = done.recv_timeout(Duration::from_secs(1));
+        }
+    }
+
     /// Ends the session (all processes call it): waits (up to the shutdown timeout of
     /// [`ExchangerOptions`]) for the peers to end theirs, then closes the connections.
     /// An error says which processes did not end theirs in time. Dropping an exchanger

@@ -223,16 +223,23 @@ impl Session {
         self.from_zero((time_ms << 20) | (CHECKPOINT_JOB << 12), &())
     }
 
+    /// This process failed a batch with `e`: the others fail theirs with its message.
+    pub(crate) fn abort(&self, e: &Error) {
+        self.exchanger.abort(&e.to_string());
+    }
+
     /// The rounds of one job's batch: their timestamps are `time` and `job`, then a
     /// counter.
     pub(crate) fn rounds<'s>(
         &'s self,
         time_ms: u64,
         job: usize,
+        partitions: usize,
         counter: &'s AtomicU32,
     ) -> Rounds<'s> {
         Rounds {
             session: self,
+            partitions: partitions.max(1),
             // Jobs 0..254 take the job numbers 1..255 between the header and the
             // checkpoint (a job past 253 shares the checkpoint's; a context has few).
             base: (time_ms << 20) | ((job as u64 + 1).min(CHECKPOINT_JOB - 1) << 12),
@@ -244,6 +251,8 @@ impl Session {
 /// The collective calls of one job on one batch.
 pub(crate) struct Rounds<'s> {
     session: &'s Session,
+    /// The context's partitions (its parallelism).
+    partitions: usize,
     base: u64,
     counter: &'s AtomicU32,
 }
@@ -257,8 +266,13 @@ impl Rounds<'_> {
         self.session.exchanger.processes()
     }
 
-    fn owner(&self, partition: usize) -> usize {
-        partition % self.processes()
+    /// The process that owns entry `i` of a batch's partitions: partition `i` of the
+    /// context's `partitions` belongs to process `i mod processes`. A window's or a
+    /// union's entries are several batches' (or streams') partitions one after another,
+    /// and a repartitioned stream's may be more: entry `i` is partition
+    /// `i mod partitions`.
+    fn owner(&self, i: usize) -> usize {
+        (i % self.partitions) % self.processes()
     }
 
     /// One all-to-all round at the next timestamp of this job's batch.

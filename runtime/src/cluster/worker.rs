@@ -82,9 +82,15 @@ pub(crate) enum Command {
         out: Vec<Vec<u8>>,
         reply: Sender<Result<Vec<Vec<u8>>>>,
     },
+    /// This process failed a batch: tell every other process why, and end the session.
+    Abort { message: String, reply: Sender<()> },
     /// The end of the session.
     Shutdown { reply: Sender<Result<()>> },
 }
+
+/// The timestamp of an abort's message: past every exchange, so the others' pending
+/// exchange completes (the aborting process's input has moved past it) and finds it.
+const ABORT_TIME: u64 = u64::MAX - 1;
 
 /// A payload, serialized as one byte string (not byte by byte, as a `Vec<u8>` would be).
 #[derive(Clone, Debug, Default)]
@@ -222,6 +228,10 @@ fn run(start: Start, allocator: Allocator) {
             Command::Exchange { time, out, reply } => {
                 let _ = reply.send(session.exchange(time, out, &options));
             }
+            Command::Abort { message, reply } => {
+                session.abort(&message);
+                let _ = reply.send(());
+            }
             Command::Shutdown { reply } => {
                 shutdown_reply = Some(reply);
                 break;
@@ -307,6 +317,50 @@ impl Session {
         self.spec.describe(self.spec.process)
     }
 
+    /// Sends every other process `message` at [`ABORT_TIME`] and moves the input past
+    /// it, so their exchanges complete and report it; steps the worker a moment so it
+    /// leaves before the process may end. Later exchanges fail.
+    fn abort(&mut self, message: &str) {
+        if self.failed.is_some() {
+            return;
+        }
+        let me = self.spec.process;
+        if let Some(input) = self.input.as_mut() {
+            input.advance_to(ABORT_TIME);
+            for to in (0..self.spec.processes).filter(|q| *q != me) {
+                input.send(Record {
+                    from: me as u64,
+                    to: to as u64,
+                    bytes: Payload(message.as_bytes().to_vec()),
+                });
+            }
+            input.advance_to(u64::MAX);
+        }
+        if let Some(worker) = self.worker.as_mut() {
+            let until = Instant::now() + GRACE;
+            while Instant::now() < until {
+                if catch_unwind(AssertUnwindSafe(|| worker.step_or_park(Some(POLL)))).is_err() {
+                    break;
+                }
+            }
+        }
+        self.failed = Some(Error::Cluster(format!(
+            "{}: this process failed a batch: {message}",
+            self.me()
+        )));
+    }
+
+    /// Why process `from` sent nothing at an exchange, if it aborted.
+    fn aborted(&self, from: usize) -> Option<Error> {
+        let received = self.received.borrow();
+        let message = received.get(&ABORT_TIME)?.get(from)?.as_ref()?;
+        Some(Error::Cluster(format!(
+            "{} failed: {}",
+            self.spec.describe(from),
+            String::from_utf8_lossy(message)
+        )))
+    }
+
     /// One all-to-all exchange at `time`.
     fn exchange(
         &mut self,
@@ -371,12 +425,12 @@ impl Session {
                 Some(bytes) => result.push(bytes),
                 None if from == me => result.push(std::mem::take(&mut mine)),
                 None => {
-                    let e = Error::Cluster(format!(
+                    let e = self.aborted(from).unwrap_or_else(|| Error::Cluster(format!(
                         "{}: the exchange at {time} completed without data from {} \
                          (do all processes make the same exchanges?)",
                         self.me(),
                         self.spec.describe(from)
-                    ));
+                    )));
                     self.failed = Some(e.duplicate());
                     self.links.close_all();
                     return Err(e);

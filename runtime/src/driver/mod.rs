@@ -94,6 +94,19 @@ impl Driver {
         Ok(())
     }
 
+    /// In a cluster: this process failed a batch with `e`; the other processes fail
+    /// theirs with its message, rather than waiting for exchanges this one skipped.
+    pub(crate) fn abort_cluster(&self, e: &Error) {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let lost = matches!(e, Error::Cluster(_));
+            if !lost {
+                s.abort(e);
+            }
+        }
+        let _ = e;
+    }
+
     /// Whether the context is one process of a cluster.
     pub(crate) fn in_cluster(&self) -> bool {
         #[cfg(feature = "cluster")]

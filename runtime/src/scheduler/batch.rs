@@ -129,6 +129,9 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     );
     driver.sources.adapt_rate(&info, driver.config.max_rate());
     driver.run.record_batch(info, result.is_err());
+    if let Err(e) = &result {
+        driver.abort_cluster(e);
+    }
     if last && driver.follows_cluster() {
         // Process 0 stops gracefully after this batch; so does this process.
         driver.run.set_final_time(time);
