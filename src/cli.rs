@@ -325,6 +325,16 @@ fn supervise(defaults: &Defaults, processes: usize, workers: usize) -> ExitCode 
 /// SIGINT and SIGTERM stop `ctx` gracefully: receivers stop, what they received is
 /// processed, a last checkpoint is written, and `await_termination` returns.
 pub fn stop_gracefully_on_signals(ctx: &StreamingContext) {
+    // On a cluster, process 0 stops every process: the others stop after its last batch.
+    #[cfg(feature = "cluster")]
+    if ctx.cluster_process().is_some_and(|(i, _)| i != 0) {
+        if let Err(e) = ctrlc::set_handler(|| {
+            eprintln!("stopping with process 0 of the cluster, after its last batch");
+        }) {
+            eprintln!("cannot handle SIGINT/SIGTERM: {e}");
+        }
+        return;
+    }
     let handle = ctx.stop_handle();
     if let Err(e) = ctrlc::set_handler(move || {
         if let Err(e) = handle.stop_gracefully() {

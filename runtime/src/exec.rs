@@ -151,8 +151,14 @@ impl<'e> Batch<'e> {
     /// This job's rounds of this batch in a cluster; `None` in a local context.
     #[cfg(feature = "cluster")]
     pub(crate) fn cluster(&self) -> Option<crate::cluster::session::Rounds<'_>> {
-        self.cluster
-            .map(|s| s.rounds(self.time.millis(), self.job, self.exec.parallelism, &self.rounds))
+        self.cluster.map(|s| {
+            s.rounds(
+                self.time.millis(),
+                self.job,
+                self.exec.parallelism,
+                &self.rounds,
+            )
+        })
     }
 
     /// The same batch, its stages timed into `times`.

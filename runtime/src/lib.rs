@@ -37,11 +37,10 @@ pub mod sources;
 pub mod store;
 mod sync;
 mod time;
-mod wire;
 mod ui;
+mod wire;
 
 pub use context::{Builder, StopHandle, StreamingContext};
-pub use wire::Wire;
 pub use error::{Error, Result};
 pub use exec::{Batch, Executor, Parts, concat, split_even};
 pub use metrics::BatchInfo;
@@ -51,6 +50,7 @@ pub use record::{Key, Record};
 pub use serde;
 pub use sinks::collect::Collected;
 pub use time::{Time, first_batch_time, now_ms, parse_duration};
+pub use wire::Wire;
 
 #[cfg(test)]
 mod layering {

@@ -2,9 +2,9 @@
 //! of what every batch took from its sources, so a restarted job resumes where it was.
 
 pub mod durable;
-pub mod manifest;
 pub(crate) mod fingerprint;
 mod frame;
+pub mod manifest;
 #[cfg(feature = "object-store")]
 mod objects;
 pub mod store;

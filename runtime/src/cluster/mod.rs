@@ -14,9 +14,9 @@
 //!   sources do on a cluster (`Batch::exchange`, `gather`, `keep_owned`).
 
 mod bootstrap;
-pub(crate) mod session;
 pub mod exchange;
 pub mod launch;
+pub(crate) mod session;
 pub mod spec;
 mod watch;
 mod worker;

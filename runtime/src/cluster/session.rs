@@ -283,7 +283,9 @@ impl Rounds<'_> {
                 "more than 4096 exchanges in one job's batch".into(),
             ));
         }
-        self.session.exchanger.all_to_all(self.base | u64::from(k), out)
+        self.session
+            .exchanger
+            .all_to_all(self.base | u64::from(k), out)
     }
 
     /// See `Batch::exchange`: `out[destination][source]`, every source's bucket.
@@ -420,7 +422,11 @@ fn decode<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], from: usize) -> Result
 fn decode_owned<T: serde::de::DeserializeOwned>(bytes: &[u8], from: usize) -> Result<T> {
     bincode::serde::decode_from_slice(bytes, config())
         .map(|(v, _)| v)
-        .map_err(|e| Error::Cluster(format!("a message from process {from} does not decode: {e}")))
+        .map_err(|e| {
+            Error::Cluster(format!(
+                "a message from process {from} does not decode: {e}"
+            ))
+        })
 }
 
 fn mismatch(from: usize) -> Error {

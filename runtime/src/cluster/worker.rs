@@ -425,12 +425,14 @@ impl Session {
                 Some(bytes) => result.push(bytes),
                 None if from == me => result.push(std::mem::take(&mut mine)),
                 None => {
-                    let e = self.aborted(from).unwrap_or_else(|| Error::Cluster(format!(
-                        "{}: the exchange at {time} completed without data from {} \
+                    let e = self.aborted(from).unwrap_or_else(|| {
+                        Error::Cluster(format!(
+                            "{}: the exchange at {time} completed without data from {} \
                          (do all processes make the same exchanges?)",
-                        self.me(),
-                        self.spec.describe(from)
-                    )));
+                            self.me(),
+                            self.spec.describe(from)
+                        ))
+                    });
                     self.failed = Some(e.duplicate());
                     self.links.close_all();
                     return Err(e);

@@ -118,6 +118,13 @@ impl StreamingContext {
         Ok(ctx)
     }
 
+    /// This process's index and the number of processes, when the context is one
+    /// process of a cluster (feature `cluster`; see DISTRIBUTED.md).
+    #[cfg(feature = "cluster")]
+    pub fn cluster_process(&self) -> Option<(usize, usize)> {
+        self.driver.cluster.spec().map(|s| (s.process, s.processes))
+    }
+
     /// Whether batches run on a manual clock.
     pub fn is_manual(&self) -> bool {
         self.driver.config.is_manual()
