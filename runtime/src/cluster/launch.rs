@@ -246,7 +246,8 @@ pub struct TestPeers {
 
 /// For tests under `local-cluster[N]`: starts processes `1..N` running the current test
 /// binary's test `test_name` only (`<exe> <test_name> --exact --nocapture
-/// --test-threads=1`; libtest names each test's thread after the test, so
+/// --test-threads=1 --include-ignored`, so an ignored test, such as a benchmark, runs
+/// there as it does here; libtest names each test's thread after the test, so
 /// `std::thread::current().name()` is the name) with the cluster environment of
 /// `spec0` for process `i`.
 pub fn spawn_test_peers(spec0: &ClusterSpec, test_name: &str) -> Result<TestPeers> {
@@ -257,7 +258,13 @@ pub fn spawn_test_peers(spec0: &ClusterSpec, test_name: &str) -> Result<TestPeer
     };
     for process in 1..spec0.processes {
         let child = Command::new(&exe)
-            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                test_name,
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+                "--include-ignored",
+            ])
             .envs(spec0.for_process(process).to_env())
             .spawn()
             .map_err(|e| Error::io(format!("starting test peer process {process}"), e))?;
