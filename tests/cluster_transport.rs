@@ -138,6 +138,51 @@ fn a_killed_peer_is_an_error_naming_it() {
     }
 }
 
+/// A peer that ended its session while this process still exchanges is an error naming
+/// it (its connections end cleanly, but the exchange cannot complete).
+#[test]
+fn a_peer_that_ended_its_session_early_is_an_error() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let ex = Exchanger::connect(&spec, CONNECT).unwrap();
+    exchange_rounds(&ex, 3);
+    if ex.process() == 1 {
+        ex.shutdown().unwrap();
+        return;
+    }
+    let started = Instant::now();
+    let e = ex.all_to_all(1_000_000, vec![vec![]; 2]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("process 1 ({})", spec.addresses[1])),
+        "{msg}"
+    );
+    assert!(started.elapsed() < NO_HANG, "{msg}");
+    drop(ex);
+    peers.unwrap().wait().unwrap();
+}
+
+/// Several sessions one after another (as a test making several contexts), each on the
+/// ports of [`ClusterSpec::session`].
+#[test]
+fn sessions_follow_one_another() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    for k in 0..3 {
+        let ex = Exchanger::connect(&spec.session(k), CONNECT).unwrap();
+        exchange_rounds(&ex, 6);
+        ex.shutdown().unwrap();
+    }
+    if let Some(peers) = peers {
+        peers.wait().unwrap();
+    }
+}
+
+/// The lead engineer's runtime shares one exchanger between threads.
+#[test]
+fn an_exchanger_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Exchanger>();
+}
+
 /// One process started without the other fails with a clear error, not a hang.
 #[test]
 fn a_missing_peer_fails_the_bootstrap() {
@@ -292,6 +337,13 @@ fn a_stalled_exchange_names_the_peer_it_waits_for() {
     peers.unwrap().wait().unwrap();
 }
 
+/// A copy of `payload` for the other process of two, nothing for this one.
+fn two(me: usize, payload: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![Vec::new(), Vec::new()];
+    out[1 - me] = payload.to_vec();
+    out
+}
+
 /// Rounds per second and MB per second of `all_to_all` between two processes, by payload
 /// size. A measurement, not a test:
 /// `cargo test --release --features cluster --test cluster_transport -- --ignored --nocapture throughput`.
@@ -315,9 +367,7 @@ fn throughput() {
             let started = Instant::now();
             for _ in 0..n {
                 time += 1;
-                let got = ex
-                    .all_to_all(time, vec![payload.clone(), payload.clone()])
-                    .unwrap();
+                let got = ex.all_to_all(time, two(me, &payload)).unwrap();
                 assert_eq!(got[1 - me].len(), size);
             }
             let secs = started.elapsed().as_secs_f64();
