@@ -138,6 +138,51 @@ fn a_killed_peer_is_an_error_naming_it() {
     }
 }
 
+/// A peer that ended its session while this process still exchanges is an error naming
+/// it (its connections end cleanly, but the exchange cannot complete).
+#[test]
+fn a_peer_that_ended_its_session_early_is_an_error() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let ex = Exchanger::connect(&spec, CONNECT).unwrap();
+    exchange_rounds(&ex, 3);
+    if ex.process() == 1 {
+        ex.shutdown().unwrap();
+        return;
+    }
+    let started = Instant::now();
+    let e = ex.all_to_all(1_000_000, vec![vec![]; 2]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("process 1 ({})", spec.addresses[1])),
+        "{msg}"
+    );
+    assert!(started.elapsed() < NO_HANG, "{msg}");
+    drop(ex);
+    peers.unwrap().wait().unwrap();
+}
+
+/// Several sessions one after another (as a test making several contexts), each on the
+/// ports of [`ClusterSpec::session`].
+#[test]
+fn sessions_follow_one_another() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    for k in 0..3 {
+        let ex = Exchanger::connect(&spec.session(k), CONNECT).unwrap();
+        exchange_rounds(&ex, 6);
+        ex.shutdown().unwrap();
+    }
+    if let Some(peers) = peers {
+        peers.wait().unwrap();
+    }
+}
+
+/// The lead engineer's runtime shares one exchanger between threads.
+#[test]
+fn an_exchanger_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Exchanger>();
+}
+
 /// One process started without the other fails with a clear error, not a hang.
 #[test]
 fn a_missing_peer_fails_the_bootstrap() {
@@ -199,4 +244,144 @@ fn the_supervisor_kills_the_others_when_a_process_fails() {
 #[test]
 fn the_supervisor_succeeds_when_every_process_does() {
     run_local_cluster(2, 1, child_args("child_exchanges")).unwrap();
+}
+
+/// The child supervisor of the signal test: runs `child_until_sigterm` under
+/// `local-cluster[2]` and exits with its outcome. Does nothing unless started by
+/// [`sigterm_to_the_supervisor_stops_every_process_gracefully`].
+#[test]
+fn child_supervisor() {
+    if std::env::var_os("RILL_TEST_SUPERVISOR").is_none() {
+        return;
+    }
+    run_local_cluster(2, 1, child_args("child_until_sigterm")).unwrap();
+}
+
+/// A job that runs until SIGINT/SIGTERM, then stops with success, as a rill job's
+/// graceful stop. Does nothing outside a cluster.
+#[test]
+fn child_until_sigterm() {
+    let Some(spec) = ClusterSpec::from_env().unwrap() else {
+        return;
+    };
+    let (stop, stopped) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })
+    .unwrap();
+    println!("process {} running", spec.process);
+    stopped.recv_timeout(Duration::from_secs(60)).unwrap();
+    println!("process {} stopped gracefully", spec.process);
+}
+
+/// SIGTERM to the supervisor reaches every process, which stop with success; process 0's
+/// stdout is the supervisor's, the others' lines come on its stderr, prefixed.
+#[test]
+fn sigterm_to_the_supervisor_stops_every_process_gracefully() {
+    let exe = std::env::current_exe().unwrap();
+    let supervisor = std::process::Command::new(exe)
+        .args(child_args("child_supervisor"))
+        .env("RILL_TEST_SUPERVISOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let started = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &supervisor.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = supervisor.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    assert!(started.elapsed() < NO_HANG);
+    assert!(
+        stdout.contains("process 0 stopped gracefully"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("process 1"), "{stdout}");
+    assert!(
+        stderr.contains("[process 1] process 1 stopped gracefully"),
+        "{stderr}"
+    );
+}
+
+/// With a stall timeout, an exchange that a live peer does not join in time is an error
+/// naming that peer.
+#[test]
+fn a_stalled_exchange_names_the_peer_it_waits_for() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let options = rill_runtime::cluster::ExchangerOptions {
+        connect_timeout: CONNECT,
+        stall_timeout: Some(Duration::from_secs(1)),
+        ..Default::default()
+    };
+    let ex = Exchanger::connect_with(&spec, options).unwrap();
+    exchange_rounds(&ex, 2);
+    if ex.process() == 1 {
+        std::thread::sleep(Duration::from_secs(4));
+        // Process 0 gave up on this exchange and ended the session.
+        assert!(ex.all_to_all(1_000_000, vec![vec![]; 2]).is_err());
+        return;
+    }
+    let e = ex.all_to_all(1_000_000, vec![vec![]; 2]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("waited 1s for process 1 ({})", spec.addresses[1])),
+        "{msg}"
+    );
+    drop(ex);
+    peers.unwrap().wait().unwrap();
+}
+
+/// A copy of `payload` for the other process of two, nothing for this one.
+fn two(me: usize, payload: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![Vec::new(), Vec::new()];
+    out[1 - me] = payload.to_vec();
+    out
+}
+
+/// Rounds per second and MB per second of `all_to_all` between two processes, by payload
+/// size. A measurement, not a test:
+/// `cargo test --release --features cluster --test cluster_transport -- --ignored --nocapture throughput`.
+#[test]
+#[ignore = "a benchmark: run it with --release --ignored --nocapture"]
+fn throughput() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let ex = Exchanger::connect(&spec, CONNECT).unwrap();
+    let me = ex.process();
+    let mut time = 0u64;
+    for size in [0usize, 1 << 10, 64 << 10, 1 << 20, 8 << 20] {
+        let rounds: u64 = match size {
+            0 | 1024 => 20_000,
+            65_536 => 5_000,
+            1_048_576 => 500,
+            _ => 60,
+        };
+        let payload = vec![0x5a_u8; size];
+        for warm_up in [true, false] {
+            let n = if warm_up { rounds / 10 } else { rounds };
+            let started = Instant::now();
+            for _ in 0..n {
+                time += 1;
+                let got = ex.all_to_all(time, two(me, &payload)).unwrap();
+                assert_eq!(got[1 - me].len(), size);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            if !warm_up && me == 0 {
+                let mb = (n as f64) * (size as f64) / secs / 1e6;
+                println!(
+                    "payload {size:>8} B to the other process: {:>8.0} rounds/s, {mb:>7.1} MB/s sent per process ({n} rounds in {secs:.2} s)",
+                    n as f64 / secs
+                );
+            }
+        }
+    }
+    ex.shutdown().unwrap();
+    if let Some(peers) = peers {
+        peers.wait().unwrap();
+    }
 }

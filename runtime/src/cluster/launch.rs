@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use super::spec::ClusterSpec;
@@ -90,8 +91,8 @@ fn terminate(child: &Child) {
 
 /// Copies a child's output to the supervisor's stderr, each line prefixed with
 /// `[process i] ` (whole lines, under stderr's lock: lines of different processes do not
-/// mix).
-fn relay<R: Read + Send + 'static>(process: usize, from: R) {
+/// mix). `done` hears when the output has ended.
+fn relay<R: Read + Send + 'static>(process: usize, from: R, done: Sender<()>) {
     let _ = std::thread::Builder::new()
         .name(format!("local-cluster-relay-{process}"))
         .spawn(move || {
@@ -100,7 +101,10 @@ fn relay<R: Read + Send + 'static>(process: usize, from: R) {
             loop {
                 line.clear();
                 match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) | Err(_) => {
+                        let _ = done.send(());
+                        return;
+                    }
                     Ok(_) => {
                         if !line.ends_with(b"\n") {
                             line.push(b'\n');
@@ -112,6 +116,16 @@ fn relay<R: Read + Send + 'static>(process: usize, from: R) {
                 }
             }
         });
+}
+
+/// Waits for the last lines of the processes' relayed output (what a failed process said
+/// last explains its failure), unless something they started still holds their pipes.
+fn wait_relays(done: &std::sync::mpsc::Receiver<()>, relays: usize) {
+    for _ in 0..relays {
+        if done.recv_timeout(Duration::from_secs(2)).is_err() {
+            return;
+        }
+    }
 }
 
 /// How a child ended, for messages.
@@ -165,6 +179,8 @@ pub fn run_local_cluster(processes: usize, workers: usize, args: Vec<OsString>) 
     let forwarding = catch_signals();
     let mut seen = SIGNALS.load(Ordering::SeqCst);
     let mut children: Vec<(usize, Child)> = Vec::with_capacity(processes);
+    let (relayed, relays_done) = std::sync::mpsc::channel();
+    let mut relays = 0;
     for process in 0..processes {
         let mut command = Command::new(&exe);
         command.args(&args).envs(spec.for_process(process).to_env());
@@ -179,10 +195,12 @@ pub fn run_local_cluster(processes: usize, workers: usize, args: Vec<OsString>) 
         match command.spawn() {
             Ok(mut child) => {
                 if let Some(out) = child.stdout.take() {
-                    relay(process, out);
+                    relay(process, out, relayed.clone());
+                    relays += 1;
                 }
                 if let Some(err) = child.stderr.take() {
-                    relay(process, err);
+                    relay(process, err, relayed.clone());
+                    relays += 1;
                 }
                 children.push((process, child));
             }
@@ -216,6 +234,7 @@ pub fn run_local_cluster(processes: usize, workers: usize, args: Vec<OsString>) 
                     let failed = *process;
                     let address = spec.addresses[failed].clone();
                     kill_all(&mut children);
+                    wait_relays(&relays_done, relays);
                     return Err(Error::Cluster(format!(
                         "process {failed} ({address}) of local-cluster[{processes}] {}; \
                          stopped the others",
@@ -230,6 +249,7 @@ pub fn run_local_cluster(processes: usize, workers: usize, args: Vec<OsString>) 
             }
         }
         if running.iter().all(|r| !r) {
+            wait_relays(&relays_done, relays);
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -246,7 +266,8 @@ pub struct TestPeers {
 
 /// For tests under `local-cluster[N]`: starts processes `1..N` running the current test
 /// binary's test `test_name` only (`<exe> <test_name> --exact --nocapture
-/// --test-threads=1`; libtest names each test's thread after the test, so
+/// --test-threads=1 --include-ignored`, so an ignored test, such as a benchmark, runs
+/// there as it does here; libtest names each test's thread after the test, so
 /// `std::thread::current().name()` is the name) with the cluster environment of
 /// `spec0` for process `i`.
 pub fn spawn_test_peers(spec0: &ClusterSpec, test_name: &str) -> Result<TestPeers> {
@@ -257,7 +278,13 @@ pub fn spawn_test_peers(spec0: &ClusterSpec, test_name: &str) -> Result<TestPeer
     };
     for process in 1..spec0.processes {
         let child = Command::new(&exe)
-            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                test_name,
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+                "--include-ignored",
+            ])
             .envs(spec0.for_process(process).to_env())
             .spawn()
             .map_err(|e| Error::io(format!("starting test peer process {process}"), e))?;
