@@ -43,7 +43,23 @@ impl Batch<'_> {
     ) -> crate::Result<Vec<P>> {
         #[cfg(feature = "cluster")]
         if let Some(c) = self.cluster() {
-            return c.gather(parts, arena);
+            return c.gather(parts, arena, true);
+        }
+        let _ = arena;
+        Ok(parts)
+    }
+
+    /// What an output writes: every partition's records on the processes that write
+    /// outputs ([`writes_outputs`](Self::writes_outputs)); the others send theirs and
+    /// keep what they had.
+    pub fn gather_for_outputs<'a, P: Wire<'a> + Default>(
+        &self,
+        parts: Vec<P>,
+        arena: &'a Arena,
+    ) -> crate::Result<Vec<P>> {
+        #[cfg(feature = "cluster")]
+        if let Some(c) = self.cluster() {
+            return c.gather(parts, arena, false);
         }
         let _ = arena;
         Ok(parts)

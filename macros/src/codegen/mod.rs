@@ -360,8 +360,13 @@ impl Gen<'_> {
     /// that write outputs (see `Batch::writes_outputs`) run what uses them.
     pub fn output_records(&self, o: NodeId) -> TokenStream {
         let records = self.take(self.plan.nodes[o].inputs[0]);
-        let gathered = self.gathered(records);
-        quote!(if __b.writes_outputs() { #gathered } else { #gathered; ::core::option::Option::None })
+        quote!(match #records {
+            ::core::option::Option::Some(__g) => {
+                let __g = __b.gather_for_outputs(__g, &__arena)?;
+                __b.writes_outputs().then_some(__g)
+            }
+            ::core::option::Option::None => ::core::option::Option::None,
+        })
     }
 
     /// The number of partitions shuffle `op` writes.

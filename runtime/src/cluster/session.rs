@@ -353,13 +353,16 @@ impl Rounds<'_> {
         Ok(parts)
     }
 
-    /// See `Batch::gather`.
+    /// See `Batch::gather` (`to_all`) and `Batch::gather_for_outputs`: the entries every
+    /// process owns, sent to every process, or only to those that write outputs.
     pub(crate) fn gather<'a, P: Wire<'a> + Default>(
         &self,
         mut parts: Vec<P>,
         arena: &'a Arena,
+        to_all: bool,
     ) -> Result<Vec<P>> {
         let (me, n) = (self.me(), self.processes());
+        let to_all = to_all || self.session.replicas;
         let mine: Vec<(u32, &P)> = parts
             .iter()
             .enumerate()
@@ -368,9 +371,18 @@ impl Rounds<'_> {
             .collect();
         let bytes = encode(&mine)?;
         let out = (0..n)
-            .map(|q| if q == me { Vec::new() } else { bytes.clone() })
+            .map(|q| {
+                if q == me || !(to_all || q == 0) {
+                    Vec::new()
+                } else {
+                    bytes.clone()
+                }
+            })
             .collect();
         let received = self.round(out)?;
+        if !(to_all || me == 0) {
+            return Ok(parts);
+        }
         for (from, bytes) in received.into_iter().enumerate() {
             if from == me {
                 continue;
