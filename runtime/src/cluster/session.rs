@@ -183,7 +183,7 @@ impl Session {
     }
 
     /// A round in which process 0 sends `value` to every process; returns process 0's.
-    fn from_zero<T: serde::Serialize + serde::de::DeserializeOwned>(
+    fn said_by_zero<T: serde::Serialize + serde::de::DeserializeOwned>(
         &self,
         time: u64,
         value: &T,
@@ -204,23 +204,23 @@ impl Session {
 
     /// At `start()`: the clock's zero and last batch times, as process 0 has them.
     pub(crate) fn agree_on_clock(&self, zero_ms: u64, last_ms: u64) -> Result<(u64, u64)> {
-        self.from_zero(CLOCK_ROUND, &(zero_ms, last_ms))
+        self.said_by_zero(CLOCK_ROUND, &(zero_ms, last_ms))
     }
 
     /// At `start()`: every process wrote its first snapshot.
     pub(crate) fn first_snapshot_written(&self) -> Result<()> {
-        self.from_zero(FIRST_SNAPSHOT_ROUND, &()).map(|()| ())
+        self.said_by_zero(FIRST_SNAPSHOT_ROUND, &())
     }
 
     /// At the start of the batch at `time_ms`: process 0's header.
     pub(crate) fn header(&self, time_ms: u64, mine: Header) -> Result<Header> {
-        self.from_zero((time_ms << 20) | (HEADER_JOB << 12), &mine)
+        self.said_by_zero((time_ms << 20) | (HEADER_JOB << 12), &mine)
     }
 
     /// After the batch at `time_ms` wrote its checkpoint on this process: returns once
     /// every process has.
     pub(crate) fn checkpoint_written(&self, time_ms: u64) -> Result<()> {
-        self.from_zero((time_ms << 20) | (CHECKPOINT_JOB << 12), &())
+        self.said_by_zero((time_ms << 20) | (CHECKPOINT_JOB << 12), &())
     }
 
     /// This process failed a batch with `e`: the others fail theirs with its message.
