@@ -65,6 +65,17 @@ impl Batch<'_> {
         Ok(parts)
     }
 
+    /// The largest of `value` over the processes of a cluster (each passes what it saw
+    /// in its own partitions); `value` itself in a local run. An event-time watermark is
+    /// the largest event time of the whole batch, not of one process's share.
+    pub fn max_over_processes(&self, value: u64) -> crate::Result<u64> {
+        #[cfg(feature = "cluster")]
+        if let Some(c) = self.cluster() {
+            return c.max(value);
+        }
+        Ok(value)
+    }
+
     /// `parts` with the partitions other processes own emptied: after a step every
     /// process computed on the whole batch, each keeps its share, so no record is
     /// counted twice downstream.

@@ -395,6 +395,18 @@ impl Rounds<'_> {
         Ok(parts)
     }
 
+    /// See `Batch::max_over_processes`.
+    pub(crate) fn max(&self, value: u64) -> Result<u64> {
+        let n = self.processes();
+        let received = self.round(vec![value.to_le_bytes().to_vec(); n])?;
+        let mut max = value;
+        for (from, bytes) in received.iter().enumerate() {
+            let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
+            max = max.max(u64::from_le_bytes(v));
+        }
+        Ok(max)
+    }
+
     /// See `Batch::keep_owned`.
     pub(crate) fn keep_owned<P: Default>(&self, mut parts: Vec<P>) -> Vec<P> {
         let me = self.me();
