@@ -211,6 +211,20 @@ fn child_process_1_fails() {
     std::thread::sleep(Duration::from_secs(60));
 }
 
+/// The child job of the supervisor tests: process 1 aborts (SIGABRT), process 0 would
+/// run for a minute. Does nothing outside a cluster.
+#[test]
+fn child_process_1_aborts() {
+    let Some(spec) = ClusterSpec::from_env().unwrap() else {
+        return;
+    };
+    if spec.process == 1 {
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::abort();
+    }
+    std::thread::sleep(Duration::from_secs(60));
+}
+
 /// The child job of the supervisor tests: a few exchanges, then success. Does nothing
 /// outside a cluster.
 #[test]
@@ -239,6 +253,14 @@ fn the_supervisor_kills_the_others_when_a_process_fails() {
     assert!(msg.contains("exited with status 3"), "{msg}");
     // Process 0 would have slept a minute: it was killed.
     assert!(started.elapsed() < Duration::from_secs(45), "{msg}");
+}
+
+#[test]
+fn the_supervisor_reports_a_process_killed_by_a_signal() {
+    let e = run_local_cluster(2, 1, child_args("child_process_1_aborts")).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("process 1 (127.0.0.1:"), "{msg}");
+    assert!(msg.contains("was killed by signal SIGABRT"), "{msg}");
 }
 
 #[test]
