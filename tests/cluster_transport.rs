@@ -161,6 +161,24 @@ fn a_peer_that_ended_its_session_early_is_an_error() {
     peers.unwrap().wait().unwrap();
 }
 
+/// A peer that exits without ending its session after the last exchange (its
+/// connections break) leaves nothing missing: `shutdown` returns, without a panic or an
+/// abort of this process.
+#[test]
+fn a_peer_gone_after_the_last_exchange_does_not_fail_shutdown() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let ex = Exchanger::connect(&spec, CONNECT).unwrap();
+    exchange_rounds(&ex, 8);
+    if ex.process() == 1 {
+        std::process::exit(0);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    ex.shutdown().unwrap();
+    assert!(started.elapsed() < NO_HANG);
+    peers.unwrap().wait().unwrap();
+}
+
 /// Several sessions one after another (as a test making several contexts), each on the
 /// ports of [`ClusterSpec::session`].
 #[test]
