@@ -11,6 +11,30 @@
 //!   connection's end; `worker`: the thread that owns timely's worker.
 //! - [`launch`]: `--master local-cluster[N]`'s supervisor, and peers for tests.
 //!
+//! # Use
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use rill_runtime::cluster::{ClusterSpec, Exchanger};
+//!
+//! # fn main() -> rill_runtime::Result<()> {
+//! // Set by the `local-cluster[N]` supervisor (or built with `ClusterSpec::from_flags`).
+//! let spec = ClusterSpec::from_env()?.expect("started by a launcher");
+//! let ex = Exchanger::connect(&spec, Duration::from_secs(30))?;
+//! for batch in 0..10u64 {
+//!     // One payload per process; every process makes the same calls.
+//!     let out = (0..ex.processes()).map(|q| format!("to {q}").into_bytes()).collect();
+//!     let received = ex.all_to_all(batch, out)?; // received[p]: what process p sent here
+//!     assert_eq!(received.len(), ex.processes());
+//! }
+//! ex.shutdown()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tests run their own binary as the other processes: `launch::test_cluster(n)` starts
+//! processes `1..n` running the current test, and gives each process its spec.
+//!
 //! # How timely 0.32 behaves when a peer fails, and what rill does about it
 //!
 //! - **Bootstrap.** timely's `create_sockets` retries a missing peer forever, once a
