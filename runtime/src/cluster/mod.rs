@@ -43,8 +43,8 @@
 //!   to timely's `initialize_networking_from_sockets` (module `bootstrap`).
 //! - **A peer dies.** Its connections end (on one host at once; across hosts the
 //!   keepalive probes set on every connection end an idle one within about 15 s if the
-//!   host vanished without a word; the stall timeout of [`ExchangerOptions`] bounds the
-//!   rest). timely's receive thread `timely:recv-P` then panics
+//!   host vanished without a word, and on Linux a 20 s user timeout one with data in
+//!   flight; the stall timeout of [`ExchangerOptions`] bounds the rest). timely's receive thread `timely:recv-P` then panics
 //!   ("timely communication error: reading data: socket closed"), and a failed write
 //!   panics `timely:send-P`; the panicking thread poisons the queues it shares with the
 //!   worker, so the worker's next step panics ("MergeQueue poisoned"). Nothing else
