@@ -42,10 +42,11 @@
 //!   index. rill connects the same mesh itself, within a deadline, and hands the sockets
 //!   to timely's `initialize_networking_from_sockets` (module `bootstrap`).
 //! - **A peer dies.** Its connections end (on one host at once; across hosts the
-//!   keepalive probes set on every connection end an idle one within about 15 s if the
-//!   host vanished without a word, and on Linux a 20 s user timeout one with data in
-//!   flight; the stall timeout of [`ExchangerOptions`] bounds the rest). timely's receive thread `timely:recv-P` then panics
-//!   ("timely communication error: reading data: socket closed"), and a failed write
+//!   keepalive probes and, on Linux, a 20 s user timeout set on every connection end it
+//!   within about 20 s if the host vanished without a word, idle or with data in
+//!   flight; the stall timeout of [`ExchangerOptions`] bounds the rest). timely's
+//!   receive thread `timely:recv-P` then panics ("timely communication error: reading
+//!   data: socket closed"), and a failed write
 //!   panics `timely:send-P`; the panicking thread poisons the queues it shares with the
 //!   worker, so the worker's next step panics ("MergeQueue poisoned"). Nothing else
 //!   tells the worker: without a check, an exchange waiting for the dead peer's data would
