@@ -250,6 +250,8 @@ fn child_exchanges() {
     let Some(spec) = ClusterSpec::from_env().unwrap() else {
         return;
     };
+    // `the_supervisor_succeeds_when_every_process_does` asks for 3 workers per process.
+    assert_eq!(spec.workers, 3);
     let ex = Exchanger::connect(&spec, CONNECT).unwrap();
     exchange_rounds(&ex, 12);
     ex.shutdown().unwrap();
@@ -283,7 +285,7 @@ fn the_supervisor_reports_a_process_killed_by_a_signal() {
 
 #[test]
 fn the_supervisor_succeeds_when_every_process_does() {
-    run_local_cluster(2, 1, child_args("child_exchanges")).unwrap();
+    run_local_cluster(2, 3, child_args("child_exchanges")).unwrap();
 }
 
 /// The child supervisor of the signal test: runs `child_until_sigterm` under
