@@ -161,6 +161,24 @@ fn a_peer_that_ended_its_session_early_is_an_error() {
     peers.unwrap().wait().unwrap();
 }
 
+/// A peer that exits without ending its session after the last exchange (its
+/// connections break) leaves nothing missing: `shutdown` returns, without a panic or an
+/// abort of this process.
+#[test]
+fn a_peer_gone_after_the_last_exchange_does_not_fail_shutdown() {
+    let (spec, peers) = test_cluster(2).unwrap();
+    let ex = Exchanger::connect(&spec, CONNECT).unwrap();
+    exchange_rounds(&ex, 8);
+    if ex.process() == 1 {
+        std::process::exit(0);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    ex.shutdown().unwrap();
+    assert!(started.elapsed() < NO_HANG);
+    peers.unwrap().wait().unwrap();
+}
+
 /// Several sessions one after another (as a test making several contexts), each on the
 /// ports of [`ClusterSpec::session`].
 #[test]
@@ -211,6 +229,20 @@ fn child_process_1_fails() {
     std::thread::sleep(Duration::from_secs(60));
 }
 
+/// The child job of the supervisor tests: process 1 aborts (SIGABRT), process 0 would
+/// run for a minute. Does nothing outside a cluster.
+#[test]
+fn child_process_1_aborts() {
+    let Some(spec) = ClusterSpec::from_env().unwrap() else {
+        return;
+    };
+    if spec.process == 1 {
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::abort();
+    }
+    std::thread::sleep(Duration::from_secs(60));
+}
+
 /// The child job of the supervisor tests: a few exchanges, then success. Does nothing
 /// outside a cluster.
 #[test]
@@ -218,6 +250,8 @@ fn child_exchanges() {
     let Some(spec) = ClusterSpec::from_env().unwrap() else {
         return;
     };
+    // `the_supervisor_succeeds_when_every_process_does` asks for 3 workers per process.
+    assert_eq!(spec.workers, 3);
     let ex = Exchanger::connect(&spec, CONNECT).unwrap();
     exchange_rounds(&ex, 12);
     ex.shutdown().unwrap();
@@ -242,8 +276,16 @@ fn the_supervisor_kills_the_others_when_a_process_fails() {
 }
 
 #[test]
+fn the_supervisor_reports_a_process_killed_by_a_signal() {
+    let e = run_local_cluster(2, 1, child_args("child_process_1_aborts")).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("process 1 (127.0.0.1:"), "{msg}");
+    assert!(msg.contains("was killed by signal SIGABRT"), "{msg}");
+}
+
+#[test]
 fn the_supervisor_succeeds_when_every_process_does() {
-    run_local_cluster(2, 1, child_args("child_exchanges")).unwrap();
+    run_local_cluster(2, 3, child_args("child_exchanges")).unwrap();
 }
 
 /// The child supervisor of the signal test: runs `child_until_sigterm` under

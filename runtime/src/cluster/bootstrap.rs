@@ -73,8 +73,14 @@ pub(crate) fn connect_mesh(
     Ok(sockets)
 }
 
+/// How long data sent may stay unacknowledged before the connection counts as dead
+/// (Linux): a peer host that vanished while data was on its way to it.
+#[cfg(target_os = "linux")]
+const USER_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Blocking, no read timeout (timely's threads take a timeout for a failure), no
-/// Nagle delay, and keepalive probes so a vanished host ends the connection.
+/// Nagle delay, and keepalive probes (an idle connection) and a user timeout (a
+/// connection with data in flight, on Linux) so a vanished host ends the connection.
 fn configure(socket: &TcpStream) -> std::io::Result<()> {
     socket.set_nonblocking(false)?;
     socket.set_read_timeout(None)?;
@@ -82,8 +88,14 @@ fn configure(socket: &TcpStream) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
     let keepalive = socket2::TcpKeepalive::new().with_time(Duration::from_secs(5));
     #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
-    let keepalive = keepalive.with_interval(Duration::from_secs(1));
-    socket2::SockRef::from(socket).set_tcp_keepalive(&keepalive)
+    let keepalive = keepalive
+        .with_interval(Duration::from_secs(1))
+        .with_retries(10);
+    let socket = socket2::SockRef::from(socket);
+    socket.set_tcp_keepalive(&keepalive)?;
+    #[cfg(target_os = "linux")]
+    socket.set_tcp_user_timeout(Some(USER_TIMEOUT))?;
+    Ok(())
 }
 
 /// Connects to processes `0..me`, retrying until `deadline`.

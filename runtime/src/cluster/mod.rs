@@ -13,6 +13,30 @@
 //! - `session`: a context's membership, and what a batch's exchanges, gathers and
 //!   sources do on a cluster (`Batch::exchange`, `gather`, `keep_owned`).
 //!
+//! # Use
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use rill_runtime::cluster::{ClusterSpec, Exchanger};
+//!
+//! # fn main() -> rill_runtime::Result<()> {
+//! // Set by the `local-cluster[N]` supervisor (or built with `ClusterSpec::from_flags`).
+//! let spec = ClusterSpec::from_env()?.expect("started by a launcher");
+//! let ex = Exchanger::connect(&spec, Duration::from_secs(30))?;
+//! for batch in 0..10u64 {
+//!     // One payload per process; every process makes the same calls.
+//!     let out = (0..ex.processes()).map(|q| format!("to {q}").into_bytes()).collect();
+//!     let received = ex.all_to_all(batch, out)?; // received[p]: what process p sent here
+//!     assert_eq!(received.len(), ex.processes());
+//! }
+//! ex.shutdown()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tests run their own binary as the other processes: `launch::test_cluster(n)` starts
+//! processes `1..n` running the current test, and gives each process its spec.
+//!
 //! # How timely 0.32 behaves when a peer fails, and what rill does about it
 //!
 //! - **Bootstrap.** timely's `create_sockets` retries a missing peer forever, once a
@@ -20,10 +44,11 @@
 //!   index. rill connects the same mesh itself, within a deadline, and hands the sockets
 //!   to timely's `initialize_networking_from_sockets` (module `bootstrap`).
 //! - **A peer dies.** Its connections end (on one host at once; across hosts the
-//!   keepalive probes set on every connection end an idle one within about 15 s if the
-//!   host vanished without a word; the stall timeout of [`ExchangerOptions`] bounds the
-//!   rest). timely's receive thread `timely:recv-P` then panics
-//!   ("timely communication error: reading data: socket closed"), and a failed write
+//!   keepalive probes and, on Linux, a 20 s user timeout set on every connection end it
+//!   within about 20 s if the host vanished without a word, idle or with data in
+//!   flight; the stall timeout of [`ExchangerOptions`] bounds the rest). timely's
+//!   receive thread `timely:recv-P` then panics ("timely communication error: reading
+//!   data: socket closed"), and a failed write
 //!   panics `timely:send-P`; the panicking thread poisons the queues it shares with the
 //!   worker, so the worker's next step panics ("MergeQueue poisoned"). Nothing else
 //!   tells the worker: without a check, an exchange waiting for the dead peer's data would

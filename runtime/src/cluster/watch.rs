@@ -13,7 +13,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
@@ -35,9 +34,6 @@ pub(crate) struct Ended {
 pub(crate) struct Links {
     /// Per process: how its connection ended, once it has.
     ended: Mutex<Vec<Option<Ended>>>,
-    /// Set when this process ends the session itself: reads and writes that fail after it
-    /// are expected.
-    closing: AtomicBool,
     /// One handle per connection (`None` for this process), to close them all at once
     /// when the session is torn down.
     sockets: Mutex<Vec<Option<TcpStream>>>,
@@ -48,7 +44,6 @@ impl Links {
     pub(crate) fn new(processes: usize) -> Arc<Links> {
         Arc::new(Links {
             ended: Mutex::new(vec![None; processes]),
-            closing: AtomicBool::new(false),
             sockets: Mutex::new((0..processes).map(|_| None).collect()),
         })
     }
@@ -73,15 +68,9 @@ impl Links {
             .collect()
     }
 
-    /// Marks the session as ending on this side.
-    pub(crate) fn set_closing(&self) {
-        self.closing.store(true, Ordering::SeqCst);
-    }
-
     /// Closes every connection (both directions): timely's network threads blocked on
     /// them return.
     pub(crate) fn close_all(&self) {
-        self.set_closing();
         for socket in lock(&self.sockets).iter().flatten() {
             let _ = socket.shutdown(Shutdown::Both);
         }

@@ -533,7 +533,6 @@ impl Session {
     /// theirs; past it, closes the connections. After a failure, the worker is not
     /// dropped (its queues are poisoned) and the connections are closed at once.
     fn end(&mut self, guard: CommsGuard, options: &ExchangerOptions) -> Result<()> {
-        self.links.set_closing();
         if self.failed.is_some() || self.worker.is_none() {
             self.links.close_all();
             if let Some(worker) = self.worker.take() {
