@@ -229,3 +229,29 @@ fn running_totals_with_a_process_killed_at_random_points_write_an_uninterrupted_
     );
     remove(&base);
 }
+
+#[test]
+fn a_clusters_checkpoint_is_resumed_only_by_as_many_processes() {
+    let (base, d) = dirs("rescale");
+    let mut job = running_totals(&d, 40, "local-cluster[2]");
+    wait_outputs(&d.out, 15); // a checkpoint every 10 batches: the manifest lists one
+    signal(job.id(), "-INT");
+    assert!(wait_exit(&mut job, "the cluster to stop").success());
+    for (master, says) in [
+        ("local-cluster[3]", "written by a cluster of 2 processes"),
+        ("local[2]", "resume it on a cluster of 2"),
+    ] {
+        let out = Command::new(example_with_features("running_totals"))
+            .args(["--queue", "40", "--master", master])
+            .args(["--output", d.out.join("totals").to_str().unwrap()])
+            .args(["--checkpoint", d.ckpt.to_str().unwrap()])
+            .args(["--batch-interval", "100ms"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{master} resumed it: {stderr}");
+        assert!(stderr.contains(says), "{master}: {stderr}");
+    }
+    remove(&base);
+}

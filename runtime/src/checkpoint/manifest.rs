@@ -95,6 +95,16 @@ pub fn check_processes(manifest: &Manifest, processes: usize) -> Result<()> {
     )))
 }
 
+/// Refuses to resume a cluster's checkpoint in a context of one process.
+pub fn refuse_local(manifest: &Manifest) -> Error {
+    Error::Checkpoint(format!(
+        "the checkpoint was written by a cluster of {} processes (each process's state is \
+         in its process-<i> directory); resume it on a cluster of {} (feature `cluster`, \
+         --master local-cluster[{}] or timely's flags)",
+        manifest.processes, manifest.processes, manifest.processes
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,11 +117,25 @@ impl Durability {
 
     /// In a cluster: the newest batch every process's snapshot is durable for (none:
     /// no complete checkpoint), refusing one written by another number of processes.
-    fn cluster_complete_ms(&self) -> Result<Option<Option<u64>>> {
+    fn cluster_complete_ms(&self, dir: &Path) -> Result<Option<Option<u64>>> {
         let Some((base, _, processes)) = lock(&self.cluster).clone() else {
+            // A local context resuming from a cluster's checkpoint would find none in
+            // the directory and start afresh: say why it cannot resume it instead.
+            if self.resumes() && !Location::is_object_store(dir) {
+                if let Some(m) = manifest::read(dir)? {
+                    return Err(manifest::refuse_local(&m));
+                }
+            }
             return Ok(None);
         };
         let Some(m) = manifest::read(&base)? else {
+            if self.resumes() && CheckpointStore::open(&base)?.has_data()? {
+                return Err(Error::Checkpoint(format!(
+                    "{} holds the checkpoint of a job run on one process; a cluster cannot \
+                     resume it (run it locally, or start the cluster on a new directory)",
+                    base.display()
+                )));
+            }
             return Ok(Some(None));
         };
         manifest::check_processes(&m, processes)?;
@@ -193,7 +207,7 @@ impl Durability {
         store.repair_log()?;
         let fp = plan_fingerprint(plans);
         let mut candidates = store.candidates()?;
-        if let Some(complete) = self.cluster_complete_ms()? {
+        if let Some(complete) = self.cluster_complete_ms(&dir)? {
             // A snapshot newer than the manifest's is not on every process yet.
             candidates.retain(|(_, snap)| match (snap, complete) {
                 (Ok(snap), Some(t)) => snap.time_ms <= t,
