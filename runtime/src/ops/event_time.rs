@@ -294,9 +294,10 @@ impl<R> Late<R> {
     }
 }
 
-/// Reports `n` late records of this batch.
-fn report(_batch: &Batch<'_>, n: u64) {
+/// Reports `n` late records of this batch, into its metrics.
+fn report(batch: &Batch<'_>, n: u64) {
     tracing::debug!(late = n, "event-time records later than their windows");
+    batch.count_late_records(n);
 }
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ where
         let results: Vec<PartOut<(EventWindow, K, A), (K, V)>> =
             for_partitions(batch, chunks, &mut self.parts, |chunks, keys| {
                 let (mut late, mut n_late) = (Vec::new(), 0u64);
+                // Sessions the watermark closed go first, so no record joins them.
+                let mut out = close(spec, keys, wm);
                 for r in chunks.into_iter().flatten() {
                     let t = event_time(&r);
                     let (start, end) = (t, t.saturating_add(gap));
@@ -132,7 +134,10 @@ where
                         }
                     }
                 }
-                (emit(spec, keys, wm), n_late, late)
+                if spec.emit.mode() == Mode::Update {
+                    out.extend(changed(keys));
+                }
+                (out, n_late, late)
             });
         let mut out = Vec::with_capacity(results.len());
         let mut late = Vec::with_capacity(results.len());
@@ -157,32 +162,47 @@ where
     }
 }
 
-/// One partition's output: in update mode the sessions that changed (their flags
-/// cleared), in append mode the sessions that close; closed sessions are dropped.
-fn emit<K: Hash + Eq + Clone, A: Clone>(
+/// Drops the sessions of one partition that watermark `wm` closes, returning them in
+/// append mode.
+fn close<K: Hash + Eq + Clone, A>(
     spec: EventWindows,
     keys: &mut KeyMap<K, Vec<Session<A>>>,
     wm: Option<u64>,
 ) -> Vec<(EventWindow, K, A)> {
     let mut out = Vec::new();
-    let update = spec.emit.mode() == Mode::Update;
+    if wm.is_none() {
+        return out;
+    }
+    let append = spec.emit.mode() == Mode::Append;
     keys.retain(|k, sessions| {
-        sessions.retain_mut(|s| {
-            let w = EventWindow::new(s.start, s.end);
-            if update && s.changed {
-                out.push((w, k.clone(), s.value.clone()));
-            }
-            s.changed = false;
-            if spec.emit.closed(s.end, wm) {
-                if !update {
-                    out.push((w, k.clone(), s.value.clone()));
-                }
-                return false;
-            }
-            true
-        });
+        let (closed, open): (Vec<Session<A>>, Vec<Session<A>>) = std::mem::take(sessions)
+            .into_iter()
+            .partition(|s| spec.emit.closed(s.end, wm));
+        if append {
+            out.extend(
+                closed
+                    .into_iter()
+                    .map(|s| (EventWindow::new(s.start, s.end), k.clone(), s.value)),
+            );
+        }
+        *sessions = open;
         !sessions.is_empty()
     });
+    out
+}
+
+/// The sessions of one partition that changed in the running batch (update mode), their
+/// flags cleared.
+fn changed<K: Hash + Eq + Clone, A: Clone>(
+    keys: &mut KeyMap<K, Vec<Session<A>>>,
+) -> Vec<(EventWindow, K, A)> {
+    let mut out = Vec::new();
+    for (k, sessions) in keys.iter_mut() {
+        for s in sessions.iter_mut().filter(|s| s.changed) {
+            s.changed = false;
+            out.push((EventWindow::new(s.start, s.end), k.clone(), s.value.clone()));
+        }
+    }
     out
 }
 
