@@ -32,8 +32,9 @@ struct Args {
 }
 
 /// The bids of the `k`-th queued batch: `(bidder, event time in ms)`, about one second
-/// of event time per batch, up to 1.5 s out of order, and every seventh batch one bid
-/// 9 s behind (late).
+/// of event time per batch, up to 1.5 s out of order, one straggler 6 to 7 s behind
+/// (late for some windows, in time for others), and every seventh batch one bid 9 s
+/// behind (late).
 pub fn bids(k: u64) -> Vec<(String, u64)> {
     let base = 10_000 + k * 1000;
     let mut out: Vec<(String, u64)> = (0..6u64)
@@ -43,6 +44,7 @@ pub fn bids(k: u64) -> Vec<(String, u64)> {
             (format!("b{}", h % 12), base + jitter - 1500)
         })
         .collect();
+    out.push((format!("b{}", k % 5), base - 6000 - (k * 37) % 1000));
     if k % 7 == 3 {
         out.push(("late".to_string(), base - 9000));
     }
