@@ -80,6 +80,8 @@
 //! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
 //! | `group_by_key_and_window(len[, slide])` | `(k, Vec<v>)` per key with values in the window, oldest first |
 //!
+//! **Event time** (windows of the time events happened, closed by a watermark; see `docs/EVENT_TIME.md`): `with_watermark(|r| event_ms, delay)`, then `reduce_by_key_and_event_window(f, len, slide[, emit])` / `count_by_key_and_event_window` (`(EventWindow, k, v)`), `reduce_by_event_window` / `count_by_event_window` (`(EventWindow, v)`), `reduce_by_key_and_session_window(f, gap[, emit])` / `count_by_key_and_session_window(gap[, emit])`, with [`Emit`]`::append()` (default) or `::update()` and `.allowed_lateness(d)`; `late_records()` on any of them.
+//!
 //! **Keyed state** (lives in the partition that owns the key):
 //!
 //! | operator | result every batch |
