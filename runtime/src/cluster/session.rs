@@ -158,6 +158,7 @@ pub(crate) struct Session {
 const CLOCK_ROUND: u64 = 0;
 const FIRST_SNAPSHOT_ROUND: u64 = 1;
 const HEADER_JOB: u64 = 0;
+const METRICS_JOB: u64 = 0xfe;
 const CHECKPOINT_JOB: u64 = 0xff;
 
 /// What process 0 says at the start of every batch, which every process then follows.
@@ -217,6 +218,23 @@ impl Session {
         self.said_by_zero((time_ms << 20) | (HEADER_JOB << 12), &mine)
     }
 
+    /// After the jobs of the batch at `time_ms` ran: the sum of `value` over the
+    /// processes (a count every process made of its own partitions, such as late records).
+    pub(crate) fn total(&self, time_ms: u64, value: u64) -> Result<u64> {
+        let n = self.processes();
+        let out = vec![value.to_le_bytes().to_vec(); n];
+        let received = self
+            .exchanger
+            .all_to_all((time_ms << 20) | (METRICS_JOB << 12), out)?;
+        received
+            .iter()
+            .enumerate()
+            .try_fold(0u64, |sum, (from, bytes)| {
+                let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
+                Ok(sum.saturating_add(u64::from_le_bytes(v)))
+            })
+    }
+
     /// After the batch at `time_ms` wrote its checkpoint on this process: returns once
     /// every process has.
     pub(crate) fn checkpoint_written(&self, time_ms: u64) -> Result<()> {
@@ -240,9 +258,9 @@ impl Session {
         Rounds {
             session: self,
             partitions: partitions.max(1),
-            // Jobs 0..254 take the job numbers 1..255 between the header and the
-            // checkpoint (a job past 253 shares the checkpoint's; a context has few).
-            base: (time_ms << 20) | ((job as u64 + 1).min(CHECKPOINT_JOB - 1) << 12),
+            // Jobs take the numbers 1.. between the header and the batch's totals
+            // (`join_cluster` allows at most 249 jobs).
+            base: (time_ms << 20) | ((job as u64 + 1).min(METRICS_JOB - 1) << 12),
             counter,
         }
     }
