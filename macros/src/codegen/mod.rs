@@ -238,7 +238,14 @@ impl Gen<'_> {
             proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
         call.set_span(*paren);
         let span = node.span;
-        self.setup.push(quote_spanned!(span=> let #handle = ::rill::__private::source(__ctx, ::rill::source::#f #call);));
+        // The value's type picks its record type: a socket source's preferred `Line`,
+        // else the one `Source` it implements (`rill_runtime::private::pick`).
+        self.setup.push(quote_spanned!(span=> let #handle = {
+            let __srcv = ::rill::source::#f #call;
+            #[allow(unused_imports)]
+            use ::rill::__private::pick::{AnySource as _, PreferredSource as _};
+            (&&::rill::__private::pick::Tag::of(&__srcv)).rill_source_kind().register(__ctx, __srcv)
+        };));
     }
 
     /// Function argument `i` of node `n`: the closure literal (without `move`: the job

@@ -32,7 +32,13 @@ impl Output for Collect {
         let span = g.plan.nodes[o].span;
         let job = job_handle(o);
         let records = g.take(g.plan.nodes[o].inputs[0]);
-        quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); })
+        // Lines (`rill::source::Line`) are collected as `String`s (`private::pick`).
+        quote_spanned!(span=> if let #some(__o) = #records {
+            let __c = #p::concat_parts(__o);
+            #[allow(unused_imports)]
+            use #p::pick::{CollectAny as _, CollectLines as _};
+            #job.push((&&#p::pick::Tag::of(&__c)).rill_collect_kind().collected(__c));
+        })
     }
 
     fn value(&self, o: NodeId) -> TokenStream {

@@ -3,7 +3,8 @@
 //! multiplexer (`socket_listen_stream`).
 
 use super::SourceStats;
-use super::receiver::{Block, BlockSink, POLL};
+use super::line::LineBlock;
+use super::receiver::{BlockSink, POLL};
 use std::io::{BufRead, ErrorKind, Read};
 use std::net::TcpStream;
 use std::sync::atomic::AtomicUsize;
@@ -122,7 +123,7 @@ impl LineSplitter {
     pub(crate) fn feed(
         &mut self,
         chunk: &[u8],
-        block: &mut Block,
+        block: &mut LineBlock,
         max_lines: usize,
         stats: &SourceStats,
     ) -> usize {
@@ -145,13 +146,13 @@ impl LineSplitter {
                 // The too-long line ends here; it was counted when it became too long.
                 self.skipping = false;
             } else if self.partial.is_empty() {
-                self.push_line(line, block, stats);
+                self.push_line(line, block, chunk.len() - used, stats);
             } else if self.partial.len() + line.len() > self.max_partial() {
                 self.over_long(self.partial.len() + line.len(), stats);
                 self.reset_partial();
             } else {
                 if self.append_partial(line) {
-                    self.push_line(&self.partial, block, stats);
+                    self.push_line(&self.partial, block, chunk.len() - used, stats);
                 } else {
                     self.over_long(self.partial.len() + line.len(), stats);
                 }
@@ -162,23 +163,25 @@ impl LineSplitter {
     }
 
     /// The connection closed: a last line without `\n` is kept.
-    pub(crate) fn finish(&mut self, block: &mut Block, stats: &SourceStats) {
+    pub(crate) fn finish(&mut self, block: &mut LineBlock, stats: &SourceStats) {
         if !self.skipping && !self.partial.is_empty() {
-            self.push_line(&self.partial, block, stats);
+            self.push_line(&self.partial, block, 0, stats);
         }
         self.partial = Vec::new();
         self.skipping = false;
         self.account();
     }
 
-    fn push_line(&self, bytes: &[u8], block: &mut Block, stats: &SourceStats) {
+    /// Appends a complete line to `block` (its text copied into the block's shared
+    /// buffer, `expect` more bytes likely to follow), or counts it as malformed.
+    fn push_line(&self, bytes: &[u8], block: &mut LineBlock, expect: usize, stats: &SourceStats) {
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if bytes.len() > self.max_len {
             self.over_long(bytes.len(), stats);
             return;
         }
         match std::str::from_utf8(bytes) {
-            Ok(s) => block.push(s.to_owned()),
+            Ok(s) => block.push(s, expect),
             Err(_) => {
                 stats.malformed();
                 static NOT_UTF8: LogLimit = LogLimit::new();
@@ -315,6 +318,7 @@ pub(crate) fn read_lines(
     }
     let mut buf = vec![0u8; READ_BUFFER];
     let mut lines = LineSplitter::new(max_line_length);
+    let mut block = LineBlock::default();
     loop {
         if stop.load(Ordering::Relaxed) {
             return ReadEnd::Stopped;
@@ -331,10 +335,9 @@ pub(crate) fn read_lines(
             }
             Err(e) => return ReadEnd::Failed(e.to_string()),
         };
-        let mut block = Vec::new();
         if n == 0 {
             lines.finish(&mut block, stats);
-            return match out.hand_over(block, stop) {
+            return match out.hand_over(block.finish(), stop) {
                 true => ReadEnd::Closed,
                 false => ReadEnd::Stopped,
             };
@@ -342,7 +345,7 @@ pub(crate) fn read_lines(
         if !feed_all(&mut lines, &buf[..n], &mut block, out, stop, stats) {
             return ReadEnd::Stopped;
         }
-        if !out.hand_over(block, stop) {
+        if !out.hand_over(block.finish(), stop) {
             return ReadEnd::Stopped;
         }
     }
@@ -353,7 +356,7 @@ pub(crate) fn read_lines(
 pub(crate) fn feed_all(
     lines: &mut LineSplitter,
     mut chunk: &[u8],
-    block: &mut Block,
+    block: &mut LineBlock,
     out: &BlockSink,
     stop: &AtomicBool,
     stats: &SourceStats,
@@ -362,7 +365,7 @@ pub(crate) fn feed_all(
         let max = out.max_block_lines();
         let used = lines.feed(chunk, block, max, stats);
         chunk = &chunk[used..];
-        if block.len() >= max && !out.hand_over(std::mem::take(block), stop) {
+        if block.len() >= max && !out.hand_over(block.finish(), stop) {
             return false;
         }
         if chunk.is_empty() {
@@ -385,7 +388,7 @@ mod tests {
         let budget = PartialBudget::new(100);
         let mut a = LineSplitter::new(1000).with_budget(budget.clone());
         let mut b = LineSplitter::new(1000).with_budget(budget.clone());
-        let mut block = Vec::new();
+        let mut block = LineBlock::default();
         a.feed(&[b'a'; 80], &mut block, 100, &stats);
         assert_eq!(budget.used(), 80);
         // The second connection's unfinished line would take the total past 100 bytes:
@@ -394,7 +397,7 @@ mod tests {
         b.feed(b"bb\nok\n", &mut block, 100, &stats);
         assert_eq!(stats.malformed_count(), 1);
         a.feed(b"a\n", &mut block, 100, &stats);
-        assert_eq!(block, vec!["ok".to_string(), "a".repeat(81)]);
+        assert_eq!(block.finish(), vec!["ok".to_string(), "a".repeat(81)]);
         drop(a);
         drop(b);
         assert_eq!(
@@ -409,13 +412,14 @@ mod tests {
     fn split(max_len: usize, chunks: &[&[u8]]) -> (Vec<String>, u64) {
         let stats = SourceStats::default();
         let mut s = LineSplitter::new(max_len);
-        let mut block = Vec::new();
+        let mut block = LineBlock::default();
         for c in chunks {
             assert_eq!(s.feed(c, &mut block, usize::MAX, &stats), c.len());
             assert!(s.partial.len() <= max_len + 1);
         }
         s.finish(&mut block, &stats);
-        (block, stats.malformed_count())
+        let lines = block.finish().into_iter().map(String::from).collect();
+        (lines, stats.malformed_count())
     }
 
     #[test]
@@ -453,7 +457,7 @@ mod tests {
     fn an_over_long_line_across_many_chunks_is_skipped_with_nothing_buffered() {
         let stats = SourceStats::default();
         let mut s = LineSplitter::new(1000);
-        let mut block = Vec::new();
+        let mut block = LineBlock::default();
         s.feed(
             b"first\nstart of a long line ",
             &mut block,
@@ -478,7 +482,7 @@ mod tests {
         );
         s.feed(b"end of it\nnext\npart", &mut block, usize::MAX, &stats);
         s.finish(&mut block, &stats);
-        assert_eq!(block, vec!["first", "next", "part"]);
+        assert_eq!(block.finish(), vec!["first", "next", "part"]);
         assert_eq!(stats.malformed_count(), 1);
     }
 
@@ -496,15 +500,15 @@ mod tests {
     fn feed_stops_when_the_block_is_full() {
         let stats = SourceStats::default();
         let mut s = LineSplitter::new(100);
-        let mut block = Vec::new();
+        let mut block = LineBlock::default();
         let chunk = b"a\nb\nc\nd";
         let used = s.feed(chunk, &mut block, 2, &stats);
         assert_eq!((used, block.len()), (4, 2));
-        block.clear();
+        block.finish();
         let used2 = s.feed(&chunk[used..], &mut block, 2, &stats);
         assert_eq!(used + used2, chunk.len());
         s.finish(&mut block, &stats);
-        assert_eq!(block, vec!["c", "d"]);
+        assert_eq!(block.finish(), vec!["c", "d"]);
     }
 
     #[test]
@@ -538,7 +542,11 @@ mod tests {
         );
         writer.join().unwrap();
         assert_eq!(end, ReadEnd::Closed);
-        let lines: Vec<String> = rx.try_iter().flat_map(|(_, b)| b).collect();
+        let lines: Vec<String> = rx
+            .try_iter()
+            .flat_map(|(_, b)| b)
+            .map(String::from)
+            .collect();
         assert_eq!(lines, vec!["hello world", "second", "last"]);
         assert_eq!(stats.malformed_count(), 2);
     }

@@ -8,10 +8,13 @@
 mod direct;
 mod direct_stream;
 mod file;
+mod line;
 mod line_reader;
 mod listen;
 #[cfg(feature = "object-store")]
 mod object_files;
+#[doc(hidden)]
+pub mod pick;
 mod queue;
 pub mod receiver;
 mod replayable;
@@ -22,6 +25,7 @@ mod value;
 pub use direct::{DirectSource, Message, StartAt};
 pub use direct_stream::DirectInput;
 pub use file::FileSource;
+pub use line::Line;
 pub use listen::ListenSource;
 pub use queue::{Entries, IntoQueue, Queue, QueueSource};
 pub use replayable::{Replayable, ReplayableSource};
