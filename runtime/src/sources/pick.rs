@@ -1,12 +1,16 @@
 //! What generated code calls to pick a record type by the type of a value, at compile
 //! time: the socket sources register as [`Line`]s in `stream!` (while they stay
 //! `Source<String>` values, so `Box<dyn Source<String>>` keeps working), and `collect()`
-//! of lines keeps `String`s, as it did before lines were shared. Not a stable API.
+//! straight from such a source keeps `String`s, as it did before lines were shared.
+//! Not a stable API.
 //!
-//! Both are method calls on `&&Tag<T>` (dtolnay's "autoref specialization"): an impl for
-//! `&Tag<T>` with a bound (the preferred case) is found before the impl for every
-//! `Tag<T>` one auto-dereference later (the general case). Generated code imports both
-//! traits anonymously and calls the method; the value it returns says what to do.
+//! Both are method calls on `&&Tag<S>`, `S` the source value's type (dtolnay's
+//! "autoref specialization"): an impl for `&Tag<S>` with a bound (the preferred case) is
+//! found before the impl for every `Tag<S>` one auto-dereference later (the general
+//! case). Generated code imports both traits anonymously and calls the method; the
+//! value it returns says what to do. The tag is of the source value, whose type
+//! constructor is known where the pick is made (a record type may not be inferred yet
+//! there, and a bare inference variable would match the preferred impl).
 //!
 //! ```
 //! use rill_runtime::private::pick::{AnySource as _, PreferredSource as _, Tag};
@@ -87,7 +91,7 @@ pub trait AnySource {
 
 impl<S> AnySource for Tag<S> {}
 
-/// `collect()` of lines: each made a `String`.
+/// `collect()` of a socket source's lines: each made a `String`.
 pub struct LinesAsStrings;
 
 impl LinesAsStrings {
@@ -107,7 +111,7 @@ impl AsIs {
     }
 }
 
-/// The lines case of `collect()` (found first).
+/// The lines case of `collect()` of a source (found first).
 pub trait CollectLines {
     /// What to collect.
     fn rill_collect_kind(&self) -> LinesAsStrings {
@@ -115,9 +119,9 @@ pub trait CollectLines {
     }
 }
 
-impl CollectLines for &Tag<Vec<Line>> {}
+impl<S: Preferred<Record = Line>> CollectLines for &Tag<S> {}
 
-/// The general case of `collect()`.
+/// The general case of `collect()` of a source.
 pub trait CollectAny {
     /// What to collect.
     fn rill_collect_kind(&self) -> AsIs {
@@ -133,12 +137,13 @@ mod tests {
 
     #[test]
     fn lines_are_collected_as_strings_and_other_records_as_they_are() {
+        let socket = crate::sources::socket_listen_stream("127.0.0.1:0");
         let lines = vec![Line::from("a"), Line::from("b")];
-        let out = (&&Tag::of(&lines)).rill_collect_kind().collected(lines);
+        let out = (&&Tag::of(&socket)).rill_collect_kind().collected(lines);
         let _: &Vec<String> = &out;
         assert_eq!(out, ["a", "b"]);
-        let words = vec!["a"];
-        let out = (&&Tag::of(&words)).rill_collect_kind().collected(words);
+        let queue = crate::sources::queue_stream(vec![vec!["a"]]);
+        let out = (&&Tag::of(&queue)).rill_collect_kind().collected(vec!["a"]);
         let _: &Vec<&str> = &out;
     }
 }
