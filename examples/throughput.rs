@@ -134,15 +134,14 @@ impl Bench<'_> {
         }
         let last = &infos[infos.len() - 1];
         let r = self.feed.rate.load(Ordering::Relaxed) as f64;
-        let next = if last.scheduling_delay > interval / 4
-            || last.processing_time > interval * 6 / 10
-        {
-            r * 0.85
-        } else if last.processing_time < interval / 2 {
-            r * 1.02
-        } else {
-            r
-        };
+        let next =
+            if last.scheduling_delay > interval / 4 || last.processing_time > interval * 6 / 10 {
+                r * 0.85
+            } else if last.processing_time < interval / 2 {
+                r * 1.02
+            } else {
+                r
+            };
         self.feed
             .rate
             .store(next.max(10_000.0) as u64, Ordering::Relaxed);

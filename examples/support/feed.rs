@@ -53,8 +53,8 @@ impl Feed {
         }
     }
 
-    /// Starts a thread sending the corpus to `addr` at the feed's rate, a chunk every
-    /// `tick`, until `done`.
+    /// Starts a thread sending the corpus to `addr` at the feed's rate, a chunk about
+    /// every `tick` (what a late tick owes is sent with it), until `done`.
     pub fn start(&self, addr: SocketAddr, tick: Duration) -> std::thread::JoinHandle<()> {
         let feed = self.clone();
         std::thread::spawn(move || feed.send(addr, tick))
@@ -69,11 +69,15 @@ impl Feed {
         };
         let _ = conn.set_nodelay(true);
         let mut next = Instant::now();
+        let mut last = next;
         let mut pos = 0usize;
         let mut owed = 0f64;
         let mut total = 0u64;
         while !self.done.load(Ordering::Relaxed) {
-            owed += self.rate.load(Ordering::Relaxed) as f64 * tick.as_secs_f64();
+            // What the time since the last chunk is owed, however late this one is.
+            let now = Instant::now();
+            owed += self.rate.load(Ordering::Relaxed) as f64 * (now - last).as_secs_f64();
+            last = now;
             let mut n = owed as usize;
             owed -= n as f64;
             if n > 0 {

@@ -242,7 +242,8 @@ impl Gen<'_> {
         // else the one `Source` it implements (`rill_runtime::private::pick`); its tag
         // lets a `collect()` of the source's lines keep `String`s.
         let tag = source_tag(n);
-        self.setup.push(quote_spanned!(span=> let (#handle, #tag) = {
+        self.setup
+            .push(quote_spanned!(span=> let (#handle, #tag) = {
             let __srcv = ::rill::source::#f #call;
             let __srctag = ::rill::__private::pick::Tag::of(&__srcv);
             #[allow(unused_imports)]

@@ -6,10 +6,10 @@
 //! [`LineSplitter`] (the start of a line whose end has not arrived). An idle client
 //! costs a socket and a few dozen bytes, and no wake-ups.
 
+use super::line::LineBlock;
 use super::line_reader::{LineSplitter, LogLimit, PartialBudget, READ_BUFFER, feed_all};
 use super::receiver::POLL;
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
-use super::line::LineBlock;
 use super::{Line, Slot, SourceControl, SourceStats};
 use crate::sync::lock;
 use mio::net::{TcpListener, TcpStream};

@@ -52,7 +52,11 @@ pub struct PreferredKind;
 
 impl PreferredKind {
     /// Registers `value` with `ctx` as a source of its preferred records.
-    pub fn register<S: Preferred>(self, ctx: &StreamingContext, value: S) -> SourceHandle<S::Record> {
+    pub fn register<S: Preferred>(
+        self,
+        ctx: &StreamingContext,
+        value: S,
+    ) -> SourceHandle<S::Record> {
         crate::private::source::<S::Record, S>(ctx, value)
     }
 }
