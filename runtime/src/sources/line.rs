@@ -244,10 +244,16 @@ impl LineBlock {
         self.ends.push(self.text.len());
     }
 
-    /// The block's lines, sharing one buffer; the block is left empty.
+    /// The block's lines, sharing one buffer; the block is left empty. A buffer that
+    /// reserved much more than its lines took is shrunk first, so a buffered block holds
+    /// about its text.
     pub(crate) fn finish(&mut self) -> Vec<Line> {
         let ends = std::mem::take(&mut self.ends);
-        let text = Arc::new(std::mem::take(&mut self.text));
+        let mut text = std::mem::take(&mut self.text);
+        if text.capacity() > text.len() + text.len() / 2 + 4096 {
+            text.shrink_to_fit();
+        }
+        let text = Arc::new(text);
         let mut start = 0;
         ends.into_iter()
             .map(|end| {

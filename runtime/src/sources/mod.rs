@@ -229,10 +229,11 @@ impl<T> Slot<T> {
         let p = self.partitions;
         let parts = (0..p)
             .map(|i| {
-                records
-                    .by_ref()
-                    .take(n / p + usize::from(i < n % p))
-                    .collect()
+                // Sized up front: a flattened iterator's size hint would grow it by doubling.
+                let k = n / p + usize::from(i < n % p);
+                let mut part = Vec::with_capacity(k);
+                part.extend(records.by_ref().take(k));
+                part
             })
             .collect();
         self.put_parts(time, parts)
