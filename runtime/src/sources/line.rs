@@ -312,7 +312,10 @@ mod tests {
         assert_eq!(h.hash_one(&l), h.hash_one(l.clone().into_owned()));
         assert!(l.eq_owned(&"word".to_string()));
         assert!(!l.eq_owned(&"wore".to_string()));
-        assert!(Line::from("a") < Line::from("b"));
+        assert_eq!(
+            Line::from("a").cmp(&Line::from("b")),
+            std::cmp::Ordering::Less
+        );
         assert_eq!("word", l);
         assert_eq!(String::from("word"), l);
     }

@@ -140,6 +140,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // The borrows are the pattern generated code uses, whatever the type.
+    #[allow(clippy::needless_borrow)]
     fn lines_are_collected_as_strings_and_other_records_as_they_are() {
         let socket = crate::sources::socket_listen_stream("127.0.0.1:0");
         let lines = vec![Line::from("a"), Line::from("b")];
