@@ -170,14 +170,30 @@ impl Bench<'_> {
             load_average()
         );
         if !ok {
-            // Let the backlog drain before the next trial.
-            self.feed.rate.store(rate / 10, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_secs(3));
+            self.drain();
         }
         (ok, m)
     }
 
-    /// The highest sustained rate: grow by half while trials pass, then bisect.
+    /// Stops sending until what a failed trial left buffered (in the receiver and the
+    /// sockets) has been processed: two empty batches in a row, or 20 s.
+    fn drain(&self) {
+        self.feed.rate.store(0, Ordering::Relaxed);
+        let interval = self.ctx.batch_interval();
+        let until = Instant::now() + Duration::from_secs(20);
+        let mut empty = 0;
+        let mut seen = self.ctx.batch_infos().len();
+        while empty < 2 && Instant::now() < until {
+            std::thread::sleep(interval);
+            let infos = self.ctx.batch_infos();
+            for i in infos.iter().skip(seen) {
+                empty = if i.records == 0 { empty + 1 } else { 0 };
+            }
+            seen = infos.len();
+        }
+    }
+
+    /// The highest sustained rate: grow by a quarter while trials pass, then bisect.
     fn search(&self, args: &Args, target: Duration) -> u64 {
         let mut good = 0u64;
         let mut bad = None;
@@ -185,7 +201,7 @@ impl Bench<'_> {
         while bad.is_none() {
             if self.trial(rate, args.trial, target).0 {
                 good = rate;
-                rate += rate / 2;
+                rate += rate / 4;
             } else {
                 bad = Some(rate);
             }
