@@ -139,10 +139,19 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     let measured = start.elapsed();
     let sent1 = feed.sent.load(Ordering::Relaxed);
     let load = load_average();
-    // Let the last lines sent be counted, then stop.
+    // Let every line sent be counted (a loaded machine may have a backlog), then stop.
     feed.done.store(true, Ordering::Relaxed);
     let _ = sender.join();
-    std::thread::sleep(interval * 20);
+    let all = feed.sent.load(Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let counted_all = || -> u64 {
+        outs.lock()
+            .map(|v| v.iter().map(|o| o.1).sum())
+            .unwrap_or(0)
+    };
+    while counted_all() < all && Instant::now() < deadline {
+        std::thread::sleep(interval);
+    }
     let infos: Vec<_> = ctx.batch_infos().into_iter().skip(batches0).collect();
     ctx.stop()?;
 
