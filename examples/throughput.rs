@@ -303,9 +303,11 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
         m.sent_lines as f64 / m.seconds
     );
     println!(
-        "processing time per batch: p50 {:.1} ms, p99 {:.1} ms",
+        "processing time per batch: p50 {:.1} ms, p99 {:.1} ms ({} the target of {:.0} ms)",
         ms(p50),
-        ms(p99)
+        ms(p99),
+        if p99 < target { "within" } else { "over" },
+        ms(target)
     );
     println!(
         "scheduling delay: p50 {:.1} ms, p99 {:.1} ms",
