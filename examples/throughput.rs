@@ -1,102 +1,242 @@
 //! End to end throughput: the Zipf corpus sent over a real socket to a listening
-//! receiver, cut into 100 ms batches by the scheduler, word-counted by the fused plan.
+//! receiver, cut into batches by the scheduler (100 ms unless `--batch-interval`),
+//! word-counted by the fused plan; beside it, in the same run, the same word count from
+//! memory (`benches/wordcount.rs`'s "rill fused").
 //!
 //! ```text
-//! cargo run --release --example throughput             # 20 s at the highest sustained rate
+//! cargo run --release --example throughput                  # search the highest sustained rate
 //! cargo run --release --example throughput -- --rate 500000 --seconds 10
+//! cargo run --release --example throughput -- --target 50   # p99 under half the interval
+//! cargo run --release --example throughput -- --adapt       # the earlier adaptive sender
 //! ```
 //!
-//! Without `--rate` the sender finds the highest rate the job sustains: it raises its
-//! rate while batches take under half the batch interval and backs off when one takes
-//! over 60% of it or starts late (as Spark's backpressure does). It prints words per second,
-//! per-batch processing time and scheduling delay percentiles, and peak resident memory.
+//! Without `--rate` it searches the highest rate the job sustains: a rate is sustained
+//! when, over a trial at that fixed rate, the sender kept it, every line sent was
+//! counted, the batches' p99 processing time stayed under `--target` percent of the
+//! batch interval and their p99 scheduling delay under half of it. It grows the rate by
+//! half while trials pass, then bisects between the last rate that passed and the first
+//! that failed; the highest passing rate is then measured for `--seconds`. It prints
+//! words per second, per-batch processing time and scheduling delay percentiles, peak
+//! resident memory, the in-memory rate and the ratio of the two, and the load average
+//! beside each figure (the machine is shared).
 
+#[path = "support/feed.rs"]
+mod feed;
+
+use feed::{Feed, in_memory_words_per_second, load_average, peak_rss_mib};
 use rill::clap;
-use rill::corpus::Corpus;
+use rill::corpus::WORDS_PER_LINE;
 use rill::metrics::percentile;
 use rill::prelude::*;
-use std::io::Write;
-use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// How long to measure, and at what rate (found by the sender when not given).
+/// How long to measure, and at what rate (searched when not given).
 #[derive(rill::clap::Args)]
 struct Args {
-    /// Seconds measured after the warm-up.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
+    /// Seconds measured at the final rate.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     seconds: u64,
-    /// Seconds of warm-up.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
+    /// Seconds of warm-up before the search (or the fixed rate's measurement).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     warmup: u64,
     /// Lines per second to send (default: the highest rate the job sustains).
     #[arg(long, value_name = "LINES_PER_SECOND")]
     rate: Option<u64>,
+    /// The p99 processing time a sustained rate keeps under, in percent of the batch
+    /// interval.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u64).range(1..=100))]
+    target: u64,
+    /// Seconds of each trial of the search (after a settling second).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=600))]
+    trial: u64,
+    /// Bisection steps after the first failed trial.
+    #[arg(long, default_value_t = 5)]
+    steps: u32,
+    /// The earlier adaptive sender instead of the search: it raises its rate while
+    /// batches take under half the interval and backs off over 60%.
+    #[arg(long, conflicts_with = "rate")]
+    adapt: bool,
+    /// Lines per batch of the in-memory word count (0: skip it).
+    #[arg(long, default_value_t = 100_000)]
+    memory_lines: usize,
 }
 
 /// The longest `--seconds` or `--warmup` (some 31 years): they are added to
 /// `Instant::now()`, so keep them far from overflowing it.
 const MAX_SECONDS: u64 = 1_000_000_000;
 
-/// The corpus as one buffer of `\n`-terminated lines, with each line's start offset.
-fn corpus(lines: usize) -> (Vec<u8>, Vec<usize>) {
-    let mut buf = Vec::new();
-    let mut starts = Vec::with_capacity(lines + 1);
-    for l in Corpus::new(100_000, 1.1, 42).lines(lines) {
-        starts.push(buf.len());
-        buf.extend_from_slice(l.as_bytes());
-        buf.push(b'\n');
-    }
-    starts.push(buf.len());
-    (buf, starts)
+/// What one stretch of a run measured.
+struct Measured {
+    seconds: f64,
+    words: u64,
+    sent_lines: u64,
+    batches: usize,
+    processing: Vec<Duration>,
+    delay: Vec<Duration>,
 }
 
-/// Sends lines at `rate` lines per second (read every 5 ms) until `done`.
-fn send(
-    addr: std::net::SocketAddr,
-    rate: Arc<AtomicU64>,
-    done: Arc<AtomicBool>,
-    sent: Arc<AtomicU64>,
-) {
-    let (buf, starts) = corpus(200_000);
-    let lines = starts.len() - 1;
-    let mut conn = TcpStream::connect(addr).expect("connect to the receiver");
-    let tick = Duration::from_millis(5);
-    let mut next = Instant::now();
-    let mut pos = 0usize;
-    let mut owed = 0f64;
-    while !done.load(Ordering::Relaxed) {
-        owed += rate.load(Ordering::Relaxed) as f64 * tick.as_secs_f64();
-        let mut n = owed as usize;
-        owed -= n as f64;
-        while n > 0 {
-            let k = n.min(lines - pos);
-            if conn.write_all(&buf[starts[pos]..starts[pos + k]]).is_err() {
-                return;
+impl Measured {
+    fn words_per_second(&self) -> f64 {
+        self.words as f64 / self.seconds
+    }
+
+    fn p(&self, q: f64) -> (Duration, Duration) {
+        (percentile(&self.processing, q), percentile(&self.delay, q))
+    }
+}
+
+/// The job and its sender.
+struct Bench<'a> {
+    ctx: &'a StreamingContext,
+    feed: Feed,
+    words: Arc<AtomicU64>,
+}
+
+impl Bench<'_> {
+    /// Measures `seconds` at the rate set now (the adaptive sender changing it if
+    /// `adapt`).
+    fn measure(&self, seconds: f64, adapt: bool) -> Measured {
+        let interval = self.ctx.batch_interval();
+        let (words0, sent0, batches0) = (
+            self.words.load(Ordering::Relaxed),
+            self.feed.sent.load(Ordering::Relaxed),
+            self.ctx.batch_infos().len(),
+        );
+        let start = Instant::now();
+        let until = start + Duration::from_secs_f64(seconds);
+        let mut seen = batches0;
+        while Instant::now() < until {
+            std::thread::sleep(interval.min(until.saturating_duration_since(Instant::now())));
+            if adapt {
+                seen = self.adapt(seen);
             }
-            sent.fetch_add(k as u64, Ordering::Relaxed);
-            pos = (pos + k) % lines;
-            n -= k;
         }
-        next += tick;
-        if let Some(wait) = next.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        } else {
-            next = Instant::now();
+        let elapsed = start.elapsed();
+        let infos: Vec<_> = self.ctx.batch_infos().into_iter().skip(batches0).collect();
+        Measured {
+            seconds: elapsed.as_secs_f64(),
+            words: self.words.load(Ordering::Relaxed) - words0,
+            sent_lines: self.feed.sent.load(Ordering::Relaxed) - sent0,
+            batches: infos.len(),
+            processing: infos.iter().map(|i| i.processing_time).collect(),
+            delay: infos.iter().map(|i| i.scheduling_delay).collect(),
         }
+    }
+
+    /// The earlier adaptive sender's step after each new batch.
+    fn adapt(&self, seen: usize) -> usize {
+        let interval = self.ctx.batch_interval();
+        let infos = self.ctx.batch_infos();
+        if infos.len() == seen {
+            return seen;
+        }
+        let last = &infos[infos.len() - 1];
+        let r = self.feed.rate.load(Ordering::Relaxed) as f64;
+        let next =
+            if last.scheduling_delay > interval / 4 || last.processing_time > interval * 6 / 10 {
+                r * 0.85
+            } else if last.processing_time < interval / 2 {
+                r * 1.02
+            } else {
+                r
+            };
+        self.feed
+            .rate
+            .store(next.max(10_000.0) as u64, Ordering::Relaxed);
+        infos.len()
+    }
+
+    /// One trial at `rate` lines per second: whether it was sustained.
+    fn trial(&self, rate: u64, seconds: u64, target: Duration) -> (bool, Measured) {
+        self.feed.rate.store(rate, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_secs(1));
+        let m = self.measure(seconds as f64, false);
+        let interval = self.ctx.batch_interval();
+        let (p99, d99) = m.p(0.99);
+        let wanted = rate as f64 * m.seconds;
+        let kept_rate = m.sent_lines as f64 >= 0.97 * wanted;
+        let counted = (m.words / WORDS_PER_LINE as u64) as f64 >= 0.97 * m.sent_lines as f64;
+        let ok = kept_rate && counted && p99 < target && d99 < interval / 2;
+        println!(
+            "  trial {:>9} lines/s: sent {:>9.0}/s, counted {:>6.2} M words/s, processing p99 {:>6.1} ms, delay p99 {:>6.1} ms: {}  (load {})",
+            rate,
+            m.sent_lines as f64 / m.seconds,
+            m.words_per_second() / 1e6,
+            ms(p99),
+            ms(d99),
+            if ok { "sustained" } else { "not sustained" },
+            load_average()
+        );
+        if !ok {
+            self.drain();
+        }
+        (ok, m)
+    }
+
+    /// Stops sending until what a failed trial left buffered (in the receiver and the
+    /// sockets) has been processed: two empty batches in a row, or 20 s.
+    fn drain(&self) {
+        self.feed.rate.store(0, Ordering::Relaxed);
+        let interval = self.ctx.batch_interval();
+        let until = Instant::now() + Duration::from_secs(20);
+        let mut empty = 0;
+        let mut seen = self.ctx.batch_infos().len();
+        while empty < 2 && Instant::now() < until {
+            std::thread::sleep(interval);
+            let infos = self.ctx.batch_infos();
+            for i in infos.iter().skip(seen) {
+                empty = if i.records == 0 { empty + 1 } else { 0 };
+            }
+            seen = infos.len();
+        }
+    }
+
+    /// The highest sustained rate: grow by a quarter while trials pass, then bisect.
+    fn search(&self, args: &Args, target: Duration) -> u64 {
+        let mut good = 0u64;
+        let mut bad = None;
+        let mut rate = 400_000u64;
+        while bad.is_none() {
+            if self.trial(rate, args.trial, target).0 {
+                good = rate;
+                rate += rate / 4;
+            } else {
+                bad = Some(rate);
+            }
+        }
+        let mut bad = bad.unwrap_or(rate);
+        for _ in 0..args.steps {
+            let mid = (good.max(bad / 4) + bad) / 2;
+            if self.trial(mid, args.trial, target).0 {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        good.max(10_000)
     }
 }
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 #[rill::main(batch_interval = "100ms", master = "local[2]")]
 fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
+    let memory = (args.memory_lines > 0).then(|| {
+        let load = load_average();
+        let rate = in_memory_words_per_second(args.memory_lines, 20, ctx.parallelism());
+        (rate, load)
+    });
+    if let Some((rate, load)) = &memory {
+        println!(
+            "in memory (fused word count, {} lines a batch, median of 20 batches): {:.2} M words/s  (load {load})",
+            args.memory_lines,
+            rate / 1e6
+        );
+    }
     let words = Arc::new(AtomicU64::new(0));
     let counted = words.clone();
     stream! { ctx;
@@ -110,76 +250,78 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     };
     ctx.start()?;
     let addr = ctx.local_addrs()[0];
-    let rate = Arc::new(AtomicU64::new(args.rate.unwrap_or(400_000)));
-    let done = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicU64::new(0));
-    let sender = {
-        let (rate, done, sent) = (rate.clone(), done.clone(), sent.clone());
-        std::thread::spawn(move || send(addr, rate, done, sent))
-    };
     let interval = ctx.batch_interval();
-    let adapt = args.rate.is_none();
-    let control = |until: Instant| {
-        let mut seen = 0;
-        while Instant::now() < until {
-            std::thread::sleep(interval);
-            let infos = ctx.batch_infos();
-            if !adapt || infos.len() == seen {
-                continue;
-            }
-            seen = infos.len();
-            let last = &infos[infos.len() - 1];
-            let r = rate.load(Ordering::Relaxed) as f64;
-            // Keep headroom: a batch should take at most 60% of the interval.
-            let next = if last.scheduling_delay > interval / 4
-                || last.processing_time > interval * 6 / 10
-            {
-                r * 0.85
-            } else if last.processing_time < interval / 2 {
-                r * 1.02
-            } else {
-                r
-            };
-            rate.store(next.max(10_000.0) as u64, Ordering::Relaxed);
-        }
+    let feed = Feed::new(args.rate.unwrap_or(400_000), false);
+    let tick = (interval / 20).clamp(Duration::from_millis(1), Duration::from_millis(5));
+    let sender = feed.start(addr, tick);
+    let bench = Bench {
+        ctx: &ctx,
+        feed: feed.clone(),
+        words,
     };
-    control(Instant::now() + Duration::from_secs(args.warmup));
-    let (words0, batches0) = (words.load(Ordering::Relaxed), ctx.batch_infos().len());
-    let start = Instant::now();
-    control(start + Duration::from_secs(args.seconds));
-    let elapsed = start.elapsed();
-    let counted_words = words.load(Ordering::Relaxed) - words0;
-    done.store(true, Ordering::Relaxed);
+    let target = interval * args.target as u32 / 100;
+    bench.measure(args.warmup as f64, args.adapt);
+    let (m, how) = if args.adapt || args.rate.is_some() {
+        let how = if args.adapt {
+            "the adaptive sender".to_string()
+        } else {
+            format!("{} lines/s", feed.rate.load(Ordering::Relaxed))
+        };
+        (bench.measure(args.seconds as f64, args.adapt), how)
+    } else {
+        println!(
+            "searching the highest rate with processing p99 under {} ms ({}% of {} ms):",
+            ms(target),
+            args.target,
+            ms(interval)
+        );
+        let rate = bench.search(&args, target);
+        bench.feed.rate.store(rate, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_secs(1));
+        (
+            bench.measure(args.seconds as f64, false),
+            format!("{rate} lines/s, the highest sustained"),
+        )
+    };
+    let load = load_average();
+    feed.done.store(true, Ordering::Relaxed);
     let _ = sender.join();
-    let infos: Vec<_> = ctx.batch_infos().into_iter().skip(batches0).collect();
     ctx.stop()?;
-    let processing: Vec<Duration> = infos.iter().map(|i| i.processing_time).collect();
-    let delay: Vec<Duration> = infos.iter().map(|i| i.scheduling_delay).collect();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (p50, d50) = m.p(0.5);
+    let (p99, d99) = m.p(0.99);
     println!(
-        "throughput: {:.1} s measured after {} s warm-up, {} ms batches, parallelism {}",
-        elapsed.as_secs_f64(),
-        args.warmup,
+        "throughput: {:.1} s at {how}, {} ms batches, parallelism {}  (load {load})",
+        m.seconds,
         interval.as_millis(),
         ctx.parallelism()
     );
     println!(
         "words: {} in {} batches: {:.2} M words/s ({:.0} lines/s sent)",
-        counted_words,
-        infos.len(),
-        counted_words as f64 / elapsed.as_secs_f64() / 1e6,
-        sent.load(Ordering::Relaxed) as f64 / (elapsed.as_secs_f64() + args.warmup as f64)
+        m.words,
+        m.batches,
+        m.words_per_second() / 1e6,
+        m.sent_lines as f64 / m.seconds
     );
     println!(
-        "processing time per batch: p50 {:.1} ms, p99 {:.1} ms",
-        ms(percentile(&processing, 0.5)),
-        ms(percentile(&processing, 0.99))
+        "processing time per batch: p50 {:.1} ms, p99 {:.1} ms ({} the target of {:.0} ms)",
+        ms(p50),
+        ms(p99),
+        if p99 < target { "within" } else { "over" },
+        ms(target)
     );
     println!(
         "scheduling delay: p50 {:.1} ms, p99 {:.1} ms",
-        ms(percentile(&delay, 0.5)),
-        ms(percentile(&delay, 0.99))
+        ms(d50),
+        ms(d99)
     );
+    if let Some((rate, _)) = memory {
+        println!(
+            "socket / in memory: {:.2} / {:.2} M words/s = {:.2}x",
+            m.words_per_second() / 1e6,
+            rate / 1e6,
+            m.words_per_second() / rate.max(1.0)
+        );
+    }
     if let Some(rss) = peak_rss_mib() {
         println!("peak resident memory: {rss:.0} MiB");
     }

@@ -215,7 +215,7 @@ pub mod source {
         PostgresTable, PostgresTableOptions, Row as PostgresRow, postgres_table,
     };
     pub use rill_runtime::sources::{
-        DirectSource, DirectStream, Message, Queue, QueueStream, Receiver, ReceiverStream,
+        DirectSource, DirectStream, Line, Message, Queue, QueueStream, Receiver, ReceiverStream,
         ReplayableSource, ReplayableStream, SocketListen, SocketText, Source, StartAt, Store,
         TextFiles, direct_stream, queue_stream, receiver_stream, replayable_stream,
         socket_listen_stream, socket_text_stream, source, text_file_stream,

@@ -1,6 +1,8 @@
 //! What generated code calls: source registration, job registration and the call shims
 //! that give each user closure its argument type. Not a stable API.
 
+pub use crate::sources::pick;
+
 use crate::sinks::{Sink, SinkOutput};
 use crate::sources::{Slot, Source, SourceControl, SourceEnv, SourceHandle};
 use crate::{Batch, Partition, Result, StreamingContext, Time, into_parts};

@@ -241,7 +241,18 @@ impl Gen<'_> {
             proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
         call.set_span(*paren);
         let span = node.span;
-        self.setup.push(quote_spanned!(span=> let #handle = ::rill::__private::source(__ctx, ::rill::source::#f #call);));
+        // The value's type picks its record type: a socket source's preferred `Line`,
+        // else the one `Source` it implements (`rill_runtime::private::pick`); its tag
+        // lets a `collect()` of the source's lines keep `String`s.
+        let tag = source_tag(n);
+        self.setup
+            .push(quote_spanned!(span=> let (#handle, #tag) = {
+            let __srcv = ::rill::source::#f #call;
+            let __srctag = ::rill::__private::pick::Tag::of(&__srcv);
+            #[allow(unused_imports)]
+            use ::rill::__private::pick::{AnySource as _, PreferredSource as _};
+            ((&&__srctag).rill_source_kind().register(__ctx, __srcv), __srctag)
+        };));
     }
 
     /// Function argument `i` of node `n`: the closure literal (without `move`: the job
@@ -392,6 +403,11 @@ impl Gen<'_> {
             };
         }
     }
+}
+
+/// The tag of source node `n`'s value type (`rill_runtime::private::pick::Tag`).
+pub fn source_tag(n: NodeId) -> Ident {
+    format_ident!("__srctag{}", n)
 }
 
 /// The handle of output `o` (what `collect()` gives back, a file writer).

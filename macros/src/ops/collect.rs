@@ -2,8 +2,8 @@
 //! value in the block.
 
 use super::{OpDef, Output, Role};
-use crate::codegen::{Gen, out_handle};
-use crate::plan::NodeId;
+use crate::codegen::{Gen, out_handle, source_tag};
+use crate::plan::{Kind, NodeId};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -32,7 +32,19 @@ impl Output for Collect {
         let span = g.plan.nodes[o].span;
         let job = job_handle(o);
         let records = g.output_records(o);
-        quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); })
+        let input = g.plan.nodes[o].inputs[0];
+        if g.plan.nodes[input].kind != Kind::Source {
+            return quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); });
+        }
+        // A socket source's lines (`rill::source::Line`) are collected as `String`s,
+        // picked by the source value's type (`private::pick`).
+        let tag = source_tag(input);
+        quote_spanned!(span=> if let #some(__o) = #records {
+            let __c = #p::concat_parts(__o);
+            #[allow(unused_imports)]
+            use #p::pick::{CollectAny as _, CollectLines as _};
+            #job.push((&&#tag).rill_collect_kind().collected(__c));
+        })
     }
 
     fn value(&self, o: NodeId) -> TokenStream {

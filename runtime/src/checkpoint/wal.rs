@@ -55,6 +55,12 @@ impl Wal {
 
     /// Appends a block, flushed to disk; returns its sequence number.
     pub fn append(&mut self, lines: &[String]) -> Result<u64> {
+        self.append_lines(lines)
+    }
+
+    /// [`append`](Self::append) for lines of any type that serializes as a string (a
+    /// socket source's shared lines): the same bytes, read back as `String`s.
+    pub fn append_lines<S: serde::Serialize>(&mut self, lines: &[S]) -> Result<u64> {
         let seq = self.next_seq;
         let frame = encode(MAGIC, &to_bytes(&(seq, lines))?);
         self.file

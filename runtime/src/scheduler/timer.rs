@@ -53,7 +53,7 @@ fn tick(
     while !driver.run.stopping() {
         let now = now_ms();
         if now < next.millis() {
-            std::thread::sleep(Duration::from_millis((next.millis() - now).min(20)));
+            std::thread::sleep(until(next).min(Duration::from_millis(20)));
             continue;
         }
         if catch_up && !driver.durability.replay_pending() {
@@ -89,4 +89,14 @@ fn tick(
             .ok_or_else(|| crate::Error::State("the batch time overflows".into()))?;
     }
     Ok(())
+}
+
+/// The time left until the wall-clock time `t`, to the microsecond: sleeping whole
+/// milliseconds from `now_ms()` (which truncates) woke up to a millisecond late, which
+/// a 10 ms batch interval notices.
+fn until(t: Time) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Duration::from_millis(t.millis()).saturating_sub(now)
 }

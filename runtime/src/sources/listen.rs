@@ -6,10 +6,11 @@
 //! [`LineSplitter`] (the start of a line whose end has not arrived). An idle client
 //! costs a socket and a few dozen bytes, and no wake-ups.
 
+use super::line::LineBlock;
 use super::line_reader::{LineSplitter, LogLimit, PartialBudget, READ_BUFFER, feed_all};
-use super::receiver::{Block, POLL};
+use super::receiver::POLL;
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
-use super::{Slot, SourceControl, SourceStats};
+use super::{Line, Slot, SourceControl, SourceStats};
 use crate::sync::lock;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -29,22 +30,37 @@ pub struct ListenSource {
 }
 
 impl ListenSource {
-    /// A listener for `addr` (bound at `start()`); returns the source and its slot.
+    /// A listener for `addr` (bound at `start()`) whose lines are `String`s; returns the
+    /// source and its slot.
     pub fn new(
         addr: &str,
         stats: Arc<SourceStats>,
         partitions: usize,
         limits: ReceiverLimits,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let receiving = Receiving::new(stats, partitions);
-        let slot = receiving.slot();
-        let src = ListenSource {
+        let (receiving, slot) = Receiving::new(stats, partitions);
+        (Self::with(addr, receiving, limits), slot)
+    }
+
+    /// A listener for `addr` whose lines are [`Line`]s sharing the buffers they were
+    /// read into (no copy per line); returns the source and its slot.
+    pub fn lines(
+        addr: &str,
+        stats: Arc<SourceStats>,
+        partitions: usize,
+        limits: ReceiverLimits,
+    ) -> (Arc<Self>, Arc<Slot<Line>>) {
+        let (receiving, slot) = Receiving::lines(stats, partitions);
+        (Self::with(addr, receiving, limits), slot)
+    }
+
+    fn with(addr: &str, receiving: Receiving, limits: ReceiverLimits) -> Arc<Self> {
+        Arc::new(ListenSource {
             addr: addr.to_string(),
             receiving,
             limits,
             bound: Mutex::new(None),
-        };
-        (Arc::new(src), slot)
+        })
     }
 }
 
@@ -132,7 +148,7 @@ impl Multiplexer {
     /// Serves the clients until `stop`.
     fn run(mut self, out: BlockSink, stop: Arc<AtomicBool>, stats: Arc<SourceStats>) {
         let mut events = Events::with_capacity(EVENTS);
-        let mut block = Vec::new();
+        let mut block = LineBlock::default();
         while !stop.load(Ordering::Relaxed) {
             let busy = !self.ready.is_empty() || self.accept == Accept::More;
             let timeout = if busy { Duration::ZERO } else { POLL };
@@ -163,7 +179,7 @@ impl Multiplexer {
                     return;
                 }
             }
-            if !out.hand_over(std::mem::take(&mut block), &stop) {
+            if !out.hand_over(block.finish(), &stop) {
                 return;
             }
         }
@@ -247,7 +263,7 @@ impl Multiplexer {
     fn read_client(
         &mut self,
         i: usize,
-        block: &mut Block,
+        block: &mut LineBlock,
         out: &BlockSink,
         stop: &AtomicBool,
         stats: &SourceStats,

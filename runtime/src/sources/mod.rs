@@ -8,11 +8,14 @@
 mod direct;
 mod direct_stream;
 mod file;
+mod line;
 mod line_reader;
 mod listen;
 #[cfg(feature = "object-store")]
 mod object_files;
 mod origin;
+#[doc(hidden)]
+pub mod pick;
 mod queue;
 pub mod receiver;
 mod replayable;
@@ -23,6 +26,7 @@ mod value;
 pub use direct::{DirectSource, Message, StartAt};
 pub use direct_stream::DirectInput;
 pub use file::FileSource;
+pub use line::Line;
 pub use listen::ListenSource;
 pub use origin::Origin;
 pub use queue::{Entries, IntoQueue, Queue, QueueSource};
@@ -240,10 +244,11 @@ impl<T> Slot<T> {
         let p = self.partitions;
         let parts = (0..p)
             .map(|i| {
-                records
-                    .by_ref()
-                    .take(n / p + usize::from(i < n % p))
-                    .collect()
+                // Sized up front: a flattened iterator's size hint would grow it by doubling.
+                let k = n / p + usize::from(i < n % p);
+                let mut part = Vec::with_capacity(k);
+                part.extend(records.by_ref().take(k));
+                part
             })
             .collect();
         self.put_parts(time, parts)

@@ -2,6 +2,7 @@
 //! scheduler cuts them into, the stop flag, the receiving thread, and the optional
 //! write-ahead log that makes received lines survive a crash.
 
+use super::line::{Line, lines_of};
 use super::{Slot, SourceStats};
 use crate::Time;
 use crate::backpressure::RateLimiter;
@@ -22,8 +23,30 @@ pub(crate) const POLL: Duration = Duration::from_millis(50);
 /// How often a receiver whose buffer is full looks for room.
 const FULL_POLL: Duration = Duration::from_millis(2);
 
-/// Lines read together, handed to the scheduler as one block.
-pub(crate) type Block = Vec<String>;
+/// Lines read together, handed to the scheduler as one block (sharing one buffer of
+/// text when a socket read them).
+pub(crate) type Block = Vec<Line>;
+
+/// The slot a receiver cuts its blocks into: lines as they were received (the socket
+/// sources in `stream!`), or each made a `String` (a user's `Receiver`, a socket source
+/// boxed as a `Source<String>`).
+#[derive(Clone)]
+pub(crate) enum Out {
+    /// Lines sharing the blocks' buffers.
+    Lines(Arc<Slot<Line>>),
+    /// Owned strings.
+    Strings(Arc<Slot<String>>),
+}
+
+impl Out {
+    /// Files the first `n` of `lines` as the block of `time`.
+    fn put(&self, time: Time, n: usize, lines: impl Iterator<Item = Line>) -> usize {
+        match self {
+            Out::Lines(slot) => slot.put_iter(time, n, lines),
+            Out::Strings(slot) => slot.put_iter(time, n, lines.map(Line::into_string)),
+        }
+    }
+}
 
 /// How many blocks a receiver may buffer before it stops reading (so TCP pushes back on
 /// the sender instead of memory growing without bound).
@@ -139,7 +162,7 @@ impl BlockSink {
         // The lock keeps sequence numbers in queue order.
         let mut wal = lock(&self.wal);
         let seq = match wal.as_mut() {
-            Some(w) => match w.append(&block) {
+            Some(w) => match w.append_lines(&block) {
                 Ok(seq) => seq,
                 Err(e) => {
                     // The block is not logged, so it must not enter a batch: the job
@@ -175,7 +198,7 @@ impl BlockSink {
 pub struct Receiving {
     sink: BlockSink,
     rx: Receiver<(u64, Block)>,
-    slot: Arc<Slot<String>>,
+    slot: Out,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<SourceStats>,
@@ -190,13 +213,25 @@ pub struct Receiving {
 }
 
 impl Receiving {
-    /// A receiver whose batches have `partitions` partitions.
-    pub(crate) fn new(stats: Arc<SourceStats>, partitions: usize) -> Self {
+    /// A receiver whose batches have `partitions` partitions of `String`s, and its slot.
+    pub(crate) fn new(stats: Arc<SourceStats>, partitions: usize) -> (Self, Arc<Slot<String>>) {
+        let slot = Arc::new(Slot::new(partitions));
+        (Self::with_slot(stats, Out::Strings(slot.clone())), slot)
+    }
+
+    /// A receiver whose batches have `partitions` partitions of [`Line`]s, which share
+    /// the buffers they were received in, and its slot.
+    pub(crate) fn lines(stats: Arc<SourceStats>, partitions: usize) -> (Self, Arc<Slot<Line>>) {
+        let slot = Arc::new(Slot::new(partitions));
+        (Self::with_slot(stats, Out::Lines(slot.clone())), slot)
+    }
+
+    fn with_slot(stats: Arc<SourceStats>, slot: Out) -> Self {
         let (tx, rx) = block_channel();
         Receiving {
             sink: BlockSink::new(tx),
             rx,
-            slot: Arc::new(Slot::new(partitions)),
+            slot,
             stop: Arc::new(AtomicBool::new(false)),
             thread: Mutex::new(None),
             stats,
@@ -208,7 +243,8 @@ impl Receiving {
     }
 
     /// The slot the generated job takes batches from.
-    pub(crate) fn slot(&self) -> Arc<Slot<String>> {
+    #[cfg(test)]
+    fn slot(&self) -> Out {
         self.slot.clone()
     }
 
@@ -258,7 +294,10 @@ impl Receiving {
     /// `time`.
     pub(crate) fn cut(&self, time: Time) -> usize {
         let n = self.rx.len();
-        let mut blocks: Vec<WalBlock> = lock(&self.backlog).drain(..).collect();
+        let mut blocks: Vec<(u64, Block)> = lock(&self.backlog)
+            .drain(..)
+            .map(|(s, b)| (s, lines_of(b)))
+            .collect();
         blocks.extend(self.rx.try_iter().take(n));
         let mut last = lock(&self.last_cut);
         let from = blocks.first().map_or(last.2, |(s, _)| *s);
@@ -267,7 +306,7 @@ impl Receiving {
         drop(last);
         let lines = blocks.iter().map(|(_, b)| b.len()).sum();
         self.slot
-            .put_iter(time, lines, blocks.into_iter().flat_map(|(_, b)| b))
+            .put(time, lines, blocks.into_iter().flat_map(|(_, b)| b))
     }
 
     /// The block numbers of the cut of `time`, when the log is on.
@@ -290,7 +329,7 @@ impl Receiving {
     /// Cuts the logged blocks `[from, to)` of `record` into the batch of `time` again.
     pub(crate) fn replay(&self, time: Time, record: &[u8]) -> crate::Result<usize> {
         if record.is_empty() {
-            return Ok(self.slot.put(time, Vec::new()));
+            return Ok(self.slot.put(time, 0, std::iter::empty()));
         }
         let (from, to): (u64, u64) = from_bytes(record)?;
         let mut backlog = lock(&self.backlog);
@@ -303,7 +342,8 @@ impl Receiving {
             }
         }
         *lock(&self.last_cut) = (time, from, to);
-        Ok(self.slot.put(time, lines))
+        let n = lines.len();
+        Ok(self.slot.put(time, n, lines_of(lines).into_iter()))
     }
 
     /// The first block number not yet in a batch.
@@ -384,7 +424,16 @@ mod tests {
     fn batch_lines(r: &Receiving, time: u64) -> Vec<String> {
         let exec = crate::Executor::new(1).unwrap();
         let batch = crate::Batch::new(Time(time), Time(0), &exec);
-        r.slot().take(&batch).unwrap().concat()
+        match r.slot() {
+            Out::Strings(slot) => slot.take(&batch).unwrap().concat(),
+            Out::Lines(slot) => slot
+                .take(&batch)
+                .unwrap()
+                .concat()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        }
     }
 
     /// A write-ahead log at a fresh path holding `blocks`, as a killed job left it.
@@ -404,7 +453,7 @@ mod tests {
         // The job logged two blocks and was killed before its first snapshot was durable:
         // the restarted job finds no checkpoint, so no position is restored.
         let path = logged("wal-no-checkpoint", &[&["a"], &["b", "c"]]);
-        let r = Receiving::new(Arc::new(SourceStats::default()), 1);
+        let (r, _) = Receiving::new(Arc::new(SourceStats::default()), 1);
         r.enable_wal(&path).unwrap();
         // The first snapshot records this position: the logged blocks are still to come.
         assert_eq!(from_bytes::<u64>(&r.position().unwrap()).unwrap(), 0);
@@ -421,7 +470,7 @@ mod tests {
     #[test]
     fn a_checkpointed_position_skips_the_blocks_before_it() {
         let path = logged("wal-checkpoint", &[&["a"], &["b", "c"]]);
-        let r = Receiving::new(Arc::new(SourceStats::default()), 1);
+        let (r, _) = Receiving::new(Arc::new(SourceStats::default()), 1);
         r.enable_wal(&path).unwrap();
         r.restore_position(&to_bytes(&1u64).unwrap()).unwrap();
         assert_eq!(from_bytes::<u64>(&r.position().unwrap()).unwrap(), 1);

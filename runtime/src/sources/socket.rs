@@ -5,7 +5,7 @@
 use super::line_reader::{ReadEnd, read_lines};
 use super::receiver::POLL;
 use super::receiver::{BlockSink, ReceiverLimits, Receiving};
-use super::{Slot, SourceControl, SourceStats};
+use super::{Line, Slot, SourceControl, SourceStats};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +24,8 @@ pub struct SocketSource {
 }
 
 impl SocketSource {
-    /// A receiver for `host:port`; returns the source and its slot.
+    /// A receiver for `host:port` whose lines are `String`s; returns the source and its
+    /// slot.
     pub fn new(
         host: &str,
         port: u16,
@@ -32,14 +33,29 @@ impl SocketSource {
         partitions: usize,
         limits: ReceiverLimits,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let receiving = Receiving::new(stats, partitions);
-        let slot = receiving.slot();
-        let src = SocketSource {
+        let (receiving, slot) = Receiving::new(stats, partitions);
+        (Self::with(host, port, receiving, limits), slot)
+    }
+
+    /// A receiver for `host:port` whose lines are [`Line`]s sharing the buffers they
+    /// were read into (no copy per line); returns the source and its slot.
+    pub fn lines(
+        host: &str,
+        port: u16,
+        stats: Arc<SourceStats>,
+        partitions: usize,
+        limits: ReceiverLimits,
+    ) -> (Arc<Self>, Arc<Slot<Line>>) {
+        let (receiving, slot) = Receiving::lines(stats, partitions);
+        (Self::with(host, port, receiving, limits), slot)
+    }
+
+    fn with(host: &str, port: u16, receiving: Receiving, limits: ReceiverLimits) -> Arc<Self> {
+        Arc::new(SocketSource {
             target: format!("{host}:{port}"),
             receiving,
             max_line_length: limits.max_line_length,
-        };
-        (Arc::new(src), slot)
+        })
     }
 }
 

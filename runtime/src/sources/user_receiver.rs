@@ -2,6 +2,7 @@
 //! the same receiving half as the socket sources (bounded buffer, backpressure, rate
 //! limit, maximum line length, write-ahead log, failure reporting).
 
+use super::Line;
 use super::receiver::{BlockSink, POLL, Receiving};
 use super::{Slot, SourceControl, SourceStats};
 use crate::sync::lock;
@@ -121,7 +122,8 @@ impl Store {
                 self.stats.malformed();
                 continue;
             }
-            block.push(line);
+            // A line of its own, handed back as this `String` at the cut (no copy).
+            block.push(Line::from(line));
             if block.len() >= self.sink.max_block_lines() && !self.hand_over(&mut block) {
                 return false;
             }
@@ -129,7 +131,7 @@ impl Store {
         self.hand_over(&mut block)
     }
 
-    fn hand_over(&self, block: &mut Vec<String>) -> bool {
+    fn hand_over(&self, block: &mut Vec<Line>) -> bool {
         if self.is_stopped() {
             block.clear();
             return false;
@@ -221,8 +223,7 @@ impl<R: Receiver> ReceiverSource<R> {
         partitions: usize,
         limits: super::receiver::ReceiverLimits,
     ) -> (Arc<Self>, Arc<Slot<String>>) {
-        let receiving = Receiving::new(stats, partitions);
-        let slot = receiving.slot();
+        let (receiving, slot) = Receiving::new(stats, partitions);
         let src = ReceiverSource {
             describe: receiver.describe(),
             receiver: Mutex::new(Some(receiver)),

@@ -7,8 +7,9 @@
 //! [`receiver_stream`], [`replayable_stream`] or [`direct_stream`], and any value chosen
 //! at run time comes in through [`source`].
 
+use super::pick::Preferred;
 use super::{
-    DirectInput, DirectSource, FileSource, IntoQueue, ListenSource, QueueSource, Receiver,
+    DirectInput, DirectSource, FileSource, IntoQueue, Line, ListenSource, QueueSource, Receiver,
     ReceiverSource, Replayable, ReplayableSource, Slot, SocketSource, SourceControl, SourceStats,
     receiver::ReceiverLimits,
 };
@@ -77,7 +78,9 @@ impl<T: 'static> Source<T> for Box<dyn Source<T>> {
 }
 
 /// `source(value)` in `stream!`: any [`Source`] value, such as one chosen at run time.
-pub fn source<T, S: Source<T>>(value: S) -> S {
+/// (It has no bound of its own: a socket source is a `Source` of two record types, and
+/// registering it picks one.)
+pub fn source<S>(value: S) -> S {
     value
 }
 
@@ -110,6 +113,25 @@ impl Source<String> for SocketText {
     }
 }
 
+/// In `stream!` the lines are [`Line`]s, sharing the buffers they were read into.
+impl Source<Line> for SocketText {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<Line>>) {
+        let (src, slot) = SocketSource::lines(
+            &self.host,
+            self.port,
+            env.stats.clone(),
+            env.partitions,
+            env.limits,
+        );
+        slot.set_origin(super::Origin::sent());
+        (src, slot)
+    }
+}
+
+impl Preferred for SocketText {
+    type Record = Line;
+}
+
 /// Lines of text from every client that connects to `addr` (`host:port`; port 0 picks
 /// a free one, see `StreamingContext::local_addrs`).
 pub fn socket_listen_stream(addr: impl AsRef<str>) -> SocketListen {
@@ -130,6 +152,20 @@ impl Source<String> for SocketListen {
         slot.set_origin(super::Origin::sent());
         (src, slot)
     }
+}
+
+/// In `stream!` the lines are [`Line`]s, sharing the buffers they were read into.
+impl Source<Line> for SocketListen {
+    fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<Line>>) {
+        let (src, slot) =
+            ListenSource::lines(&self.addr, env.stats.clone(), env.partitions, env.limits);
+        slot.set_origin(super::Origin::sent());
+        (src, slot)
+    }
+}
+
+impl Preferred for SocketListen {
+    type Record = Line;
 }
 
 /// The lines of the files that appear in directory `dir` (Spark's `textFileStream`):
