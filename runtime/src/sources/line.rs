@@ -99,20 +99,6 @@ impl Borrow<str> for Line {
     }
 }
 
-/// A line crosses processes (a cluster's process 0 sends each process its partitions)
-/// as its text, and arrives as a line of its own.
-impl serde::Serialize for Line {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Line {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Line::from)
-    }
-}
-
 impl Default for Line {
     fn default() -> Self {
         Line::from(String::new())
