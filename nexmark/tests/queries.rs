@@ -1,0 +1,142 @@
+//! Every query against its plain Rust reference on a million generated events (50,000 a
+//! batch, 20 batches, two partitions). With the feature `force-unfused` the same tests
+//! run every pipeline unfused.
+
+use rill::prelude::*;
+use rill_nexmark::harness::{Emitted, manual_context};
+use rill_nexmark::queries::*;
+use rill_nexmark::{Config, nexmark};
+use std::fmt::Debug;
+
+const EVENTS: u64 = 1_000_000;
+const PER_BATCH: u64 = 50_000;
+
+fn config() -> Config {
+    Config::new(EVENTS, PER_BATCH).partitions(2)
+}
+
+/// Defines a query with `define`, runs every batch of the configuration and returns
+/// what it emitted.
+fn run<T: Send + 'static>(
+    define: impl FnOnce(&StreamingContext, &Emitted<T>) -> rill::Result<()>,
+) -> Vec<(Time, Vec<T>)> {
+    let ctx = manual_context(2).expect("a valid context");
+    let emitted = Emitted::default();
+    define(&ctx, &emitted).expect("the query is defined");
+    ctx.start().expect("starts");
+    ctx.advance(config().batches() as usize).expect("runs");
+    ctx.stop().expect("stops");
+    emitted.take()
+}
+
+/// Asserts `got == want`, naming the first difference rather than printing both.
+fn same<T: PartialEq + Debug>(what: &str, got: &[T], want: &[T]) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(g == w, "{what}: entry {i} differs:\n got {g:?}\nwant {w:?}");
+    }
+    assert_eq!(got.len(), want.len(), "{what}: how many entries");
+}
+
+#[test]
+fn q0_passes_every_bid_through() {
+    let got = q0::result(run(|ctx, out| {
+        q0::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q0::reference(config().all_batches());
+    assert_eq!(want.iter().map(Vec::len).sum::<usize>(), 920_000);
+    same("q0", &got, &want);
+}
+
+#[test]
+fn q1_converts_every_price() {
+    let got = q1::result(run(|ctx, out| {
+        q1::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    same("q1", &got, &q1::reference(config().all_batches()));
+}
+
+#[test]
+fn q2_selects_the_bids_of_every_123rd_auction() {
+    let got = q2::result(run(|ctx, out| {
+        q2::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q2::reference(config().all_batches());
+    assert!(want.iter().map(Vec::len).sum::<usize>() > 1000);
+    same("q2", &got, &want);
+}
+
+#[test]
+fn q3_joins_local_sellers_with_their_auctions_batch_by_batch() {
+    let got = q3::result(run(|ctx, out| {
+        q3::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q3::reference(config().all_batches());
+    assert!(want.iter().map(Vec::len).sum::<usize>() > 1000);
+    same("q3", &got, &want);
+}
+
+#[test]
+fn q4_averages_the_winning_prices_per_category() {
+    let got = q4::result(run(|ctx, out| {
+        q4::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q4::reference(config().all_batches());
+    assert_eq!(want.len(), 5, "five categories");
+    same(
+        "q4",
+        &got.into_iter().collect::<Vec<_>>(),
+        &want.into_iter().collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+fn q6_averages_each_sellers_last_ten_auctions() {
+    let got = q6::result(run(|ctx, out| {
+        q6::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q6::reference(config().all_batches());
+    assert!(want.values().any(|r| r.auctions == q6::LAST as u64));
+    same(
+        "q6",
+        &got.into_iter().collect::<Vec<_>>(),
+        &want.into_iter().collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+fn q9_keeps_every_auctions_winning_bid() {
+    let got = q9::result(run(|ctx, out| {
+        q9::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q9::reference(config().all_batches());
+    assert!(want.len() > 10_000);
+    same(
+        "q9",
+        &got.into_iter().collect::<Vec<_>>(),
+        &want.into_iter().collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+fn q12_counts_bids_per_bidder_in_processing_time_windows() {
+    let emitted = run(|ctx, out| {
+        q12::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    });
+    let times: Vec<u64> = emitted.iter().map(|(t, _)| t.millis()).collect();
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] == 10_000),
+        "windows 10 s apart: {times:?}"
+    );
+    let got = q12::result(emitted);
+    let want = q12::reference(config().all_batches());
+    assert_eq!(want.len(), 2, "20 batches: two windows");
+    same("q12", &got, &want);
+}
