@@ -78,7 +78,7 @@ fn last_auctions(
         }
     }
     // Most recent first; keep ten.
-    last.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    last.sort_by_key(|s| std::cmp::Reverse((s.0, s.1)));
     last.truncate(LAST);
     let row = Row {
         seller: *seller,
