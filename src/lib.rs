@@ -136,6 +136,15 @@ pub use std::time::Duration;
 /// serde, for deriving `Serialize`/`Deserialize` on state kept in checkpoints.
 pub use rill_runtime::serde;
 
+/// Event time: [`EventWindow`](event_time::EventWindow), the output mode and allowed
+/// lateness ([`Emit`](event_time::Emit)) of the event-time window operators, and
+/// [`ms`](event_time::ms) (a `Duration` in event-time milliseconds). See
+/// `docs/EVENT_TIME.md`.
+pub mod event_time {
+    pub use rill_runtime::ops::event_time::{Emit, EventWindow, Mode, ms};
+}
+pub use event_time::{Emit, EventWindow};
+
 /// Runtime state types used in pipelines (`StateSpec`, `State` of `map_with_state`).
 pub mod ops {
     pub use rill_runtime::ops::map_with_state;
@@ -252,6 +261,7 @@ pub mod corpus {
 
 /// The names a pipeline and its tests need: `use rill::prelude::*;`.
 pub mod prelude {
+    pub use crate::event_time::{Emit, EventWindow};
     pub use crate::forecast::{Alert, ArimaSpec, Order};
     pub use crate::ops::map_with_state::{State, StateSpec};
     pub use crate::{

@@ -115,6 +115,7 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
         scheduling_delay: started.saturating_duration_since(scheduled),
         processing_time: started.elapsed(),
         pipeline_times,
+        late_records: stage_times.late_records(),
         stage_times: stage_times.into_vec(),
     };
     tracing::debug!(
