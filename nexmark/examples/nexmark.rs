@@ -5,13 +5,13 @@
 //! cargo run --release -p rill-nexmark --example nexmark -- --query q3 --rate 100000
 //! ```
 //!
-//! Flags: `--query q0|q1|q2|q3|q4|q6|q9|q12` (default q0), `--rate N` events per second
+//! Flags: `--query q0|q1|...|q9|q11|q12` (default q0), `--rate N` events per second
 //! (default 10,000; also the event-time rate), `--events N` in all (default 10 M),
 //! `--batch-interval MS` (default 1000), `--parallelism N` (default 2), `--show N` rows
 //! a batch (default 3).
 
 use rill::prelude::*;
-use rill_nexmark::queries::{QUERIES, q0, q1, q2, q3, q4, q6, q9, q12};
+use rill_nexmark::queries::{QUERIES, q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q11, q12};
 use rill_nexmark::{Config, nexmark};
 use std::fmt::Debug;
 
@@ -63,8 +63,12 @@ fn main() -> rill::Result<()> {
         "q2" => q2::pipeline(&ctx, source, printer(show)),
         "q3" => q3::pipeline(&ctx, source, printer(show)),
         "q4" => q4::pipeline(&ctx, source, printer(show)),
+        "q5" => q5::pipeline(&ctx, source, printer(show)),
         "q6" => q6::pipeline(&ctx, source, printer(show)),
+        "q7" => q7::pipeline(&ctx, source, printer(show)),
+        "q8" => q8::pipeline(&ctx, source, printer(show)),
         "q9" => q9::pipeline(&ctx, source, printer(show)),
+        "q11" => q11::pipeline(&ctx, source, printer(show)),
         "q12" => q12::pipeline(&ctx, source, printer(show)),
         other => {
             return Err(rill::Error::Config(format!(

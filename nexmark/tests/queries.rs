@@ -140,3 +140,55 @@ fn q12_counts_bids_per_bidder_in_processing_time_windows() {
     assert_eq!(want.len(), 2, "20 batches: two windows");
     same("q12", &got, &want);
 }
+
+#[test]
+fn q5_finds_the_hot_auctions_of_every_sliding_window() {
+    let got = q5::result(run(|ctx, out| {
+        q5::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q5::reference(config().all_batches());
+    let windows: std::collections::BTreeSet<u64> = want.iter().map(|r| r.start).collect();
+    assert!(
+        windows.len() > 40,
+        "about 100 s of event time: {} windows",
+        windows.len()
+    );
+    same("q5", &got, &want);
+}
+
+#[test]
+fn q7_finds_the_highest_bids_of_every_window() {
+    let got = q7::result(run(|ctx, out| {
+        q7::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q7::reference(config().all_batches());
+    assert!(want.len() >= 8, "a bid at least per closed window");
+    same("q7", &got, &want);
+}
+
+#[test]
+fn q8_finds_the_new_users_who_opened_an_auction() {
+    let got = q8::result(run(|ctx, out| {
+        q8::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q8::reference(config().all_batches());
+    assert!(want.len() > 1000);
+    same("q8", &got, &want);
+}
+
+#[test]
+fn q11_counts_every_bidders_sessions() {
+    let got = q11::result(run(|ctx, out| {
+        q11::pipeline(ctx, nexmark(config())?, out.sink());
+        Ok(())
+    }));
+    let want = q11::reference(config().all_batches());
+    assert!(
+        want.iter().any(|r| r.bids > 100),
+        "hot bidders' long sessions"
+    );
+    same("q11", &got, &want);
+}

@@ -1,13 +1,18 @@
 //! The Nexmark queries, one module each: the pipeline, the definition of what it emits
 //! per batch, what the tests compare, and a plain Rust reference over the same events.
 
+pub mod closing;
 pub mod q0;
 pub mod q1;
+pub mod q11;
 pub mod q12;
 pub mod q2;
 pub mod q3;
 pub mod q4;
+pub mod q5;
 pub mod q6;
+pub mod q7;
+pub mod q8;
 pub mod q9;
 pub mod winning;
 
@@ -29,7 +34,9 @@ fn sorted_batches<T: Ord>(emitted: Vec<(Time, Vec<T>)>) -> Vec<Vec<T>> {
 }
 
 /// The queries there are, by name.
-pub const QUERIES: &[&str] = &["q0", "q1", "q2", "q3", "q4", "q6", "q9", "q12"];
+pub const QUERIES: &[&str] = &[
+    "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q11", "q12",
+];
 
 /// Defines query `name` on `ctx` over `events`, its output counted into `rows`; an error
 /// names the queries there are.
@@ -52,8 +59,12 @@ pub fn count_rows<S: Source<Event>>(
         "q2" => counted!(q2),
         "q3" => counted!(q3),
         "q4" => counted!(q4),
+        "q5" => counted!(q5),
         "q6" => counted!(q6),
+        "q7" => counted!(q7),
+        "q8" => counted!(q8),
         "q9" => counted!(q9),
+        "q11" => counted!(q11),
         "q12" => counted!(q12),
         other => {
             return Err(rill::Error::Config(format!(
