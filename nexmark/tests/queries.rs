@@ -192,3 +192,21 @@ fn q11_counts_every_bidders_sessions() {
     );
     same("q11", &got, &want);
 }
+
+#[test]
+fn q10_writes_every_bid_as_a_line_into_one_directory_per_batch() {
+    let dir = std::env::temp_dir().join(format!("rill-nexmark-q10-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let ctx = manual_context(2).expect("a valid context");
+    q10::pipeline(&ctx, nexmark(config()).expect("valid"), &dir);
+    ctx.start().expect("starts");
+    ctx.advance(config().batches() as usize).expect("runs");
+    ctx.stop().expect("stops");
+    let got = q10::result(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let got = got.expect("the batches' files read back");
+    let want = q10::reference(config().all_batches());
+    assert_eq!(want.iter().map(Vec::len).sum::<usize>(), 920_000);
+    same("q10", &got, &want);
+}

@@ -4,6 +4,7 @@
 pub mod closing;
 pub mod q0;
 pub mod q1;
+pub mod q10;
 pub mod q11;
 pub mod q12;
 pub mod q2;
