@@ -50,6 +50,7 @@
 //! | `map(f)` | `f(x)` for every record, taken by value |
 //! | `flat_map(f)` | every item of `f(&x)`; items may borrow from `x` |
 //! | `filter(p)` | records with `p(&x)` |
+//! | `filter_map(f)` | the `Some` values of `f(x)`, `x` taken by value |
 //! | `map_values(f)` / `flat_map_values(f)` | `(k, f(v))` / `(k, item)` for items of `f(v)` |
 //! | `union(other)` | this stream's records, then the other's |
 //! | `count()` | one record: the number of records (`0` for an empty batch) |

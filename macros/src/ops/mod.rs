@@ -52,6 +52,7 @@ operators! {
     Map => map::DEF,
     FlatMap => flat_map::DEF,
     Filter => filter::DEF,
+    FilterMap => filter_map::DEF,
     MapValues => map_values::DEF,
     FlatMapValues => flat_map_values::DEF,
     ReduceByKey => reduce_by_key::DEF,
