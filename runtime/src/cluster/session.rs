@@ -50,7 +50,10 @@ impl Membership {
     fn from_env() -> Result<Membership> {
         let replicas = std::env::var_os(MASTER_ENV).is_some();
         let base = match ClusterSpec::from_env()? {
-            Some(spec) => Some(spec),
+            Some(spec) => {
+                watch_launcher();
+                Some(spec)
+            }
             None => match std::env::var(MASTER_ENV) {
                 Ok(master) => Some(test_cluster(&master)?),
                 Err(_) => None,
@@ -117,6 +120,31 @@ impl Membership {
     pub(crate) fn replicas(&self) -> bool {
         self.replicas
     }
+}
+
+/// A process started by a launcher (`local-cluster[N]`'s supervisor, or a test's process
+/// 0) ends when the launcher does, even if it was killed and could not stop it: a thread
+/// looks every half second whether the process's parent changed (it is adopted when its
+/// parent dies).
+fn watch_launcher() {
+    static WATCHING: std::sync::Once = std::sync::Once::new();
+    WATCHING.call_once(|| {
+        let parent = std::os::unix::process::parent_id();
+        let spawned = std::thread::Builder::new()
+            .name("rill-launcher-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(500));
+                    if std::os::unix::process::parent_id() != parent {
+                        eprintln!("the cluster's launcher (process {parent}) is gone; exiting");
+                        std::process::exit(1);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot watch the cluster's launcher");
+        }
+    });
 }
 
 /// The spec of session 0 of a test run under `RILL_MASTER=local-cluster[N]`: in the
