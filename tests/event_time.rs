@@ -1,4 +1,5 @@
-//! Event time end to end: several event-time operators on one watermarked stream, the
+//! Event time end to end: several event-time operators on one watermarked stream, late
+//! records in the streaming UI (`/api/v1/batches`, `/metrics`), the
 //! plan that carries them, and recovery: `examples/event_time_counts.rs` (keyed tumbling
 //! windows, sessions, global sliding windows in update mode, late records) killed with
 //! SIGKILL at random points and restarted from its checkpoint with `get_or_create` gives,
@@ -97,6 +98,57 @@ fn one_watermark_feeds_keyed_global_and_session_windows_in_both_plans() {
         vec![0, 3, 0, 0],
         "a at 3 s is late for the keyed, the global and the session windows"
     );
+}
+
+/// The body of `GET path` from the streaming UI at `addr`.
+fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(StdDuration::from_secs(30)))
+        .unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn late_records_are_counted_in_the_streaming_ui() {
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_secs(1))
+        .parallelism(2)
+        .manual_clock()
+        .ui("127.0.0.1:0")
+        .build()
+        .unwrap();
+    let _out = stream! { ctx;
+        queue_stream(vec![vec![("a", 20_000u64)], vec![("b", 3000), ("c", 9000)], vec![("d", 1000)]])
+            .with_watermark(|(_, t)| *t, Duration::from_secs(0))
+            .count_by_key_and_event_window(Duration::from_secs(10), Duration::from_secs(10))
+            .collect()
+    };
+    ctx.start().unwrap();
+    ctx.advance(3).unwrap();
+    let addr = ctx.ui_addr().expect("the UI listens");
+    let batches = get(addr, "/api/v1/batches");
+    let late: Vec<&str> = batches.matches("\"late_records\":").collect();
+    assert_eq!(late.len(), 3, "{batches}");
+    for n in [
+        "\"late_records\":0",
+        "\"late_records\":2",
+        "\"late_records\":1",
+    ] {
+        assert!(batches.contains(n), "{n} in {batches}");
+    }
+    let metrics = get(addr, "/metrics");
+    assert!(
+        metrics.lines().any(|l| l == "rill_late_records_total 3"),
+        "{metrics}"
+    );
+    ctx.stop().unwrap();
 }
 
 struct Dirs {
