@@ -9,9 +9,10 @@ use crate::wire::{Arena, Wire};
 use crate::{Batch, Parts};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One partition's share of a batch: its aggregate per window start, the number of its
-/// late records and the late records (when kept).
-pub type Partial<T, A> = (Vec<(u64, A)>, u64, Vec<T>);
+/// One partition's share of a batch, as every process of a cluster gathers it: its
+/// aggregate per window start and the number of its late records. (The late records
+/// themselves stay with the process that owns their partition.)
+pub type Partial<A> = (Vec<(u64, A)>, u64);
 
 /// The state of one global event-time window operator over records `T` and aggregates
 /// `A`.
@@ -57,11 +58,11 @@ where
         E: Fn(&T) -> u64 + Sync + Send,
         L: Fn(&T) -> A + Sync + Send,
         F: Fn(A, A) -> A + Sync + Send,
-        Partial<T, A>: Wire<'a>,
+        Partial<A>: Wire<'a>,
     {
         let spec = self.spec;
         let keep = self.late.wanted();
-        let partials: Vec<Partial<T, A>> = batch.map_ref(parts, |p| {
+        let partials: Vec<(Partial<A>, Vec<T>)> = batch.map_ref(parts, |p| {
             let mut acc: BTreeMap<u64, A> = BTreeMap::new();
             let (mut late, mut n_late) = (Vec::new(), 0u64);
             for r in p {
@@ -83,12 +84,13 @@ where
                     }
                 }
             }
-            (acc.into_iter().collect(), n_late, late)
+            ((acc.into_iter().collect(), n_late), late)
         });
+        let (partials, late): (Vec<Partial<A>>, Vec<Vec<T>>) = partials.into_iter().unzip();
         let partials = batch.gather(partials, arena)?;
         let mut changed = BTreeSet::new();
-        let (mut late, mut n_late) = (Vec::with_capacity(partials.len()), 0);
-        for (acc, n, l) in partials {
+        let mut n_late = 0;
+        for (acc, n) in partials {
             for (s, a) in acc {
                 let merged = match self.windows.remove(&s) {
                     Some(old) => f(old, a),
@@ -98,7 +100,6 @@ where
                 changed.insert(s);
             }
             n_late += n;
-            late.push(l);
         }
         self.late.set(batch, n_late, late);
         let mut out = Vec::new();
