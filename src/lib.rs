@@ -143,10 +143,9 @@ pub use std::time::Duration;
 /// serde, for deriving `Serialize`/`Deserialize` on state kept in checkpoints.
 pub use rill_runtime::serde;
 
-/// Event time: [`EventWindow`](event_time::EventWindow), the output mode and allowed
-/// lateness ([`Emit`](event_time::Emit)) of the event-time window operators, and
-/// [`ms`](event_time::ms) (a `Duration` in event-time milliseconds). See
-/// `docs/EVENT_TIME.md`.
+/// Event time: [`EventWindow`], the output mode and allowed lateness ([`Emit`]) of the
+/// event-time window operators, and [`ms`](event_time::ms) (a `Duration` in event-time
+/// milliseconds). See `docs/EVENT_TIME.md`.
 pub mod event_time {
     pub use rill_runtime::ops::event_time::{Emit, EventWindow, Mode, ms};
 }

@@ -1,4 +1,5 @@
-//! Event time end to end: several event-time operators on one watermarked stream, the
+//! Event time end to end: several event-time operators on one watermarked stream, late
+//! records in the streaming UI (`/api/v1/batches`, `/metrics`), the
 //! plan that carries them, and recovery: `examples/event_time_counts.rs` (keyed tumbling
 //! windows, sessions, global sliding windows in update mode, late records) killed with
 //! SIGKILL at random points and restarted from its checkpoint with `get_or_create` gives,
@@ -97,6 +98,151 @@ fn one_watermark_feeds_keyed_global_and_session_windows_in_both_plans() {
         vec![0, 3, 0, 0],
         "a at 3 s is late for the keyed, the global and the session windows"
     );
+}
+
+type Lines = Collected<String>;
+
+/// Keyed windows, sessions and a global count of one watermarked stream as lines, on a
+/// manual clock at `parallelism`, checkpointed every 2 batches in `ckpt`.
+fn recoverable(ckpt: &Path, parallelism: usize) -> rill::Result<(StreamingContext, Lines)> {
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_secs(1))
+        .parallelism(parallelism)
+        .manual_clock()
+        .checkpoint_dir(ckpt)
+        .checkpoint_interval(Duration::from_secs(2))
+        .build()?;
+    let batches: Vec<Vec<(String, u64)>> = (0..10u64)
+        .map(|b| {
+            // Event time about 3 s per batch, out of order within a batch, and from
+            // batch 3 on one record 8 s behind: late.
+            let mut rs: Vec<(String, u64)> = (0..5u64)
+                .map(|i| (format!("k{}", (b + i) % 3), 1000 * (b * 3 + i * 2 % 5)))
+                .collect();
+            if b >= 3 {
+                rs.push(("k0".to_string(), 1000 * (b * 3 - 8)));
+            }
+            rs
+        })
+        .collect();
+    let lines = stream! { ctx;
+        let w = queue_stream(batches).with_watermark(|(_, t)| *t, Duration::from_secs(2));
+        let keyed = w.reduce_by_key_and_event_window(|a, b| a.max(b), Duration::from_secs(6), Duration::from_secs(3));
+        let sessions = w.count_by_key_and_session_window(Duration::from_secs(2), Emit::update());
+        let all = w.reduce_by_event_window(|a, b| if a.1 >= b.1 { a } else { b }, Duration::from_secs(5), Duration::from_secs(5));
+        union(
+            keyed.map(|(w, k, t)| format!("{w} {k} {t}")),
+            sessions.map(|(w, k, n)| format!("session {w} {k} {n}")),
+            all.map(|(w, (k, t))| format!("all {w} {k} {t}")),
+            keyed.late_records().map(|(k, t)| format!("late {k} {t}"))
+        )
+        .collect()
+    };
+    Ok((ctx, lines))
+}
+
+fn sorted_lines(batches: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    batches
+        .into_iter()
+        .map(|mut b| {
+            b.sort();
+            b
+        })
+        .collect()
+}
+
+#[test]
+fn event_time_state_resumes_exactly_at_another_parallelism() {
+    let temp = |name: &str| {
+        let d = std::env::temp_dir().join(format!("rill-event-time-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    };
+    let plain = temp("resume-plain");
+    let (ctx, lines) = recoverable(&plain, 2).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(10).unwrap();
+    let expected = sorted_lines(lines.take());
+    drop(ctx);
+    assert!(expected.iter().flatten().any(|l| l.starts_with("late ")));
+    assert!(expected.iter().flatten().any(|l| l.starts_with("all ")));
+
+    // Stopped after batch 5 (snapshots at 2 s and 4 s; batch 5 only in the log), then
+    // resumed at parallelism 3: batch 5 is recomputed for its state, batches 6 to 10 run.
+    let ckpt = temp("resume-crash");
+    let (ctx, lines) = recoverable(&ckpt, 2).unwrap();
+    ctx.start().unwrap();
+    ctx.advance(5).unwrap();
+    let mut got = sorted_lines(lines.take());
+    drop(ctx);
+    let mut handle = None;
+    let ctx = StreamingContext::get_or_create(&ckpt, || {
+        let (ctx, lines) = recoverable(&ckpt, 3)?;
+        handle = Some(lines);
+        Ok(ctx)
+    })
+    .unwrap();
+    let lines = handle.expect("the job was defined");
+    ctx.start().unwrap();
+    ctx.advance(1).unwrap();
+    assert!(lines.take().is_empty(), "batch 5's outputs completed");
+    ctx.advance(5).unwrap();
+    got.extend(sorted_lines(lines.take()));
+    assert_eq!(got, expected);
+    drop(ctx);
+    let _ = std::fs::remove_dir_all(&plain);
+    let _ = std::fs::remove_dir_all(&ckpt);
+}
+
+/// The body of `GET path` from the streaming UI at `addr`.
+fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(StdDuration::from_secs(30)))
+        .unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn late_records_are_counted_in_the_streaming_ui() {
+    let ctx = StreamingContext::builder()
+        .batch_interval(Duration::from_secs(1))
+        .parallelism(2)
+        .manual_clock()
+        .ui("127.0.0.1:0")
+        .build()
+        .unwrap();
+    let _out = stream! { ctx;
+        queue_stream(vec![vec![("a", 20_000u64)], vec![("b", 3000), ("c", 9000)], vec![("d", 1000)]])
+            .with_watermark(|(_, t)| *t, Duration::from_secs(0))
+            .count_by_key_and_event_window(Duration::from_secs(10), Duration::from_secs(10))
+            .collect()
+    };
+    ctx.start().unwrap();
+    ctx.advance(3).unwrap();
+    let addr = ctx.ui_addr().expect("the UI listens");
+    let batches = get(addr, "/api/v1/batches");
+    let late: Vec<&str> = batches.matches("\"late_records\":").collect();
+    assert_eq!(late.len(), 3, "{batches}");
+    for n in [
+        "\"late_records\":0",
+        "\"late_records\":2",
+        "\"late_records\":1",
+    ] {
+        assert!(batches.contains(n), "{n} in {batches}");
+    }
+    let metrics = get(addr, "/metrics");
+    assert!(
+        metrics.lines().any(|l| l == "rill_late_records_total 3"),
+        "{metrics}"
+    );
+    ctx.stop().unwrap();
 }
 
 struct Dirs {

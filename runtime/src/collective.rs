@@ -81,21 +81,6 @@ impl Batch<'_> {
         Ok(value)
     }
 
-    /// Refuses operator `op` on a cluster: it works on the whole batch's records in one
-    /// place (a global event-time window), which a cluster's processes do not have.
-    pub fn local_only(&self, op: &str) -> crate::Result<()> {
-        #[cfg(feature = "cluster")]
-        if self.cluster().is_some() {
-            return Err(crate::Error::Pipeline(format!(
-                "{op} does not run on a cluster yet (each process has only its own \
-                 partitions); use its keyed form with one key, e.g. \
-                 `.map(|r| ((), r))` then the `_by_key_and_event_window` operator"
-            )));
-        }
-        let _ = op;
-        Ok(())
-    }
-
     /// `parts` with the partitions other processes own emptied: after a step every
     /// process computed on the whole batch, each keeps its share, so no record is
     /// counted twice downstream.

@@ -4,11 +4,6 @@ use rill::prelude::*;
 
 #[test]
 fn counts_every_record_of_a_window_over_all_partitions() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;
@@ -39,11 +34,6 @@ fn counts_every_record_of_a_window_over_all_partitions() {
 
 #[test]
 fn update_mode_emits_the_windows_that_changed_in_window_order() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;
@@ -66,11 +56,6 @@ fn update_mode_emits_the_windows_that_changed_in_window_order() {
 
 #[test]
 fn sliding_windows_count_a_record_in_each() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;
@@ -85,23 +70,4 @@ fn sliding_windows_count_a_record_in_each() {
         got,
         vec![vec![], vec![], vec![(win(0, 10), 2), (win(5, 15), 1)]]
     );
-}
-
-#[test]
-fn refused_on_a_cluster() {
-    // Each process of a cluster has only its own partitions, and a global window needs
-    // the whole batch in one place: refused with a clear error, not counted in part.
-    if !on_test_cluster() {
-        return;
-    }
-    let ctx = ctx(2);
-    let _out = stream! { ctx;
-        queue_stream(vec![vec![ev("a", 1), ev("b", 2)]])
-            .with_watermark(|(_, t)| *t, secs(0))
-            .count_by_event_window(secs(10), secs(10))
-            .collect()
-    };
-    ctx.start().unwrap();
-    let e = ctx.advance(1).unwrap_err().to_string();
-    assert!(e.contains("does not run on a cluster"), "{e}");
 }

@@ -212,3 +212,33 @@ fn keys_are_counted_apart_in_the_same_window() {
         ]
     );
 }
+
+#[test]
+fn results_shuffle_again_by_window_as_nexmark_q5() {
+    // The auction with the most bids per sliding window: the windows' counts keyed by
+    // window and reduced again (append mode closes every key of a window in one batch).
+    let got = both(|p| {
+        let ctx = ctx(p);
+        let out = stream! { ctx;
+            queue_stream(vec![
+                vec![ev("a1", 1), ev("a2", 2), ev("a1", 3), ev("a2", 6), ev("a2", 7), ev("a3", 8)],
+                vec![ev("z", 30)],
+                vec![],
+            ])
+            .with_watermark(|(_, t)| *t, secs(0))
+            .count_by_key_and_event_window(secs(10), secs(5))
+            .map(|(w, auction, n)| (w, (n, auction)))
+            .reduce_by_key(|a, b| a.max(b))
+            .collect()
+        };
+        run(&ctx, 3, &out)
+    });
+    assert_eq!(
+        got,
+        vec![
+            vec![],
+            vec![],
+            vec![(win(0, 10), (3, s("a2"))), (win(5, 15), (2, s("a2"))),],
+        ]
+    );
+}

@@ -4,11 +4,6 @@ use rill::prelude::*;
 
 #[test]
 fn late_records_are_a_stream_and_are_never_dropped_silently() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let (global, keyed) = stream! { ctx;

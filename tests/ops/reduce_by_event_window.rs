@@ -4,11 +4,6 @@ use rill::prelude::*;
 
 #[test]
 fn the_highest_record_of_each_window_as_nexmark_q7() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;
@@ -39,11 +34,6 @@ fn the_highest_record_of_each_window_as_nexmark_q7() {
 
 #[test]
 fn update_mode_and_allowed_lateness() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let got = both(|p| {
         let ctx = ctx(p);
         let out = stream! { ctx;

@@ -36,11 +36,6 @@ fn passes_records_through_unchanged() {
 
 #[test]
 fn the_watermark_is_the_maximum_over_partitions_of_earlier_batches() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     // One late-running partition does not hold the watermark back (Spark's global
     // maximum, not Flink's per-partition minimum): 30 s in any partition closes
     // [0, 10) at the next batch, with a delay of 5 s.
@@ -59,11 +54,6 @@ fn the_watermark_is_the_maximum_over_partitions_of_earlier_batches() {
 
 #[test]
 fn the_delay_holds_windows_back() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     // With a delay of 5 s, event time 14 s makes the watermark 9 s: [0, 10) stays open,
     // and the record at 8 s in batch 2 is counted; 15 s closes it.
     let got = both(|p| {
@@ -81,11 +71,6 @@ fn the_delay_holds_windows_back() {
 
 #[test]
 fn applies_to_several_windowed_operators_with_one_watermark() {
-    // A global event-time window does not run on a cluster yet (refused: see
-    // count_by_event_window::refused_on_a_cluster).
-    if on_test_cluster() {
-        return;
-    }
     let ctx = ctx(2);
     let (all, per_key) = stream! { ctx;
         let w = queue_stream(vec![vec![ev("a", 1), ev("b", 2)], vec![ev("a", 11)], vec![]])

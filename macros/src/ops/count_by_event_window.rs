@@ -37,9 +37,8 @@ impl Batch for CountByEventWindow {
         let st = state(n);
         let a = format_ident!("__a");
         let span = g.plan.nodes[n].span;
-        // Not on a cluster, where a process sees only its own partitions.
         let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
         let (wm, time) = watermark_of(g, n);
-        quote_spanned!(span=> __b.local_only("count_by_event_window")?; #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::count_by_event_window::one, #ops::count_by_key_and_event_window::add)))
+        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::count_by_event_window::one, #ops::count_by_key_and_event_window::add, &__arena)?))
     }
 }

@@ -38,10 +38,9 @@ impl Batch for ReduceByEventWindow {
         let st = state(n);
         let a = format_ident!("__a");
         let span = g.plan.nodes[n].span;
-        // Not on a cluster, where a process sees only its own partitions.
         let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
         let (wm, time) = watermark_of(g, n);
         let f = g.func(n, 0);
-        quote_spanned!(span=> __b.local_only("reduce_by_event_window")?; #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::reduce_by_event_window::cloned, #f)))
+        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::reduce_by_event_window::cloned, #f, &__arena)?))
     }
 }

@@ -11,9 +11,9 @@ use crate::{Batch, Parts};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
-/// One partition's open windows: per window start, each key's aggregate and whether it
-/// changed in the running batch.
-type Windows<K, A> = BTreeMap<u64, KeyMap<K, (A, bool)>>;
+/// One partition's open windows: per window start, each key's aggregate (`None` only
+/// while it is being merged) and whether it changed in the running batch.
+type Windows<K, A> = BTreeMap<u64, KeyMap<K, (Option<A>, bool)>>;
 
 /// The state of one keyed event-time window operator over records `R`, keys `K` and
 /// aggregates `A`.
@@ -81,13 +81,16 @@ where
                     let (k, a) = lift(r);
                     for &s in &starts {
                         let keys = windows.entry(s).or_default();
-                        let fresh = match keys.remove_entry(&k) {
-                            Some((k0, (old, changed))) => {
-                                keys.insert(k0, (f(old, a.clone()), true));
-                                !changed
+                        // One lookup: the aggregate is taken out, merged and put back.
+                        let fresh = match keys.get_mut(&k) {
+                            Some((slot, changed)) => {
+                                if let Some(old) = slot.take() {
+                                    *slot = Some(f(old, a.clone()));
+                                }
+                                !std::mem::replace(changed, true)
                             }
                             None => {
-                                keys.insert(k.clone(), (a.clone(), true));
+                                keys.insert(k.clone(), (Some(a.clone()), true));
                                 true
                             }
                         };
@@ -131,7 +134,7 @@ fn emit<K: Hash + Eq + Clone, A: Clone>(
 ) -> Vec<(EventWindow, K, A)> {
     let mut out = Vec::new();
     for (s, k) in touched {
-        if let Some((a, changed)) = windows.get_mut(&s).and_then(|keys| keys.get_mut(&k)) {
+        if let Some((Some(a), changed)) = windows.get_mut(&s).and_then(|keys| keys.get_mut(&k)) {
             *changed = false;
             out.push((spec.window(s), k, a.clone()));
         }
@@ -143,7 +146,10 @@ fn emit<K: Hash + Eq + Clone, A: Clone>(
         }
         let keys = entry.remove();
         if spec.emit.mode() == Mode::Append {
-            out.extend(keys.into_iter().map(|(k, (a, _))| (spec.window(s), k, a)));
+            out.extend(
+                keys.into_iter()
+                    .filter_map(|(k, (a, _))| a.map(|a| (spec.window(s), k, a))),
+            );
         }
     }
     out
@@ -159,7 +165,10 @@ where
             .parts
             .iter()
             .flat_map(|w| w.iter())
-            .flat_map(|(s, keys)| keys.iter().map(move |(k, (a, _))| (k, (*s, a))))
+            .flat_map(|(s, keys)| {
+                keys.iter()
+                    .filter_map(move |(k, (a, _))| a.as_ref().map(|a| (k, (*s, a))))
+            })
             .collect();
         save(&all)
     }
@@ -174,7 +183,7 @@ where
                 for (k, (s, a)) in part {
                     w.entry(s)
                         .or_insert_with(KeyMap::default)
-                        .insert(k, (a, false));
+                        .insert(k, (Some(a), false));
                 }
                 w
             })

@@ -27,6 +27,9 @@ pub struct ReduceByKeyAndSessionWindow<K, V, A> {
     spec: EventWindows,
     parts: Vec<KeyMap<K, Vec<Session<A>>>>,
     late: Late<(K, V)>,
+    /// The watermark sessions were last closed under: until it moves, no session can
+    /// close (a session a batch makes is not closed under that batch's watermark).
+    closed_under: Option<u64>,
 }
 
 /// What one partition's step gives back: the records emitted, the number of late
@@ -46,6 +49,7 @@ where
             spec,
             parts: partitioned(partitions, Vec::new()),
             late: Late::new(keep_late),
+            closed_under: None,
         }
     }
 
@@ -69,11 +73,19 @@ where
         let spec = self.spec;
         let gap = spec.len_ms;
         let keep = self.late.wanted();
+        let scan = wm.is_some() && wm != self.closed_under;
+        self.closed_under = wm;
         let results: Vec<PartOut<(EventWindow, K, A), (K, V)>> =
             for_partitions(batch, chunks, &mut self.parts, |chunks, keys| {
                 let (mut late, mut n_late) = (Vec::new(), 0u64);
                 // Sessions the watermark closed go first, so no record joins them.
-                let mut out = close(spec, keys, wm);
+                let mut out = if scan {
+                    close(spec, keys, wm)
+                } else {
+                    Vec::new()
+                };
+                // Keys whose sessions this batch changed (update mode), maybe repeated.
+                let mut touched: Vec<K> = Vec::new();
                 for r in chunks.into_iter().flatten() {
                     let t = event_time(&r);
                     let (start, end) = (t, t.saturating_add(gap));
@@ -90,6 +102,9 @@ where
                     }
                     let (k, v) = r;
                     let a = lift(v);
+                    if spec.emit.mode() == Mode::Update {
+                        touched.push(k.clone());
+                    }
                     let sessions = keys.entry(k).or_default();
                     match first {
                         None => {
@@ -135,7 +150,7 @@ where
                     }
                 }
                 if spec.emit.mode() == Mode::Update {
-                    out.extend(changed(keys));
+                    out.extend(changed(keys, touched));
                 }
                 (out, n_late, late)
             });
@@ -191,13 +206,17 @@ fn close<K: Hash + Eq + Clone, A>(
     out
 }
 
-/// The sessions of one partition that changed in the running batch (update mode), their
-/// flags cleared.
+/// The sessions of the `touched` keys of one partition that changed in the running
+/// batch (update mode), their flags cleared (so a key touched twice is emitted once).
 fn changed<K: Hash + Eq + Clone, A: Clone>(
     keys: &mut KeyMap<K, Vec<Session<A>>>,
+    touched: Vec<K>,
 ) -> Vec<(EventWindow, K, A)> {
     let mut out = Vec::new();
-    for (k, sessions) in keys.iter_mut() {
+    for k in touched {
+        let Some(sessions) = keys.get_mut(&k) else {
+            continue;
+        };
         for s in sessions.iter_mut().filter(|s| s.changed) {
             s.changed = false;
             out.push((EventWindow::new(s.start, s.end), k.clone(), s.value.clone()));
@@ -242,6 +261,7 @@ where
             })
             .collect();
         self.parts = partitioned(self.parts.len(), sessions);
+        self.closed_under = None;
         Ok(())
     }
 }

@@ -28,12 +28,8 @@ impl WithWatermark {
     }
 
     /// Starts a batch: its watermark is the one the batches before it made; then its
-    /// own records' largest event time (over all partitions, in parallel) is taken in
-    /// for the next batch.
-    ///
-    /// On a cluster each process sees the partitions it owns: the largest event time is
-    /// taken over every process (`Batch::max_over_processes`), so all agree on the
-    /// watermark.
+    /// own records' largest event time (over all partitions, in parallel, and over the
+    /// processes of a cluster) is taken in for the next batch.
     pub fn step<T, F>(
         &mut self,
         batch: &Batch<'_>,
@@ -47,9 +43,9 @@ impl WithWatermark {
         self.current = self.max_seen.map(|m| m.saturating_sub(self.delay_ms));
         let maxima = batch.map_ref(parts, |p| p.iter().map(&event_time).max());
         let local = maxima.into_iter().flatten().max();
-        // `m + 1`, so that 0 says no record (an event time may be 0).
-        let seen = batch.max_over_processes(local.map_or(0, |m| m.saturating_add(1)))?;
-        if let Some(m) = seen.checked_sub(1) {
+        // Over the processes as `t + 1`, so that 0 says "no record".
+        let all = batch.max_over_processes(local.map_or(0, |m| m.saturating_add(1)))?;
+        if let Some(m) = all.checked_sub(1) {
             self.max_seen = Some(self.max_seen.map_or(m, |s| s.max(m)));
         }
         Ok(())
@@ -89,17 +85,18 @@ mod tests {
         let exec = Executor::new(2).expect("executor");
         let b = Batch::new(Time(1000), Time(0), &exec);
         let mut w = WithWatermark::new(Duration::from_millis(100));
-        w.step(&b, &[vec![50u64], vec![]], |t| *t).unwrap();
+        w.step(&b, &[vec![50u64], vec![]], |t| *t).expect("steps");
         assert_eq!(w.watermark(), None);
-        w.step(&b, &[vec![700u64, 30], vec![400]], |t| *t).unwrap();
+        w.step(&b, &[vec![700u64, 30], vec![400]], |t| *t)
+            .expect("steps");
         assert_eq!(w.watermark(), Some(0));
-        w.step(&b, &[vec![10u64]], |t| *t).unwrap();
+        w.step(&b, &[vec![10u64]], |t| *t).expect("steps");
         assert_eq!(w.watermark(), Some(600));
         // It never goes back, and is restored from the largest time seen.
         let saved = w.save().expect("saves");
         let mut r = WithWatermark::new(Duration::from_millis(100));
         r.load(&saved).expect("loads");
-        r.step(&b, &[Vec::<u64>::new()], |t| *t).unwrap();
+        r.step(&b, &[Vec::<u64>::new()], |t| *t).expect("steps");
         assert_eq!(r.watermark(), Some(600));
     }
 }
