@@ -131,17 +131,19 @@ fn main() -> rill::Result<()> {
     for q in &queries {
         let generated = run(q, &config, cores, None)?;
         let memory = run(q, &config, cores, Some(in_memory.clone()))?;
-        if generated.rows != memory.rows {
-            return Err(rill::Error::Pipeline(format!(
-                "{q}: {} rows from the generator, {} from memory",
-                generated.rows, memory.rows
-            )));
-        }
+        // The rows of the two runs may differ where a query emits every change (q9: the
+        // changes of a best bid depend on the order bids arrive in within a batch, which
+        // the generator's interleaved partitions and the queue's halves do not share);
+        // the tests check that the final states agree.
         let wall = |r: &Run| events as f64 / r.seconds / 1e6;
         let cpu = |r: &Run| events as f64 / r.cpu_seconds.max(0.01) / 1e6;
         println!(
             "| {q} | {} | {:.2} | {:.2} | {:.0} MiB | {:.2} | {:.2} |",
-            generated.rows,
+            if generated.rows == memory.rows {
+                generated.rows.to_string()
+            } else {
+                format!("{} / {}", generated.rows, memory.rows)
+            },
             wall(&generated),
             cpu(&generated),
             generated.peak_heap as f64 / (1024.0 * 1024.0),
