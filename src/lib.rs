@@ -81,6 +81,8 @@
 //! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
 //! | `group_by_key_and_window(len[, slide])` | `(k, Vec<v>)` per key with values in the window, oldest first |
 //!
+//! **Event time** (windows of the time events happened, closed by a watermark; see `docs/EVENT_TIME.md`): `with_watermark(|r| event_ms, delay)`, then `reduce_by_key_and_event_window(f, len, slide[, emit])` / `count_by_key_and_event_window` (`(EventWindow, k, v)`), `reduce_by_event_window` / `count_by_event_window` (`(EventWindow, v)`), `reduce_by_key_and_session_window(f, gap[, emit])` / `count_by_key_and_session_window(gap[, emit])`, with [`Emit`]`::append()` (default) or `::update()` and `.allowed_lateness(d)`; `late_records()` on any of them.
+//!
 //! **Keyed state** (lives in the partition that owns the key):
 //!
 //! | operator | result every batch |
@@ -122,6 +124,10 @@ pub use rill_macros::main;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// Running a job on several processes (feature `cluster`): see DISTRIBUTED.md.
+#[cfg(feature = "cluster")]
+pub use rill_runtime::cluster;
+
 /// clap, for deriving the flags of a job (`#[derive(rill::clap::Args)]`).
 #[cfg(feature = "cli")]
 pub use clap;
@@ -137,10 +143,9 @@ pub use std::time::Duration;
 /// serde, for deriving `Serialize`/`Deserialize` on state kept in checkpoints.
 pub use rill_runtime::serde;
 
-/// Event time: [`EventWindow`](event_time::EventWindow), the output mode and allowed
-/// lateness ([`Emit`](event_time::Emit)) of the event-time window operators, and
-/// [`ms`](event_time::ms) (a `Duration` in event-time milliseconds). See
-/// `docs/EVENT_TIME.md`.
+/// Event time: [`EventWindow`], the output mode and allowed lateness ([`Emit`]) of the
+/// event-time window operators, and [`ms`](event_time::ms) (a `Duration` in event-time
+/// milliseconds). See `docs/EVENT_TIME.md`.
 pub mod event_time {
     pub use rill_runtime::ops::event_time::{Emit, EventWindow, Mode, ms};
 }

@@ -21,7 +21,7 @@ fn late_records_are_a_stream_and_are_never_dropped_silently() {
             .chain(
                 counts
                     .into_iter()
-                    .map(|c| c.into_iter().map(|n| (s("count"), n as u64)).collect()),
+                    .map(|c| c.into_iter().map(|n| (s("count"), n)).collect()),
             )
             .collect::<Vec<_>>()
     });

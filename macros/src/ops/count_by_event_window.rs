@@ -39,6 +39,6 @@ impl Batch for CountByEventWindow {
         let span = g.plan.nodes[n].span;
         let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
         let (wm, time) = watermark_of(g, n);
-        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::count_by_event_window::one, #ops::count_by_key_and_event_window::add)))
+        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::count_by_event_window::one, #ops::count_by_key_and_event_window::add, &__arena)?))
     }
 }

@@ -26,7 +26,14 @@ impl Batch for LateRecords {
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let input = g.plan.nodes[n].inputs[0];
         let span = g.plan.nodes[n].span;
+        let first = g.plan.consumers[input]
+            .iter()
+            .find(|c| g.plan.nodes[**c].op() == Some(Op::LateRecords));
         match g.plan.nodes[input].op() {
+            // The records are handed over once per batch.
+            Some(op) if WINDOWED.contains(&op) && first != Some(&n) => quote_spanned! {span=>
+                ::core::compile_error!("`late_records()` is called twice on this operator; bind it once with `let late = ...late_records();` and use `late` twice")
+            },
             Some(op) if WINDOWED.contains(&op) => {
                 let st = state(input);
                 quote_spanned!(span=> #st.take_late())

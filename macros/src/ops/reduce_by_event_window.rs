@@ -41,6 +41,6 @@ impl Batch for ReduceByEventWindow {
         let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
         let (wm, time) = watermark_of(g, n);
         let f = g.func(n, 0);
-        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::reduce_by_event_window::cloned, #f)))
+        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::reduce_by_event_window::cloned, #f, &__arena)?))
     }
 }

@@ -50,7 +50,7 @@ impl Batch for WithWatermark {
         let span = g.plan.nodes[n].span;
         let bind = g.bind(g.plan.nodes[n].inputs[0], true, &a);
         let f = g.func(n, 0);
-        quote_spanned!(span=> #bind #st.step(__b, &#a, #f); ::core::option::Option::Some(#a))
+        quote_spanned!(span=> #bind #st.step(__b, &#a, #f)?; ::core::option::Option::Some(#a))
     }
 }
 

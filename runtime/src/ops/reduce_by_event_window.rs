@@ -5,8 +5,14 @@
 
 use super::event_time::{EventWindow, EventWindows, Late, Mode};
 use crate::checkpoint::durable::{Durable, Persist, load, save};
+use crate::wire::{Arena, Wire};
 use crate::{Batch, Parts};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// One partition's share of a batch, as every process of a cluster gathers it: its
+/// aggregate per window start and the number of its late records. (The late records
+/// themselves stay with the process that owns their partition.)
+pub type Partial<A> = (Vec<(u64, A)>, u64);
 
 /// The state of one global event-time window operator over records `T` and aggregates
 /// `A`.
@@ -34,7 +40,11 @@ where
     /// Adds a batch's records under watermark `wm`: each record's aggregate (`lift`) goes
     /// into every open window holding its event time, merged with `f`; returns what the
     /// output mode emits (in window order, one partition) and drops the closed windows.
-    pub fn step<E, L, F>(
+    ///
+    /// In a cluster each process reduces its own partitions and the partials of every
+    /// partition are gathered (through `arena`), so every process keeps the same windows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step<'a, E, L, F>(
         &mut self,
         batch: &Batch<'_>,
         parts: &[Vec<T>],
@@ -42,15 +52,17 @@ where
         event_time: E,
         lift: L,
         f: F,
-    ) -> Parts<(EventWindow, A)>
+        arena: &'a Arena,
+    ) -> crate::Result<Parts<(EventWindow, A)>>
     where
         E: Fn(&T) -> u64 + Sync + Send,
         L: Fn(&T) -> A + Sync + Send,
         F: Fn(A, A) -> A + Sync + Send,
+        Partial<A>: Wire<'a>,
     {
         let spec = self.spec;
         let keep = self.late.wanted();
-        let partials = batch.map_ref(parts, |p| {
+        let partials: Vec<(Partial<A>, Vec<T>)> = batch.map_ref(parts, |p| {
             let mut acc: BTreeMap<u64, A> = BTreeMap::new();
             let (mut late, mut n_late) = (Vec::new(), 0u64);
             for r in p {
@@ -72,11 +84,13 @@ where
                     }
                 }
             }
-            (acc, n_late, late)
+            ((acc.into_iter().collect(), n_late), late)
         });
+        let (partials, late): (Vec<Partial<A>>, Vec<Vec<T>>) = partials.into_iter().unzip();
+        let partials = batch.gather(partials, arena)?;
         let mut changed = BTreeSet::new();
-        let (mut late, mut n_late) = (Vec::with_capacity(partials.len()), 0);
-        for (acc, n, l) in partials {
+        let mut n_late = 0;
+        for (acc, n) in partials {
             for (s, a) in acc {
                 let merged = match self.windows.remove(&s) {
                     Some(old) => f(old, a),
@@ -86,7 +100,6 @@ where
                 changed.insert(s);
             }
             n_late += n;
-            late.push(l);
         }
         self.late.set(batch, n_late, late);
         let mut out = Vec::new();
@@ -107,7 +120,7 @@ where
                 out.push((spec.window(s), a));
             }
         }
-        vec![out]
+        Ok(vec![out])
     }
 
     /// The late records of the last batch, if a `late_records()` stream reads them.
@@ -153,10 +166,13 @@ mod tests {
         let spec = EventWindows::new("t", d(10), d(5), Emit::append()).expect("valid");
         let mut st: ReduceByEventWindow<u64, u64> = ReduceByEventWindow::new(spec, false);
         let add = |a: u64, b: u64| a + b;
-        let out = st.step(&b, &[vec![7], vec![12]], None, |t| *t, cloned, add);
-        assert_eq!(out, vec![vec![]]);
+        let arena = Arena::new();
+        let out = st.step(&b, &[vec![7], vec![12]], None, |t| *t, cloned, add, &arena);
+        assert_eq!(out.expect("steps"), vec![vec![]]);
         let saved = st.save().expect("saves");
-        let out = st.step(&b, &[vec![]], Some(15), |t| *t, cloned, add);
+        let out = st
+            .step(&b, &[vec![]], Some(15), |t| *t, cloned, add, &arena)
+            .expect("steps");
         assert_eq!(
             out,
             vec![vec![
@@ -165,7 +181,9 @@ mod tests {
             ]]
         );
         st.load(&saved).expect("loads");
-        let out = st.step(&b, &[vec![3]], Some(10), |t| *t, cloned, add);
+        let out = st
+            .step(&b, &[vec![3]], Some(10), |t| *t, cloned, add, &arena)
+            .expect("steps");
         assert_eq!(out, vec![vec![(EventWindow::new(0, 10), 7)]]);
         assert_eq!(st.late_count(), 1);
     }

@@ -28,18 +28,27 @@ impl WithWatermark {
     }
 
     /// Starts a batch: its watermark is the one the batches before it made; then its
-    /// own records' largest event time (over all partitions, in parallel) is taken in
-    /// for the next batch.
-    pub fn step<T, F>(&mut self, batch: &Batch<'_>, parts: &[Vec<T>], event_time: F)
+    /// own records' largest event time (over all partitions, in parallel, and over the
+    /// processes of a cluster) is taken in for the next batch.
+    pub fn step<T, F>(
+        &mut self,
+        batch: &Batch<'_>,
+        parts: &[Vec<T>],
+        event_time: F,
+    ) -> crate::Result<()>
     where
         T: Sync,
         F: Fn(&T) -> u64 + Sync + Send,
     {
         self.current = self.max_seen.map(|m| m.saturating_sub(self.delay_ms));
         let maxima = batch.map_ref(parts, |p| p.iter().map(&event_time).max());
-        if let Some(m) = maxima.into_iter().flatten().max() {
+        let local = maxima.into_iter().flatten().max();
+        // Over the processes as `t + 1`, so that 0 says "no record".
+        let all = batch.max_over_processes(local.map_or(0, |m| m.saturating_add(1)))?;
+        if let Some(m) = all.checked_sub(1) {
             self.max_seen = Some(self.max_seen.map_or(m, |s| s.max(m)));
         }
+        Ok(())
     }
 
     /// The watermark of the batch being run, in event-time milliseconds; `None` before
@@ -76,17 +85,18 @@ mod tests {
         let exec = Executor::new(2).expect("executor");
         let b = Batch::new(Time(1000), Time(0), &exec);
         let mut w = WithWatermark::new(Duration::from_millis(100));
-        w.step(&b, &[vec![50u64], vec![]], |t| *t);
+        w.step(&b, &[vec![50u64], vec![]], |t| *t).expect("steps");
         assert_eq!(w.watermark(), None);
-        w.step(&b, &[vec![700u64, 30], vec![400]], |t| *t);
+        w.step(&b, &[vec![700u64, 30], vec![400]], |t| *t)
+            .expect("steps");
         assert_eq!(w.watermark(), Some(0));
-        w.step(&b, &[vec![10u64]], |t| *t);
+        w.step(&b, &[vec![10u64]], |t| *t).expect("steps");
         assert_eq!(w.watermark(), Some(600));
         // It never goes back, and is restored from the largest time seen.
         let saved = w.save().expect("saves");
         let mut r = WithWatermark::new(Duration::from_millis(100));
         r.load(&saved).expect("loads");
-        r.step(&b, &[Vec::<u64>::new()], |t| *t);
+        r.step(&b, &[Vec::<u64>::new()], |t| *t).expect("steps");
         assert_eq!(r.watermark(), Some(600));
     }
 }
