@@ -210,3 +210,15 @@ fn q10_writes_every_bid_as_a_line_into_one_directory_per_batch() {
     assert_eq!(want.iter().map(Vec::len).sum::<usize>(), 920_000);
     same("q10", &got, &want);
 }
+
+#[test]
+fn the_plans_are_unfused_exactly_with_force_unfused() {
+    let ctx = manual_context(2).expect("a valid context");
+    q1::pipeline(&ctx, nexmark(config()).expect("valid"), |_, _| {});
+    let plan = ctx.explain();
+    assert_eq!(
+        plan.contains("(unfused)"),
+        cfg!(feature = "force-unfused"),
+        "{plan}"
+    );
+}

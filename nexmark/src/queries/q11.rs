@@ -10,7 +10,7 @@
 //! ```
 //!
 //! `count_by_key_and_session_window` per bidder (append mode, the watermark
-//! [`DELAY`](super::closing::DELAY) behind): a session is `[first bid, last bid + 10 s)`,
+//! [`DELAY`] behind): a session is `[first bid, last bid + 10 s)`,
 //! and two bids 10 s or more apart are in two sessions.
 //!
 //! **Emitted per batch**: for every session closed in the batch (the watermark passed its

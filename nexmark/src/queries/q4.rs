@@ -12,7 +12,7 @@
 //!
 //! As in Flink's and RisingWave's SQL, an auction's final price is its highest bid so far
 //! (the continuous query has no notion of a closed auction). The best bid per auction is
-//! kept by [`winning`](super::winning); each change of it becomes a change of its
+//! kept by [`winning`]; each change of it becomes a change of its
 //! category's sum and count, which `running_reduce_by_key` keeps.
 //!
 //! **Emitted per batch**: for every category with an auction with a counting bid so far,

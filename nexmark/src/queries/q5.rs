@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Bids per auction per window with `count_by_key_and_event_window` (append mode, the
-//! watermark [`DELAY`](super::closing::DELAY) behind), then per window the auctions with
+//! watermark [`DELAY`] behind), then per window the auctions with
 //! the highest count (all of them on a tie), by `reduce_by_key` on the window: in
 //! append mode all of a window's keys close in the same batch.
 //!

@@ -13,7 +13,7 @@
 //! Beam's query 6 averages the winning bids of each seller's last ten closed auctions;
 //! Flink's SQL (which it marks unsupported) the last ten rows of the continuous maximum.
 //! Here, continuously as in queries 4 and 9: an auction's final price is its highest
-//! counting bid so far ([`winning`](super::winning)), and a seller's average is over
+//! counting bid so far ([`winning`]), and a seller's average is over
 //! their ten most recent auctions (by opening time, then id) that have one. A seller's
 //! state is those ten; an auction pushed out never comes back (ten newer ones with
 //! bids stay), so the state is bounded.

@@ -16,7 +16,7 @@
 //! operators place it. The bid's `extra` padding is left out.)
 //!
 //! One `reduce_by_event_window` (global, append mode, the watermark
-//! [`DELAY`](super::closing::DELAY) behind) keeps each window's highest price with all
+//! [`DELAY`] behind) keeps each window's highest price with all
 //! the bids at that price.
 //!
 //! **Emitted per batch**: for every window closed in the batch, a [`Row`] per bid at

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Persons and auctions go into one stream keyed by person id (one watermark,
-//! [`DELAY`](super::closing::DELAY) behind), and `reduce_by_key_and_event_window` folds
+//! [`DELAY`] behind), and `reduce_by_key_and_event_window` folds
 //! each person's window into "their name, if they registered in it" and "whether they
 //! opened an auction in it" (append mode).
 //!

@@ -14,7 +14,7 @@
 //! RisingWave's and Flink's form (the continuous query: the best bid so far, no reserve
 //! check), with the auction's numeric columns (its item name, description and padding
 //! left out) and ties broken by the lowest bidder id after the time, as
-//! [`winning`](super::winning) keeps them.
+//! [`winning`] keeps them.
 //!
 //! **Emitted per batch**: a [`Row`] for each change of an auction's best bid in the
 //! batch (an auction may appear more than once). The test compares each auction's best
