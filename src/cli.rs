@@ -56,9 +56,10 @@ pub struct Defaults {
 /// rill's own flags.
 #[derive(Args, Debug)]
 struct RillFlags {
-    /// Where the job runs: local[N] (N worker threads and partitions) or local[*] (one per core).
+    /// Where the job runs: local[N] (N worker threads and partitions), local[*] (one per
+    /// core), or local-cluster[N] (N processes of this program on loopback; feature `cluster`).
     #[arg(long, value_name = "MASTER", value_parser = parse_master)]
-    master: Option<usize>,
+    master: Option<Master>,
     /// Worker threads and partitions (the same as --master local[N]).
     #[arg(long, value_name = "N", conflicts_with = "master", value_parser = parse_parallelism)]
     parallelism: Option<usize>,
@@ -77,14 +78,66 @@ struct RillFlags {
     /// Print the plans of the job's pipelines (stages, fusion, shuffles) and exit.
     #[arg(long)]
     explain: bool,
+    /// The number of processes of the cluster this process is one of (timely's flag).
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "N", requires = "process", value_parser = parse_parallelism)]
+    processes: Option<usize>,
+    /// This process's index in the cluster, from 0 (timely's flag).
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "I", requires = "processes")]
+    process: Option<usize>,
+    /// The cluster's addresses, one host:port per line, process 0 first (timely's flag).
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "FILE", requires = "processes")]
+    hostfile: Option<PathBuf>,
+    /// Worker threads per process of a cluster (timely's flag; default 1).
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "W", value_parser = parse_parallelism)]
+    workers: Option<usize>,
+}
+
+/// Where a job runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Master {
+    /// One process with this many worker threads and partitions.
+    Local(usize),
+    /// This many processes of the program on loopback, each with this many workers
+    /// (`local-cluster[N]` or `local-cluster[N,W]`, Spark's test master).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    LocalCluster(usize, usize),
 }
 
 /// The flags of a job that has none of its own.
 #[derive(Args, Debug, Default)]
 pub struct NoArgs {}
 
-/// `local[N]` or `local[*]`, as spark-submit's `--master`.
-fn parse_master(m: &str) -> std::result::Result<usize, String> {
+/// `local[N]`, `local[*]` or `local-cluster[N[,W]]`, as spark-submit's `--master`.
+fn parse_master(m: &str) -> std::result::Result<Master, String> {
+    if m.starts_with("local-cluster") {
+        return parse_local_cluster(m);
+    }
+    parse_local(m).map(Master::Local)
+}
+
+#[cfg(feature = "cluster")]
+fn parse_local_cluster(m: &str) -> std::result::Result<Master, String> {
+    match rill_runtime::cluster::parse_master(m) {
+        Some((n, w)) => Ok(Master::LocalCluster(n, w.unwrap_or(1))),
+        None => Err(format!(
+            "expected local-cluster[N] or local-cluster[N,W] with N, W > 0, not `{m}`"
+        )),
+    }
+}
+
+#[cfg(not(feature = "cluster"))]
+fn parse_local_cluster(m: &str) -> std::result::Result<Master, String> {
+    Err(format!(
+        "`{m}` runs the job on several processes, which needs rill's `cluster` feature"
+    ))
+}
+
+/// `local[N]` or `local[*]`.
+fn parse_local(m: &str) -> std::result::Result<usize, String> {
     let inner = m
         .strip_prefix("local[")
         .and_then(|r| r.strip_suffix(']'))
@@ -154,6 +207,10 @@ pub fn run<A: Args + FromArgMatches>(
 ) -> ExitCode {
     let (flags, args) = parse::<A>(&defaults);
     init_logging(flags.log_level.as_deref());
+    #[cfg(feature = "cluster")]
+    if let Some(Master::LocalCluster(n, w)) = flags.master {
+        return supervise(&defaults, n, w);
+    }
     match run_parsed(&defaults, flags, args, configure, job) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -171,9 +228,11 @@ fn run_parsed<A>(
     job: impl FnOnce(StreamingContext, A) -> Result<()>,
 ) -> Result<()> {
     let usage = |flag: &str, e: String| crate::Error::Config(format!("{flag}: {e}"));
-    let parallelism = match flags.master.or(flags.parallelism) {
-        Some(n) => n,
-        None => parse_master(defaults.master).map_err(|e| usage("master", e))?,
+    let parallelism = match (flags.master, flags.parallelism, cluster_workers(&flags)?) {
+        (Some(Master::Local(n)), _, _) | (_, Some(n), _) => n,
+        // On a cluster: one partition per worker of every process.
+        (_, _, Some(workers)) => workers,
+        _ => parse_local(defaults.master).map_err(|e| usage("master", e))?,
     };
     let interval = match flags.batch_interval {
         Some(d) => d,
@@ -186,6 +245,16 @@ fn run_parsed<A>(
         .status_line(true);
     if let Some(addr) = &flags.ui {
         builder = builder.ui(addr);
+    }
+    #[cfg(feature = "cluster")]
+    if let (Some(n), Some(i)) = (flags.processes, flags.process) {
+        let spec = rill_runtime::cluster::ClusterSpec::from_flags(
+            n,
+            i,
+            flags.hostfile.as_deref(),
+            flags.workers.unwrap_or(1),
+        )?;
+        builder = builder.cluster(spec);
     }
     let checkpoint = flags
         .checkpoint
@@ -215,9 +284,57 @@ fn run_parsed<A>(
     keep.await_termination()
 }
 
+/// The number of workers of the whole cluster this process is one of (its processes
+/// times their workers), from timely's flags or a launcher's environment.
+#[cfg(feature = "cluster")]
+fn cluster_workers(flags: &RillFlags) -> Result<Option<usize>> {
+    if let Some(n) = flags.processes {
+        return Ok(Some(n * flags.workers.unwrap_or(1)));
+    }
+    let spec = rill_runtime::cluster::ClusterSpec::from_env()?;
+    Ok(spec.map(|s| s.processes * s.workers.max(1)))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_workers(_: &RillFlags) -> Result<Option<usize>> {
+    Ok(None)
+}
+
+/// `--master local-cluster[N,W]`: runs N processes of this program (its arguments but
+/// `--master`) on loopback as one cluster, and waits for them.
+#[cfg(feature = "cluster")]
+fn supervise(defaults: &Defaults, processes: usize, workers: usize) -> ExitCode {
+    let mut args = Vec::new();
+    let mut rest = std::env::args_os().skip(1);
+    while let Some(a) = rest.next() {
+        if a == "--master" {
+            rest.next();
+        } else if !a.to_string_lossy().starts_with("--master=") {
+            args.push(a);
+        }
+    }
+    match rill_runtime::cluster::run_local_cluster(processes, workers, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e}", defaults.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// SIGINT and SIGTERM stop `ctx` gracefully: receivers stop, what they received is
 /// processed, a last checkpoint is written, and `await_termination` returns.
 pub fn stop_gracefully_on_signals(ctx: &StreamingContext) {
+    // On a cluster, process 0 stops every process: the others stop after its last batch.
+    #[cfg(feature = "cluster")]
+    if ctx.cluster_process().is_some_and(|(i, _)| i != 0) {
+        if let Err(e) = ctrlc::set_handler(|| {
+            eprintln!("stopping with process 0 of the cluster, after its last batch");
+        }) {
+            eprintln!("cannot handle SIGINT/SIGTERM: {e}");
+        }
+        return;
+    }
     let handle = ctx.stop_handle();
     if let Err(e) = ctrlc::set_handler(move || {
         if let Err(e) = handle.stop_gracefully() {
@@ -234,9 +351,13 @@ mod tests {
 
     #[test]
     fn master_forms() {
-        assert_eq!(parse_master("local[3]"), Ok(3));
-        assert_eq!(parse_master("local"), Ok(1));
-        assert!(parse_master("local[*]").unwrap() >= 1);
+        assert_eq!(parse_master("local[3]"), Ok(Master::Local(3)));
+        assert_eq!(parse_master("local"), Ok(Master::Local(1)));
+        assert!(matches!(parse_master("local[*]"), Ok(Master::Local(n)) if n >= 1));
+        assert_eq!(
+            parse_master("local-cluster[2]").is_ok(),
+            cfg!(feature = "cluster")
+        );
         assert!(parse_master("local[0]").is_err());
         assert!(parse_master("yarn").is_err());
     }
@@ -259,7 +380,7 @@ mod tests {
             .unwrap();
         let rill = RillFlags::from_arg_matches(&m).unwrap();
         let job = Job::from_arg_matches(&m).unwrap();
-        assert_eq!(rill.master, Some(4));
+        assert_eq!(rill.master, Some(Master::Local(4)));
         assert_eq!(job.listen, "x:1");
         let bad = command::<Job>(&defaults).try_get_matches_from(["job", "--nope"]);
         assert_eq!(bad.unwrap_err().exit_code(), 2);

@@ -121,6 +121,10 @@ pub use rill_macros::main;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// Running a job on several processes (feature `cluster`): see DISTRIBUTED.md.
+#[cfg(feature = "cluster")]
+pub use rill_runtime::cluster;
+
 /// clap, for deriving the flags of a job (`#[derive(rill::clap::Args)]`).
 #[cfg(feature = "cli")]
 pub use clap;

@@ -129,6 +129,20 @@ impl<K, V> Combined<K, V> {
         }
     }
 
+    /// The combined pairs by reference, in no particular order.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn pairs(&self) -> impl ExactSizeIterator<Item = (&K, &V)> {
+        self.table
+            .iter()
+            .map(|(_, k, v)| (k, v.as_ref().expect(FILLED)))
+    }
+
+    /// Adds `k` (whose hash is `h`), known not to be in the table.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn insert_unique(&mut self, h: u64, k: K, v: V) {
+        self.table.insert_unique(h, (h, k, Some(v)), |e| e.0);
+    }
+
     /// The combined pairs, in no particular order.
     pub fn into_pairs(self) -> Vec<(K, V)> {
         let mut out = Vec::with_capacity(self.table.len());

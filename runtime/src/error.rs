@@ -41,6 +41,9 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// A process of a cluster (feature `cluster`) was lost, did not connect in time, or
+    /// the cluster's transport failed; the message names the process.
+    Cluster(String),
     /// A thread of the runtime (a receiver, the batch clock, the scheduler, the
     /// janitor) panicked outside any batch.
     ThreadPanicked {
@@ -75,6 +78,7 @@ impl Error {
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
             Error::Checkpoint(m) => Error::Checkpoint(m.clone()),
+            Error::Cluster(m) => Error::Cluster(m.clone()),
             Error::ObjectStore { context, message } => Error::ObjectStore {
                 context: context.clone(),
                 message: message.clone(),
@@ -129,6 +133,7 @@ impl fmt::Display for Error {
             Error::Pipeline(m) => write!(f, "invalid pipeline: {m}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Checkpoint(m) => write!(f, "checkpoint: {m}"),
+            Error::Cluster(m) => write!(f, "cluster: {m}"),
             Error::ObjectStore { context, message } => write!(f, "{context}: {message}"),
             Error::JobPanicked { time_ms, message } => {
                 write!(

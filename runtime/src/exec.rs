@@ -111,6 +111,12 @@ pub struct Batch<'e> {
     checkpoint: Option<&'e BatchCheckpoint>,
     mode: BatchMode,
     stage_times: Option<&'e StageTimes>,
+    /// The cluster session the batch's collective calls go through (none: local).
+    #[cfg(feature = "cluster")]
+    cluster: Option<&'e crate::cluster::session::Session>,
+    /// The collective calls this job made in this batch so far.
+    #[cfg(feature = "cluster")]
+    rounds: std::sync::atomic::AtomicU32,
 }
 
 impl<'e> Batch<'e> {
@@ -125,7 +131,34 @@ impl<'e> Batch<'e> {
             checkpoint: None,
             mode: BatchMode::Full,
             stage_times: None,
+            #[cfg(feature = "cluster")]
+            cluster: None,
+            #[cfg(feature = "cluster")]
+            rounds: Default::default(),
         }
+    }
+
+    /// The same batch, its collective calls going through `session`.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn with_cluster(
+        mut self,
+        session: Option<&'e crate::cluster::session::Session>,
+    ) -> Batch<'e> {
+        self.cluster = session;
+        self
+    }
+
+    /// This job's rounds of this batch in a cluster; `None` in a local context.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn cluster(&self) -> Option<crate::cluster::session::Rounds<'_>> {
+        self.cluster.map(|s| {
+            s.rounds(
+                self.time.millis(),
+                self.job,
+                self.exec.parallelism,
+                &self.rounds,
+            )
+        })
     }
 
     /// The same batch, its stages timed into `times`.
@@ -180,6 +213,10 @@ impl<'e> Batch<'e> {
             checkpoint,
             mode: self.mode,
             stage_times: self.stage_times,
+            #[cfg(feature = "cluster")]
+            cluster: self.cluster,
+            #[cfg(feature = "cluster")]
+            rounds: Default::default(),
         }
     }
 

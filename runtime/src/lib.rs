@@ -7,7 +7,12 @@
 
 pub mod backpressure;
 pub mod checkpoint;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+mod collective;
 pub mod combine;
+#[cfg(feature = "cluster")]
+mod combine_wire;
 /// Connectors to external brokers, each behind its cargo feature.
 pub mod connectors;
 mod context;
@@ -33,6 +38,7 @@ pub mod store;
 mod sync;
 mod time;
 mod ui;
+mod wire;
 
 pub use context::{Builder, StopHandle, StreamingContext};
 pub use error::{Error, Result};
@@ -44,6 +50,7 @@ pub use record::{Key, Record};
 pub use serde;
 pub use sinks::collect::Collected;
 pub use time::{Time, first_batch_time, now_ms, parse_duration};
+pub use wire::Wire;
 
 #[cfg(test)]
 mod layering {

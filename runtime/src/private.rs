@@ -8,6 +8,8 @@ use crate::sources::{Slot, Source, SourceControl, SourceEnv, SourceHandle};
 use crate::{Batch, Partition, Result, StreamingContext, Time, into_parts};
 use std::sync::Arc;
 
+pub use crate::wire::Arena;
+
 /// Calls `f` with a record by value (map, map_values, reduce functions).
 #[inline(always)]
 pub fn call_val<A, R>(a: A, f: impl FnOnce(A) -> R) -> R {
@@ -44,7 +46,7 @@ fn add_source<T: Send + 'static>(
             src.describe()
         ));
     } else {
-        driver.sources.add(src);
+        driver.sources.add(src, slot.is_replicated());
     }
     SourceHandle::new(slot)
 }

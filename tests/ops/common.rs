@@ -54,3 +54,9 @@ pub fn both<T: Ord + std::fmt::Debug>(job: impl Fn(usize) -> Vec<Vec<T>>) -> Vec
 pub fn s(x: &str) -> String {
     x.to_string()
 }
+
+/// Whether the suite runs on a test cluster (`RILL_MASTER=local-cluster[N]`): every test
+/// runs on N processes, each mapping the records of the partitions it owns.
+pub fn on_test_cluster() -> bool {
+    std::env::var_os("RILL_MASTER").is_some()
+}

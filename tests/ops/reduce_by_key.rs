@@ -60,12 +60,22 @@ fn reduce_by_key_then_reduce_by_key() {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, rill::Key)]
+#[cfg_attr(
+    feature = "cluster",
+    derive(rill::serde::Serialize, rill::serde::Deserialize)
+)]
+#[cfg_attr(feature = "cluster", serde(crate = "rill::serde"))]
 struct Page {
     site: String,
     path: String,
 }
 
 #[derive(Clone, Debug, PartialEq, rill::Record)]
+#[cfg_attr(
+    feature = "cluster",
+    derive(rill::serde::Serialize, rill::serde::Deserialize)
+)]
+#[cfg_attr(feature = "cluster", serde(crate = "rill::serde"))]
 struct Hit {
     ms: f64,
 }

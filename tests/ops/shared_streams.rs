@@ -15,11 +15,14 @@ fn a_stream_used_twice_is_computed_once_per_batch() {
     };
     ctx.start().unwrap();
     ctx.advance(2).unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        3,
-        "3 records, each mapped once"
-    );
+    // On a test cluster (RILL_MASTER) each process maps only its own partitions' records.
+    if !on_test_cluster() {
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "3 records, each mapped once"
+        );
+    }
     assert_eq!(out.0.take(), vec![vec![s("a"), s("b")], vec![s("c")]]);
     assert_eq!(out.1.take(), vec![vec![s("A"), s("B")], vec![s("C")]]);
     assert_eq!(out.2.take(), vec![vec![2u64], vec![1]]);

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod servers;
+pub mod totals;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -43,6 +44,7 @@ pub fn example_with_features(name: &str) -> PathBuf {
         ("postgres", cfg!(feature = "postgres")),
         ("object-store", cfg!(feature = "object-store")),
         ("force-unfused", cfg!(feature = "force-unfused")),
+        ("cluster", cfg!(feature = "cluster")),
     ]
     .iter()
     .filter(|(_, on)| *on)

@@ -122,6 +122,9 @@ pub fn generate(plan: &Plan, ctx: &Expr) -> TokenStream {
         ::rill::__private::register_planned_job(__ctx, #explain, #canonical, #graph, move |__b: &::rill::__private::Batch<'_>| -> ::rill::Result<()> {
             #[allow(unused_variables)]
             let __np: usize = __b.partitions();
+            // What other processes of a cluster sent; records may borrow from it.
+            #[allow(unused_variables)]
+            let __arena = ::rill::__private::Arena::new();
             #(#restores)*
             if __b.restore_only() {
                 return ::core::result::Result::Ok(());
@@ -310,15 +313,22 @@ impl Gen<'_> {
                 let w = stage::written(*op, *side);
                 let x = stage::exchanged(*op, *side);
                 let n = self.partitions(*op, *partitions);
-                quote!(let #x = #w.map(|__w| ::rill::__private::ops::shuffle::exchange(__w, #n));)
+                quote!(let #x = match #w {
+                    ::core::option::Option::Some(__w) => ::core::option::Option::Some(__b.exchange(__w, #n, &__arena)?),
+                    ::core::option::Option::None => ::core::option::Option::None,
+                };)
             }
             Step::Driver(at) => {
                 let body = at.op.driver(self, at.node);
                 self.driver_step(at.node, body)
             }
+            // Every partition's partial result, from every process of a cluster.
             Step::Merge(at) => {
+                let pv = stage::partial(at.node);
+                let gathered = self.gathered(quote!(#pv));
                 let body = at.op.merge(self, at.node);
-                self.driver_step(at.node, body)
+                let step = self.driver_step(at.node, body);
+                quote!(let #pv = #gathered; #step)
             }
             // Not in a batch that recovery recomputes only to rebuild state (its outputs
             // completed before a crash).
@@ -331,9 +341,43 @@ impl Gen<'_> {
 
     /// A driver step binding node `n`'s partitions (an `Option`, like every stream) to
     /// what `body` evaluates to; `body` may end early with `break '__step None`.
+    /// In a cluster every process computes a driver step on the whole batch; each then
+    /// keeps the partitions it owns.
     fn driver_step(&self, n: NodeId, body: TokenStream) -> TokenStream {
         let out = Self::var(n);
-        quote!(let #out = '__step: { #body };)
+        quote!(
+            let #out = '__step: { #body };
+            let #out = #out.map(|__o| __b.keep_owned(__o));
+        )
+    }
+
+    /// `parts` (an `Option` of partitions or partial results) with every partition's
+    /// entry, gathered from every process of a cluster (the identity in a local run).
+    pub fn gathered(&self, parts: TokenStream) -> TokenStream {
+        quote!(match #parts {
+            ::core::option::Option::Some(__g) => ::core::option::Option::Some(__b.gather(__g, &__arena)?),
+            ::core::option::Option::None => ::core::option::Option::None,
+        })
+    }
+
+    /// The records of a step that needs the whole batch (partitions, gathered from every
+    /// process of a cluster), in partition order.
+    pub fn whole(&self, parts: TokenStream) -> TokenStream {
+        quote!(::rill::__private::concat_parts(__b.gather(#parts, &__arena)?))
+    }
+
+    /// The partitions output `o` writes: its input's, gathered from every process of a
+    /// cluster; `None` when the stream has no output at this batch. Only the processes
+    /// that write outputs (see `Batch::writes_outputs`) run what uses them.
+    pub fn output_records(&self, o: NodeId) -> TokenStream {
+        let records = self.take(self.plan.nodes[o].inputs[0]);
+        quote!(match #records {
+            ::core::option::Option::Some(__g) => {
+                let __g = __b.gather_for_outputs(__g, &__arena)?;
+                __b.writes_outputs().then_some(__g)
+            }
+            ::core::option::Option::None => ::core::option::Option::None,
+        })
     }
 
     /// The number of partitions shuffle `op` writes.

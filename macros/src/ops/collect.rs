@@ -31,7 +31,7 @@ impl Output for Collect {
         let some = quote!(::core::option::Option::Some);
         let span = g.plan.nodes[o].span;
         let job = job_handle(o);
-        let records = g.take(g.plan.nodes[o].inputs[0]);
+        let records = g.output_records(o);
         let input = g.plan.nodes[o].inputs[0];
         if g.plan.nodes[input].kind != Kind::Source {
             return quote_spanned!(span=> if let #some(__o) = #records { #job.push(#p::concat_parts(__o)); });

@@ -18,7 +18,7 @@ impl Output for ForEachBatch {
     fn run(&self, g: &mut Gen, o: NodeId) -> TokenStream {
         let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
-        let records = g.take(g.plan.nodes[o].inputs[0]);
+        let records = g.output_records(o);
         let f = g.func(o, 0);
         let fspan = g.arg_span(o, 0);
         let call = quote_spanned!(fspan=> #p::sinks::for_each::for_each_batch(__b.time(), #p::concat_parts(__o), #f));

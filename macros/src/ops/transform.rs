@@ -21,16 +21,16 @@ struct Transform;
 impl Batch for Transform {
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let rt = quote!(::rill::__private::ops);
-        let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
         let (binds, a) = g.bind_inputs(n);
         let a = &a[0];
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
+        let whole = g.whole(quote!(#a));
         let call = if g.closure_arity(n, 0) == Some(2) {
-            quote_spanned!(span=> #rt::transform::transform_with_time(__b.time(), #p::concat_parts(#a), __np, #f))
+            quote_spanned!(span=> #rt::transform::transform_with_time(__b.time(), #whole, __np, #f))
         } else {
-            quote_spanned!(span=> #rt::transform::transform(#p::concat_parts(#a), __np, #f))
+            quote_spanned!(span=> #rt::transform::transform(#whole, __np, #f))
         };
         quote!(#binds #some(#call))
     }

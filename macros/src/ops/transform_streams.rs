@@ -27,10 +27,10 @@ struct TransformStreams;
 impl Batch for TransformStreams {
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let rt = quote!(::rill::__private::ops);
-        let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
         let (binds, names) = g.bind_inputs(n);
-        let batches = quote!(::std::vec![#(#p::concat_parts(#names)),*]);
+        let wholes = names.iter().map(|a| g.whole(quote!(#a)));
+        let batches = quote!(::std::vec![#(#wholes),*]);
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
         let call = if g.closure_arity(n, 0) == Some(2) {

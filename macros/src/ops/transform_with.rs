@@ -25,13 +25,12 @@ struct TransformWith;
 impl Batch for TransformWith {
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let rt = quote!(::rill::__private::ops);
-        let p = quote!(::rill::__private);
         let some = quote!(::core::option::Option::Some);
         let (binds, names) = g.bind_inputs(n);
         let (a, b) = (&names[0], &names[1]);
         let f = g.func(n, 0);
         let span = g.arg_span(n, 0);
-        let (a, b) = (quote!(#p::concat_parts(#a)), quote!(#p::concat_parts(#b)));
+        let (a, b) = (g.whole(quote!(#a)), g.whole(quote!(#b)));
         let call = if g.closure_arity(n, 0) == Some(3) {
             quote_spanned!(span=> #rt::transform_with::transform_with_time(__b.time(), #a, #b, __np, #f))
         } else {

@@ -43,6 +43,6 @@ pub(super) fn sink_write(g: &mut Gen, o: NodeId) -> TokenStream {
     let some = quote!(::core::option::Option::Some);
     let span = g.plan.nodes[o].span;
     let h = out_handle(o);
-    let records = g.take(g.plan.nodes[o].inputs[0]);
+    let records = g.output_records(o);
     quote_spanned!(span=> if let #some(__o) = #records { #p::write_to(__b.time(), __o, &#h)?; })
 }

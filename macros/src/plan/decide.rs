@@ -36,7 +36,11 @@ impl Plan {
                     MapSide::RoundRobin(n) => Write::RoundRobin(n),
                     MapSide::Combine(merge) => Write::Combine(Combine {
                         merge,
-                        keys: if self.keys_outlive_the_loop(input, mode, &chain) {
+                        // A cluster build sends the tables to other processes, which can
+                        // read back owned keys (and `&str`), not references to other keys.
+                        keys: if !cfg!(feature = "cluster")
+                            && self.keys_outlive_the_loop(input, mode, &chain)
+                        {
                             Keys::AsIs
                         } else {
                             Keys::Owned

@@ -4,6 +4,7 @@
 pub mod durable;
 pub(crate) mod fingerprint;
 mod frame;
+pub mod manifest;
 #[cfg(feature = "object-store")]
 mod objects;
 pub mod store;

@@ -12,9 +12,22 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     settings: Settings,
+    #[cfg(feature = "cluster")]
+    cluster: Option<crate::cluster::ClusterSpec>,
 }
 
 impl Builder {
+    /// Runs the context as process `spec.process` of a cluster (timely's
+    /// `--processes N --process I --hostfile FILE`): every process runs the same job
+    /// on the partitions it owns; see DISTRIBUTED.md. A process started by
+    /// `--master local-cluster[N]` (or under `RILL_MASTER` in a test) finds its place
+    /// in the environment without this.
+    #[cfg(feature = "cluster")]
+    pub fn cluster(mut self, spec: crate::cluster::ClusterSpec) -> Self {
+        self.cluster = Some(spec);
+        self
+    }
+
     /// The batch interval (required).
     pub fn batch_interval(mut self, d: Duration) -> Self {
         self.settings.batch_interval = Some(d);
@@ -151,7 +164,13 @@ impl Builder {
         };
         let (config, exec) = Config::build(&self.settings)?;
         let dir = self.settings.checkpoint_dir;
-        let mut ctx = StreamingContext::from_driver(Driver::new(config, dir, Some(exec)));
+        #[allow(unused_mut)]
+        let mut driver = Driver::new(config, dir, Some(exec));
+        #[cfg(feature = "cluster")]
+        if let Some(spec) = self.cluster {
+            driver.cluster = crate::cluster::session::Membership::explicit(spec);
+        }
+        let mut ctx = StreamingContext::from_driver(driver);
         if let Some(addr) = ui {
             ctx.ui_addr = Some(crate::ui::start(&ctx.driver, addr)?);
         }

@@ -118,6 +118,13 @@ impl StreamingContext {
         Ok(ctx)
     }
 
+    /// This process's index and the number of processes, when the context is one
+    /// process of a cluster (feature `cluster`; see DISTRIBUTED.md).
+    #[cfg(feature = "cluster")]
+    pub fn cluster_process(&self) -> Option<(usize, usize)> {
+        self.driver.cluster.spec().map(|s| (s.process, s.processes))
+    }
+
     /// Whether batches run on a manual clock.
     pub fn is_manual(&self) -> bool {
         self.driver.config.is_manual()
@@ -136,6 +143,7 @@ impl StreamingContext {
         d.config.check()?;
         d.run.check_startable()?;
         d.jobs.check(d.config.catch_up_in_one_batch())?;
+        d.join_cluster()?;
         if std::env::var_os("RILL_EXPLAIN").is_some_and(|v| v != "0" && !v.is_empty()) {
             println!("{}", self.explain());
         }
@@ -150,6 +158,7 @@ impl StreamingContext {
         d.sources.start()?;
         let recovered = d.recover().and_then(|()| {
             scheduler::set_zero_time(d);
+            d.agree_on_clock()?;
             d.initial_snapshot()
         });
         if let Err(e) = recovered {

@@ -9,6 +9,7 @@
 
 use super::source_set::Positions;
 use crate::checkpoint::fingerprint::plan_fingerprint;
+use crate::checkpoint::manifest;
 use crate::checkpoint::{BatchRecord, CheckpointStore, LoggedBatch, Snapshot};
 use crate::exec::BatchCheckpoint;
 use crate::store::Location;
@@ -60,6 +61,10 @@ pub(crate) struct Durability {
     resume: AtomicBool,
     open: Mutex<Option<Open>>,
     status: Mutex<CheckpointStatus>,
+    /// In a cluster: the checkpoint directory every process shares (the manifest is
+    /// there; this process's checkpoints are in its `process-<i>/`), this process's
+    /// index and the number of processes.
+    cluster: Mutex<Option<(PathBuf, usize, usize)>>,
 }
 
 impl Durability {
@@ -70,7 +75,71 @@ impl Durability {
             resume: AtomicBool::new(false),
             open: Mutex::new(None),
             status: Mutex::new(CheckpointStatus::default()),
+            cluster: Mutex::new(None),
         }
+    }
+
+    /// This context is process `process` of `processes`: its checkpoints go to its own
+    /// directory under the shared one, and only batches the manifest lists complete are
+    /// restored (see `checkpoint::manifest`).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn in_cluster(&self, process: usize, processes: usize) -> Result<()> {
+        let mut dir = lock(&self.dir);
+        let Some(base) = dir.clone() else {
+            return Ok(());
+        };
+        if Location::is_object_store(&base) {
+            return Err(Error::Config(format!(
+                "{}: a cluster keeps its checkpoints in a local (or shared) directory; object \
+                 store checkpoints are not supported on a cluster yet",
+                base.display()
+            )));
+        }
+        *dir = Some(manifest::process_dir(&base, process));
+        *lock(&self.cluster) = Some((base, process, processes));
+        Ok(())
+    }
+
+    /// In a cluster, process 0: every process's snapshot of `time` is durable.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn cluster_complete(&self, time: Time) -> Result<()> {
+        match lock(&self.cluster).as_ref() {
+            Some((base, 0, processes)) => manifest::write(
+                base,
+                manifest::Manifest {
+                    processes: *processes,
+                    complete_ms: time.millis(),
+                },
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// In a cluster: the newest batch every process's snapshot is durable for (none:
+    /// no complete checkpoint), refusing one written by another number of processes.
+    fn cluster_complete_ms(&self, dir: &Path) -> Result<Option<Option<u64>>> {
+        let Some((base, _, processes)) = lock(&self.cluster).clone() else {
+            // A local context resuming from a cluster's checkpoint would find none in
+            // the directory and start afresh: say why it cannot resume it instead.
+            if self.resumes() && !Location::is_object_store(dir) {
+                if let Some(m) = manifest::read(dir)? {
+                    return Err(manifest::refuse_local(&m));
+                }
+            }
+            return Ok(None);
+        };
+        let Some(m) = manifest::read(&base)? else {
+            if self.resumes() && CheckpointStore::open(&base)?.has_data()? {
+                return Err(Error::Checkpoint(format!(
+                    "{} holds the checkpoint of a job run on one process; a cluster cannot \
+                     resume it (run it locally, or start the cluster on a new directory)",
+                    base.display()
+                )));
+            }
+            return Ok(Some(None));
+        };
+        manifest::check_processes(&m, processes)?;
+        Ok(Some(Some(m.complete_ms)))
     }
 
     /// What the checkpoints have done so far.
@@ -103,6 +172,9 @@ impl Durability {
         if self.resumes() || (!Location::is_object_store(&dir) && !dir.exists()) {
             return Ok(());
         }
+        if let Some((base, 0, _)) = lock(&self.cluster).as_ref() {
+            manifest::remove(base)?;
+        }
         let store = CheckpointStore::open(&dir)?;
         if store.has_data()? {
             tracing::warn!(
@@ -134,7 +206,15 @@ impl Durability {
         let store = CheckpointStore::open(&dir)?;
         store.repair_log()?;
         let fp = plan_fingerprint(plans);
-        let candidates = store.candidates()?;
+        let mut candidates = store.candidates()?;
+        if let Some(complete) = self.cluster_complete_ms(&dir)? {
+            // A snapshot newer than the manifest's is not on every process yet.
+            candidates.retain(|(_, snap)| match (snap, complete) {
+                (Ok(snap), Some(t)) => snap.time_ms <= t,
+                (Ok(_), None) => false,
+                (Err(_), _) => true,
+            });
+        }
         let log = store.logged_batches()?;
         let mut d = Open {
             store,

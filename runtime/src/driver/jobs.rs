@@ -76,6 +76,12 @@ impl Jobs {
         });
     }
 
+    /// The number of jobs.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn count(&self) -> usize {
+        lock(&self.jobs).len()
+    }
+
     /// The plans of the pipelines, in definition order.
     pub(crate) fn plans(&self) -> Vec<PlanView> {
         lock(&self.plans).clone()

@@ -49,6 +49,9 @@ pub(crate) struct Driver {
     /// in a later operator: an older snapshot is a valid fallback only if it replaces
     /// every one of them.
     probed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The context's place in a cluster (none: a local context).
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: crate::cluster::session::Membership,
 }
 
 impl Driver {
@@ -66,7 +69,118 @@ impl Driver {
             jobs: Jobs::default(),
             exec,
             probed: Default::default(),
+            #[cfg(feature = "cluster")]
+            cluster: crate::cluster::session::Membership::for_new_context(),
         }
+    }
+
+    /// Joins the cluster, if the context is in one (at `start()`): connects to the
+    /// other processes; on a process other than 0, leaves the sources process 0 runs
+    /// to it.
+    pub(crate) fn join_cluster(&self) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        if let Some(spec) = self.cluster.spec() {
+            if self.jobs.count() >= 250 {
+                return Err(Error::Config(
+                    "a context on a cluster runs at most 249 pipelines".into(),
+                ));
+            }
+            self.durability.in_cluster(spec.process, spec.processes)?;
+            self.cluster.connect()?;
+            if spec.process != 0 {
+                self.sources.follow();
+            }
+        }
+        Ok(())
+    }
+
+    /// In a cluster: this process failed a batch with `e`; the other processes fail
+    /// theirs with its message, rather than waiting for exchanges this one skipped.
+    pub(crate) fn abort_cluster(&self, e: &Error) {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let lost = matches!(e, Error::Cluster(_));
+            if !lost {
+                s.abort(e);
+            }
+        }
+        let _ = e;
+    }
+
+    /// Whether the context is one process of a cluster.
+    pub(crate) fn in_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if self.cluster.spec().is_some() {
+            return true;
+        }
+        false
+    }
+
+    /// Whether the context is a process of a cluster other than process 0 that follows
+    /// process 0's stop (not a replica of a test, which stops itself).
+    pub(crate) fn follows_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Some(spec) = self.cluster.spec() {
+            return spec.process != 0 && !self.cluster.replicas();
+        }
+        false
+    }
+
+    /// In a cluster, at `start()`: every process takes process 0's clock (its zero time
+    /// and last batch time), so all run the same batch times.
+    pub(crate) fn agree_on_clock(&self) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let (zero, last) = self.run.clock_times();
+            let (zero, last) = s.agree_on_clock(zero.millis(), last.millis())?;
+            self.run.set_clock(Time(zero), Time(last));
+        }
+        Ok(())
+    }
+
+    /// In a cluster, process 0's word on the batch at `time` (the one every process
+    /// follows): whether it runs its outputs, and whether it is the last one.
+    pub(crate) fn batch_header(&self, time: Time, mode: BatchMode) -> Result<(BatchMode, bool)> {
+        let last = self.run.is_final_time(time);
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            let mine = crate::cluster::session::Header {
+                outputs: mode == BatchMode::Full,
+                last,
+            };
+            let h = s.header(time.millis(), mine)?;
+            let mode = if h.outputs {
+                BatchMode::Full
+            } else {
+                BatchMode::StateOnly
+            };
+            return Ok((mode, h.last));
+        }
+        Ok((mode, last))
+    }
+
+    /// In a cluster: once every process wrote its snapshot of `time`, process 0 marks
+    /// it complete in the manifest.
+    fn cluster_checkpoint(&self, time: Time, first: bool) -> Result<()> {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            if first {
+                s.first_snapshot_written()?;
+            } else {
+                s.checkpoint_written(time.millis())?;
+            }
+            self.durability.cluster_complete(time)?;
+        }
+        let _ = (time, first);
+        Ok(())
+    }
+
+    /// A batch at `time` on this context's executor (and cluster session, if any).
+    pub(crate) fn batch<'e>(&'e self, exec: &'e Executor, time: Time, zero: Time) -> Batch<'e> {
+        let batch = Batch::new(time, zero, exec);
+        #[cfg(feature = "cluster")]
+        let batch = batch.with_cluster(self.cluster.session());
+        batch
     }
 
     /// The executor, or the configuration error that kept it from starting.
@@ -188,15 +302,22 @@ impl Driver {
         let written = self
             .durability
             .initial_snapshot(zero, last, || self.sources.positions())?;
+        if self.durability.dir().is_some() {
+            self.cluster_checkpoint(last, true)?;
+        }
         self.committed(last, written)
     }
 
     /// After the jobs of the batch at `time` ran with `hooks`: writes its snapshot if it
     /// saved state.
     pub(crate) fn finish_checkpoint(&self, time: Time, hooks: BatchCheckpoint) -> Result<()> {
+        let due = hooks.save.is_some();
         let written = self
             .durability
             .finish_batch(time, self.run.zero_time(), hooks)?;
+        if due {
+            self.cluster_checkpoint(time, false)?;
+        }
         self.committed(time, written)
     }
 

@@ -252,7 +252,15 @@ impl RunState {
         status.last_time = t;
     }
 
-    /// Resumes the clock of a recovered run.
+    /// Sets the clock's zero time and last batch time (a cluster's process 0's).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn set_clock(&self, zero: Time, last: Time) {
+        let mut status = lock(&self.status);
+        status.zero_time = zero;
+        status.last_time = last;
+    }
+
+    /// The clock resumes a recovered run at `last` (zero time `zero`).
     pub(crate) fn set_recovered_clock(&self, zero: Time, last: Time) {
         let mut status = lock(&self.status);
         status.zero_time = zero;

@@ -47,6 +47,8 @@ pub(crate) struct SourceStatus {
 /// The sources of a context.
 pub(crate) struct SourceSet {
     sources: Mutex<Vec<Arc<dyn SourceControl>>>,
+    /// Whether each source is cut by every process of a cluster (in definition order).
+    replicated: Mutex<Vec<bool>>,
     /// Counters every source shares with the context (malformed and late records).
     stats: Arc<SourceStats>,
     /// Adaptive backpressure: the controller that sets the receivers' rate.
@@ -58,6 +60,7 @@ impl SourceSet {
     pub(crate) fn new(backpressure: bool, interval: std::time::Duration) -> SourceSet {
         SourceSet {
             sources: Mutex::new(Vec::new()),
+            replicated: Mutex::new(Vec::new()),
             stats: Arc::default(),
             backpressure: backpressure.then(|| Mutex::new(PidRateEstimator::new(interval))),
         }
@@ -68,9 +71,24 @@ impl SourceSet {
         lock(&self.sources).clone()
     }
 
-    /// Adds a source defined by a pipeline.
-    pub(crate) fn add(&self, src: Arc<dyn SourceControl>) {
+    /// Adds a source defined by a pipeline; `replicated`: every process of a cluster
+    /// cuts it.
+    pub(crate) fn add(&self, src: Arc<dyn SourceControl>, replicated: bool) {
         lock(&self.sources).push(src);
+        lock(&self.replicated).push(replicated);
+    }
+
+    /// On a process of a cluster other than process 0: the sources process 0 runs
+    /// (receivers, file listings) are left out here, each replaced by a source that
+    /// does nothing, so the others keep their numbers (and logged ids).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn follow(&self) {
+        let replicated = lock(&self.replicated).clone();
+        for (s, r) in lock(&self.sources).iter_mut().zip(replicated) {
+            if !r {
+                *s = Arc::new(OnProcessZero(s.describe()));
+            }
+        }
     }
 
     /// The counters a new source shares with the context.
@@ -305,6 +323,22 @@ impl SourceSet {
         for s in &self.all() {
             s.batch_completed(time)?;
         }
+        Ok(())
+    }
+}
+
+/// A source that process 0 of a cluster runs, as another process sees it: its
+/// records arrive from process 0 when a job takes them.
+#[cfg(feature = "cluster")]
+struct OnProcessZero(String);
+
+#[cfg(feature = "cluster")]
+impl SourceControl for OnProcessZero {
+    fn describe(&self) -> String {
+        format!("{} (on process 0)", self.0)
+    }
+
+    fn start(&self) -> Result<()> {
         Ok(())
     }
 }

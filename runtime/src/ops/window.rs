@@ -113,11 +113,9 @@ impl<T> Window<T> {
         parts: Vec<P>,
     ) -> Option<Vec<Arc<Vec<T>>>> {
         let t = batch.time();
-        let shared: Vec<Arc<Vec<T>>> = parts
-            .into_iter()
-            .map(IntoShared::into_shared)
-            .filter(|p| !p.is_empty())
-            .collect();
+        // Empty partitions are kept: entry `i` of a window is partition `i mod partitions`
+        // of its batch, which a cluster's processes agree on (see `Batch::gather`).
+        let shared: Vec<Arc<Vec<T>>> = parts.into_iter().map(IntoShared::into_shared).collect();
         self.batches.push_back((t, shared));
         while let Some((b, _)) = self.batches.front() {
             if self.spec.contains(*b, t) {

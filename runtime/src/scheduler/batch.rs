@@ -8,7 +8,7 @@ use crate::driver::Driver;
 use crate::driver::jobs::JobFailure;
 use crate::exec::{BatchMode, StageTimes};
 use crate::metrics::BatchInfo;
-use crate::{Batch, Error, Result, Time};
+use crate::{Error, Result, Time};
 use std::time::Instant;
 
 /// What a cut took: the number of records of each source, and whether the batch runs
@@ -67,17 +67,21 @@ fn checkpoint_due(driver: &Driver, time: Time, zero: Time) -> bool {
 /// outputs complete in the batch log.
 pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> Result<()> {
     let exec = driver.exec()?;
+    // In a cluster every process runs the batch as process 0 says.
+    let (mode, last) = driver.batch_header(time, cut.mode)?;
+    let cut = Cut { mode, ..cut };
     let _in_batch = driver.enter_batch();
     let started = Instant::now();
     driver.run.batch_started(time);
     let zero = driver.run.zero_time();
     let stage_times = StageTimes::default();
-    let batch = Batch::new(time, zero, exec)
+    let batch = driver
+        .batch(exec, time, zero)
         .with_mode(cut.mode)
         .with_stage_times(&stage_times);
     let hooks = driver
         .durability
-        .batch_hooks(checkpoint_due(driver, time, zero));
+        .batch_hooks(last || checkpoint_due(driver, time, zero));
     let mut pipeline_times = Vec::new();
     let mut result = driver
         .jobs
@@ -125,5 +129,12 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     );
     driver.sources.adapt_rate(&info, driver.config.max_rate());
     driver.run.record_batch(info, result.is_err());
+    if let Err(e) = &result {
+        driver.abort_cluster(e);
+    }
+    if last && driver.follows_cluster() {
+        // Process 0 stops gracefully after this batch; so does this process.
+        driver.run.set_final_time(time);
+    }
     result
 }

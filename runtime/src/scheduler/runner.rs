@@ -44,6 +44,11 @@ fn run(driver: &Driver, rx: &Receiver<Handover>, pending: &AtomicUsize) -> Resul
         let result = batch::run(driver, time, scheduled, cut);
         pending.fetch_sub(1, Ordering::SeqCst);
         result?;
+        if driver.follows_cluster() && driver.run.is_final_time(time) {
+            // Process 0 ran its last batch (a graceful stop): this process stops too.
+            driver.shutdown();
+            return Ok(());
+        }
     }
     // The clock stopped sending (a graceful stop's last batch has run).
     driver.run.runner_finished();

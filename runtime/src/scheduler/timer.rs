@@ -46,7 +46,10 @@ fn tick(
     let mut next = first;
     // A recovered job may run the times it missed as one batch, once the logged batches
     // are recomputed.
-    let mut catch_up = driver.config.catch_up_in_one_batch() && driver.run.resumed_at().is_some();
+    // Not on a cluster, where every process must run the same batch times.
+    let mut catch_up = driver.config.catch_up_in_one_batch()
+        && driver.run.resumed_at().is_some()
+        && !driver.in_cluster();
     while !driver.run.stopping() {
         let now = now_ms();
         if now < next.millis() {

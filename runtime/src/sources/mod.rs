@@ -13,6 +13,7 @@ mod line_reader;
 mod listen;
 #[cfg(feature = "object-store")]
 mod object_files;
+mod origin;
 #[doc(hidden)]
 pub mod pick;
 mod queue;
@@ -27,6 +28,7 @@ pub use direct_stream::DirectInput;
 pub use file::FileSource;
 pub use line::Line;
 pub use listen::ListenSource;
+pub use origin::Origin;
 pub use queue::{Entries, IntoQueue, Queue, QueueSource};
 pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
@@ -207,6 +209,7 @@ enum Block<T> {
 pub struct Slot<T> {
     partitions: usize,
     blocks: Mutex<VecDeque<(Time, Block<T>)>>,
+    origin: std::sync::OnceLock<Origin<T>>,
 }
 
 impl<T> Slot<T> {
@@ -215,7 +218,19 @@ impl<T> Slot<T> {
         Slot {
             partitions: partitions.max(1),
             blocks: Mutex::new(VecDeque::new()),
+            origin: std::sync::OnceLock::new(),
         }
+    }
+
+    /// How the source's batches reach a cluster's processes (set once, when the source
+    /// is made; unset: process 0 only, not sendable).
+    pub fn set_origin(&self, origin: Origin<T>) {
+        let _ = self.origin.set(origin);
+    }
+
+    /// Whether every process of a cluster cuts this source's batches itself.
+    pub fn is_replicated(&self) -> bool {
+        self.origin.get().is_some_and(Origin::is_replicated)
     }
 
     /// Files `records` as the block of `time`, split into partitions in order.
@@ -270,11 +285,19 @@ impl<T> Slot<T> {
     /// The records of `batch`, in partitions (a deferred block is read now), or the
     /// error of a block that could not be read.
     fn take(&self, batch: &Batch<'_>) -> crate::Result<Parts<T>> {
-        match self.take_block(batch.time()) {
-            Some(Block::Ready(parts)) => Ok(parts),
-            Some(Block::Deferred(load)) => load(batch),
-            None => Ok((0..self.partitions).map(|_| Vec::new()).collect()),
+        let parts = match self.take_block(batch.time()) {
+            Some(Block::Ready(parts)) => parts,
+            Some(Block::Deferred(load)) => load(batch)?,
+            None => (0..self.partitions).map(|_| Vec::new()).collect(),
+        };
+        #[cfg(feature = "cluster")]
+        if let Some(rounds) = batch.cluster() {
+            return match self.origin.get() {
+                Some(origin) => origin.distribute(parts, &rounds),
+                None => Origin::default().distribute(parts, &rounds),
+            };
         }
+        Ok(parts)
     }
 }
 

@@ -122,6 +122,8 @@ impl<T: Send + 'static> QueueSource<T> {
     /// and its slot.
     pub fn new(queue: impl IntoQueue<T>, partitions: usize) -> (Arc<Self>, Arc<Slot<T>>) {
         let slot = Arc::new(Slot::new(partitions));
+        // Every process of a cluster fills its own queue the same way and cuts it.
+        slot.set_origin(super::Origin::replicated());
         let src = QueueSource {
             entries: queue.into_entries(partitions),
             taken: AtomicU64::new(0),

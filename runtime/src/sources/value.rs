@@ -108,6 +108,7 @@ impl Source<String> for SocketText {
             env.partitions,
             env.limits,
         );
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }
@@ -147,6 +148,7 @@ impl Source<String> for SocketListen {
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
         let (src, slot) =
             ListenSource::new(&self.addr, env.stats.clone(), env.partitions, env.limits);
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }
@@ -202,6 +204,7 @@ impl Source<String> for TextFiles {
                     env.stats.clone(),
                     env.partitions,
                 );
+                slot.set_origin(super::Origin::sent());
                 return (src, slot);
             }
             #[cfg(not(feature = "object-store"))]
@@ -218,6 +221,7 @@ impl Source<String> for TextFiles {
         };
         let (src, slot) =
             FileSource::new(dir, env.file_remember, env.stats.clone(), env.partitions);
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }
@@ -295,6 +299,7 @@ impl<R: Receiver> Source<String> for ReceiverStream<R> {
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<String>>) {
         let (src, slot) =
             ReceiverSource::new(self.receiver, env.stats.clone(), env.partitions, env.limits);
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }
