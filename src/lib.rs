@@ -50,6 +50,7 @@
 //! | `map(f)` | `f(x)` for every record, taken by value |
 //! | `flat_map(f)` | every item of `f(&x)`; items may borrow from `x` |
 //! | `filter(p)` | records with `p(&x)` |
+//! | `filter_map(f)` | the `Some` values of `f(x)`, `x` taken by value |
 //! | `map_values(f)` / `flat_map_values(f)` | `(k, f(v))` / `(k, item)` for items of `f(v)` |
 //! | `union(other)` | this stream's records, then the other's |
 //! | `count()` | one record: the number of records (`0` for an empty batch) |
@@ -79,6 +80,8 @@
 //! | `reduce_by_key_and_window_inv(f, inv, len, slide[, filter])` | the same kept incrementally; keys at the neutral value stay unless `filter(&k, &v)` drops them |
 //! | `count_by_value_and_window(len, slide)` | `(x, n)` per distinct record; zero counts vanish |
 //! | `group_by_key_and_window(len[, slide])` | `(k, Vec<v>)` per key with values in the window, oldest first |
+//!
+//! **Event time** (windows of the time events happened, closed by a watermark; see `docs/EVENT_TIME.md`): `with_watermark(|r| event_ms, delay)`, then `reduce_by_key_and_event_window(f, len, slide[, emit])` / `count_by_key_and_event_window` (`(EventWindow, k, v)`), `reduce_by_event_window` / `count_by_event_window` (`(EventWindow, v)`), `reduce_by_key_and_session_window(f, gap[, emit])` / `count_by_key_and_session_window(gap[, emit])`, with [`Emit`]`::append()` (default) or `::update()` and `.allowed_lateness(d)`; `late_records()` on any of them.
 //!
 //! **Keyed state** (lives in the partition that owns the key):
 //!
@@ -139,6 +142,14 @@ pub use std::time::Duration;
 
 /// serde, for deriving `Serialize`/`Deserialize` on state kept in checkpoints.
 pub use rill_runtime::serde;
+
+/// Event time: [`EventWindow`], the output mode and allowed lateness ([`Emit`]) of the
+/// event-time window operators, and [`ms`](event_time::ms) (a `Duration` in event-time
+/// milliseconds). See `docs/EVENT_TIME.md`.
+pub mod event_time {
+    pub use rill_runtime::ops::event_time::{Emit, EventWindow, Mode, ms};
+}
+pub use event_time::{Emit, EventWindow};
 
 /// Runtime state types used in pipelines (`StateSpec`, `State` of `map_with_state`).
 pub mod ops {
@@ -256,6 +267,7 @@ pub mod corpus {
 
 /// The names a pipeline and its tests need: `use rill::prelude::*;`.
 pub mod prelude {
+    pub use crate::event_time::{Emit, EventWindow};
     pub use crate::forecast::{Alert, ArimaSpec, Order};
     pub use crate::ops::map_with_state::{State, StateSpec};
     pub use crate::{

@@ -41,12 +41,7 @@ impl Batch<'_> {
         parts: Vec<P>,
         arena: &'a Arena,
     ) -> crate::Result<Vec<P>> {
-        #[cfg(feature = "cluster")]
-        if let Some(c) = self.cluster() {
-            return c.gather(parts, arena, true);
-        }
-        let _ = arena;
-        Ok(parts)
+        self.gather_to(parts, arena, true)
     }
 
     /// What an output writes: every partition's records on the processes that write
@@ -57,11 +52,21 @@ impl Batch<'_> {
         parts: Vec<P>,
         arena: &'a Arena,
     ) -> crate::Result<Vec<P>> {
+        self.gather_to(parts, arena, false)
+    }
+
+    /// A gather to every process (`to_all`) or to those that write outputs.
+    fn gather_to<'a, P: Wire<'a> + Default>(
+        &self,
+        parts: Vec<P>,
+        arena: &'a Arena,
+        to_all: bool,
+    ) -> crate::Result<Vec<P>> {
         #[cfg(feature = "cluster")]
         if let Some(c) = self.cluster() {
-            return c.gather(parts, arena, false);
+            return c.gather(parts, arena, to_all);
         }
-        let _ = arena;
+        let _ = (arena, to_all);
         Ok(parts)
     }
 

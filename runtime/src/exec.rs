@@ -91,11 +91,20 @@ pub enum BatchMode {
     RestoreOnly,
 }
 
-/// Where the stages of a batch record how long they ran.
+/// Where the stages of a batch record how long they ran, and the event-time operators
+/// how many records they found late.
 #[derive(Default)]
-pub(crate) struct StageTimes(std::sync::Mutex<Vec<StageTime>>);
+pub(crate) struct StageTimes(
+    std::sync::Mutex<Vec<StageTime>>,
+    std::sync::atomic::AtomicU64,
+);
 
 impl StageTimes {
+    /// The late records counted with [`Batch::count_late_records`].
+    pub(crate) fn late_records(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The times recorded, in the order the stages ran.
     pub(crate) fn into_vec(self) -> Vec<StageTime> {
         self.0.into_inner().unwrap_or_else(|e| e.into_inner())
@@ -184,6 +193,14 @@ impl<'e> Batch<'e> {
                 time: start.elapsed(),
             };
             crate::sync::lock(&times.0).push(t);
+        }
+    }
+
+    /// Counts `n` records an event-time operator found too late for their windows, into
+    /// the batch's metrics ([`BatchInfo::late_records`](crate::BatchInfo)).
+    pub fn count_late_records(&self, n: u64) {
+        if let Some(times) = self.stage_times {
+            times.1.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         }
     }
 

@@ -27,6 +27,14 @@ pub fn filter<'f, T, P: Partition<T>>(
     opaque(Box::new(f))
 }
 
+/// `filter_map(f)` as a boxed function of a record.
+pub fn filter_map<'f, T, U, P: Partition<T>>(
+    _: &P,
+    f: impl Fn(T) -> Option<U> + Sync + 'f,
+) -> Box<dyn Fn(T) -> Option<U> + Sync + 'f> {
+    opaque(Box::new(f))
+}
+
 /// `flat_map(f)` as a boxed function from a borrowed record of the partition.
 pub fn flat_map<'a, T: 'a, I, P: Partition<T>>(
     _: &'a P,

@@ -27,6 +27,9 @@ pub struct BatchInfo {
     pub pipeline_times: Vec<Duration>,
     /// How long each stage ran, in the order the stages ran.
     pub stage_times: Vec<StageTime>,
+    /// Records the event-time operators found too late for every window they belong to
+    /// (see `docs/EVENT_TIME.md`).
+    pub late_records: u64,
 }
 
 impl BatchInfo {
@@ -97,6 +100,8 @@ pub struct Totals {
     pub records: u64,
     /// Records each source cut, in definition order.
     pub source_records: Vec<u64>,
+    /// Records the event-time operators found late.
+    pub late_records: u64,
     /// Processing times.
     pub processing: Histogram,
     /// Scheduling delays.
@@ -113,6 +118,7 @@ impl Totals {
         self.batches += 1;
         self.failed_batches += u64::from(failed);
         self.records += info.records as u64;
+        self.late_records += info.late_records;
         if self.source_records.len() < info.source_records.len() {
             self.source_records.resize(info.source_records.len(), 0);
         }

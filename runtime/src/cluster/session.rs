@@ -50,7 +50,10 @@ impl Membership {
     fn from_env() -> Result<Membership> {
         let replicas = std::env::var_os(MASTER_ENV).is_some();
         let base = match ClusterSpec::from_env()? {
-            Some(spec) => Some(spec),
+            Some(spec) => {
+                watch_launcher();
+                Some(spec)
+            }
             None => match std::env::var(MASTER_ENV) {
                 Ok(master) => Some(test_cluster(&master)?),
                 Err(_) => None,
@@ -119,6 +122,31 @@ impl Membership {
     }
 }
 
+/// A process started by a launcher (`local-cluster[N]`'s supervisor, or a test's process
+/// 0) ends when the launcher does, even if it was killed and could not stop it: a thread
+/// looks every half second whether the process's parent changed (it is adopted when its
+/// parent dies).
+fn watch_launcher() {
+    static WATCHING: std::sync::Once = std::sync::Once::new();
+    WATCHING.call_once(|| {
+        let parent = std::os::unix::process::parent_id();
+        let spawned = std::thread::Builder::new()
+            .name("rill-launcher-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(500));
+                    if std::os::unix::process::parent_id() != parent {
+                        eprintln!("the cluster's launcher (process {parent}) is gone; exiting");
+                        std::process::exit(1);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot watch the cluster's launcher");
+        }
+    });
+}
+
 /// The spec of session 0 of a test run under `RILL_MASTER=local-cluster[N]`: in the
 /// test process, made here with fresh ports and peers started running this test; in a
 /// peer, `from_env` found it already.
@@ -158,6 +186,7 @@ pub(crate) struct Session {
 const CLOCK_ROUND: u64 = 0;
 const FIRST_SNAPSHOT_ROUND: u64 = 1;
 const HEADER_JOB: u64 = 0;
+const METRICS_JOB: u64 = 0xfe;
 const CHECKPOINT_JOB: u64 = 0xff;
 
 /// What process 0 says at the start of every batch, which every process then follows.
@@ -217,6 +246,23 @@ impl Session {
         self.said_by_zero((time_ms << 20) | (HEADER_JOB << 12), &mine)
     }
 
+    /// After the jobs of the batch at `time_ms` ran: the sum of `value` over the
+    /// processes (a count every process made of its own partitions, such as late records).
+    pub(crate) fn total(&self, time_ms: u64, value: u64) -> Result<u64> {
+        let n = self.processes();
+        let out = vec![value.to_le_bytes().to_vec(); n];
+        let received = self
+            .exchanger
+            .all_to_all((time_ms << 20) | (METRICS_JOB << 12), out)?;
+        received
+            .iter()
+            .enumerate()
+            .try_fold(0u64, |sum, (from, bytes)| {
+                let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
+                Ok(sum.saturating_add(u64::from_le_bytes(v)))
+            })
+    }
+
     /// After the batch at `time_ms` wrote its checkpoint on this process: returns once
     /// every process has.
     pub(crate) fn checkpoint_written(&self, time_ms: u64) -> Result<()> {
@@ -240,9 +286,9 @@ impl Session {
         Rounds {
             session: self,
             partitions: partitions.max(1),
-            // Jobs 0..254 take the job numbers 1..255 between the header and the
-            // checkpoint (a job past 253 shares the checkpoint's; a context has few).
-            base: (time_ms << 20) | ((job as u64 + 1).min(CHECKPOINT_JOB - 1) << 12),
+            // Jobs take the numbers 1.. between the header and the batch's totals
+            // (`join_cluster` allows at most 249 jobs).
+            base: (time_ms << 20) | ((job as u64 + 1).min(METRICS_JOB - 1) << 12),
             counter,
         }
     }

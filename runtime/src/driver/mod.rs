@@ -159,6 +159,17 @@ impl Driver {
         Ok((mode, last))
     }
 
+    /// In a cluster: the sum of `value` over the processes, after the jobs of the batch
+    /// at `time` ran (each counted its own partitions); `value` locally.
+    pub(crate) fn cluster_total(&self, time: Time, value: u64) -> Result<u64> {
+        #[cfg(feature = "cluster")]
+        if let Some(s) = self.cluster.session() {
+            return s.total(time.millis(), value);
+        }
+        let _ = time;
+        Ok(value)
+    }
+
     /// In a cluster: once every process wrote its snapshot of `time`, process 0 marks
     /// it complete in the manifest.
     fn cluster_checkpoint(&self, time: Time, first: bool) -> Result<()> {

@@ -96,6 +96,14 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
     if let (Ok(()), Some(e)) = (&result, exec.take_failure()) {
         result = Err(e);
     }
+    // On a cluster, each process counted the late records of its own partitions.
+    let mut late_records = stage_times.late_records();
+    if result.is_ok() {
+        match driver.cluster_total(time, late_records) {
+            Ok(total) => late_records = total,
+            Err(e) => result = Err(e),
+        }
+    }
     if result.is_ok() && cut.mode == BatchMode::Full {
         result = driver.jobs.commit(time);
     }
@@ -119,6 +127,7 @@ pub(super) fn run(driver: &Driver, time: Time, scheduled: Instant, cut: Cut) -> 
         scheduling_delay: started.saturating_duration_since(scheduled),
         processing_time: started.elapsed(),
         pipeline_times,
+        late_records,
         stage_times: stage_times.into_vec(),
     };
     tracing::debug!(

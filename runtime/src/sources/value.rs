@@ -131,6 +131,7 @@ impl Source<Line> for SocketText {
             env.partitions,
             env.limits,
         );
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }
@@ -166,6 +167,7 @@ impl Source<Line> for SocketListen {
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<Line>>) {
         let (src, slot) =
             ListenSource::lines(&self.addr, env.stats.clone(), env.partitions, env.limits);
+        slot.set_origin(super::Origin::sent());
         (src, slot)
     }
 }

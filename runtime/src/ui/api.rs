@@ -151,6 +151,7 @@ pub(crate) fn batch(b: &BatchInfo, interval: Duration) -> Json {
     Json::Obj(vec![
         ("time_ms", Json::Int(b.time.millis() as i128)),
         ("records", Json::Int(b.records as i128)),
+        ("late_records", Json::Int(b.late_records as i128)),
         (
             "source_records",
             Json::Arr(

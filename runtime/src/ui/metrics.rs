@@ -124,6 +124,12 @@ pub(crate) fn render(driver: &Driver) -> String {
         totals.records as f64,
     );
     o.one(
+        "rill_late_records_total",
+        "counter",
+        "Records the event-time operators found too late for their windows.",
+        totals.late_records as f64,
+    );
+    o.one(
         "rill_malformed_records_total",
         "counter",
         "Input lines skipped because they were malformed.",
