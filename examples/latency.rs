@@ -138,6 +138,7 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     std::thread::sleep(Duration::from_secs(args.seconds));
     let measured = start.elapsed();
     let sent1 = feed.sent.load(Ordering::Relaxed);
+    let batches1 = ctx.batch_infos().len();
     let load = load_average();
     // Let every line sent be counted (a loaded machine may have a backlog), then stop.
     feed.done.store(true, Ordering::Relaxed);
@@ -152,7 +153,12 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     while counted_all() < all && Instant::now() < deadline {
         std::thread::sleep(interval);
     }
-    let infos: Vec<_> = ctx.batch_infos().into_iter().skip(batches0).collect();
+    let infos: Vec<_> = ctx
+        .batch_infos()
+        .into_iter()
+        .take(batches1)
+        .skip(batches0)
+        .collect();
     ctx.stop()?;
 
     let sent_log = feed

@@ -129,6 +129,16 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// words per second.
 pub fn in_memory_words_per_second(lines: usize, batches: usize, parallelism: usize) -> f64 {
     let corpus = Corpus::new(100_000, 1.1, 42).lines(lines);
+    in_memory(corpus, batches, parallelism)
+}
+
+/// [`in_memory_words_per_second`] over records of type `T` (`String`, or the `Line`s a
+/// socket source gives, to compare the two).
+pub fn in_memory<T>(corpus: Vec<T>, batches: usize, parallelism: usize) -> f64
+where
+    T: std::ops::Deref<Target = str> + Clone + Send + Sync + 'static,
+{
+    let lines = corpus.len();
     let ctx = match StreamingContext::builder()
         .batch_interval(Duration::from_secs(1))
         .parallelism(parallelism)
@@ -142,7 +152,7 @@ pub fn in_memory_words_per_second(lines: usize, batches: usize, parallelism: usi
         }
     };
     // One batch queued at a time, outside the timed part, so the run holds two at most.
-    let queue = rill::source::Queue::<String>::new();
+    let queue = rill::source::Queue::<T>::new();
     let queued = queue.clone();
     let words = Arc::new(AtomicU64::new(0));
     let w = words.clone();

@@ -1,7 +1,7 @@
 //! What generated code calls: source registration, job registration and the call shims
 //! that give each user closure its argument type. Not a stable API.
 
-pub use crate::sources::pick;
+pub mod pick;
 
 use crate::sinks::{Sink, SinkOutput};
 use crate::sources::{Slot, Source, SourceControl, SourceEnv, SourceHandle};

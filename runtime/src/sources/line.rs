@@ -248,6 +248,10 @@ impl LineBlock {
     /// reserved much more than its lines took is shrunk first, so a buffered block holds
     /// about its text.
     pub(crate) fn finish(&mut self) -> Vec<Line> {
+        if self.ends.is_empty() {
+            // Nothing to share (a poll turn that read no line): no buffer to allocate.
+            return Vec::new();
+        }
         let ends = std::mem::take(&mut self.ends);
         let mut text = std::mem::take(&mut self.text);
         if text.capacity() > text.len() + text.len() / 2 + 4096 {

@@ -14,8 +14,6 @@ mod listen;
 #[cfg(feature = "object-store")]
 mod object_files;
 mod origin;
-#[doc(hidden)]
-pub mod pick;
 mod queue;
 pub mod receiver;
 mod replayable;
@@ -34,9 +32,9 @@ pub use replayable::{Replayable, ReplayableSource};
 pub use socket::SocketSource;
 pub use user_receiver::{Receiver, ReceiverSource, Store};
 pub use value::{
-    DirectStream, QueueStream, ReceiverStream, ReplayableStream, SocketListen, SocketText, Source,
-    SourceEnv, TextFiles, direct_stream, queue_stream, receiver_stream, replayable_stream,
-    socket_listen_stream, socket_text_stream, source, text_file_stream,
+    DirectStream, Preferred, QueueStream, ReceiverStream, ReplayableStream, SocketListen,
+    SocketText, Source, SourceEnv, TextFiles, direct_stream, queue_stream, receiver_stream,
+    replayable_stream, socket_listen_stream, socket_text_stream, source, text_file_stream,
 };
 
 use crate::sync::lock;

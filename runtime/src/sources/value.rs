@@ -7,7 +7,6 @@
 //! [`receiver_stream`], [`replayable_stream`] or [`direct_stream`], and any value chosen
 //! at run time comes in through [`source`].
 
-use super::pick::Preferred;
 use super::{
     DirectInput, DirectSource, FileSource, IntoQueue, Line, ListenSource, QueueSource, Receiver,
     ReceiverSource, Replayable, ReplayableSource, Slot, SocketSource, SourceControl, SourceStats,
@@ -69,6 +68,15 @@ pub trait Source<T>: Send + 'static {
     /// the pipeline is defined; nothing starts before the context does.
     #[doc(hidden)]
     fn register(self: Box<Self>, env: &SourceEnv) -> (Arc<dyn SourceControl>, Arc<Slot<T>>);
+}
+
+/// A source value with a preferred record type in `stream!`, which may implement
+/// [`Source`] for other record types too: the socket sources are `Source<String>` (so a
+/// `Box<dyn Source<String>>` holds them) and prefer [`Line`]s. A source statement
+/// registers such a value as its preferred type (`private::pick`).
+pub trait Preferred: Source<Self::Record> + Sized {
+    /// The record type a source statement gives it.
+    type Record: Send + 'static;
 }
 
 impl<T: 'static> Source<T> for Box<dyn Source<T>> {

@@ -26,8 +26,8 @@
 //! let _: &rill_runtime::sources::SourceHandle<u8> = &handle;
 //! ```
 
-use super::{Line, Source, SourceHandle};
 use crate::StreamingContext;
+use crate::sources::{Line, Preferred, Source, SourceHandle};
 use std::marker::PhantomData;
 
 /// A value's type, without the value.
@@ -38,13 +38,6 @@ impl<T> Tag<T> {
     pub fn of(_value: &T) -> Tag<T> {
         Tag(PhantomData)
     }
-}
-
-/// A source value with a preferred record type in `stream!` (it may implement
-/// [`Source`] for other record types too).
-pub trait Preferred: Source<Self::Record> + Sized {
-    /// The record type a source statement gives it.
-    type Record: Send + 'static;
 }
 
 /// Registers a source value as its [`Preferred`] record type.
