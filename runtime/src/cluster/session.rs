@@ -409,19 +409,26 @@ impl Rounds<'_> {
     ) -> Result<Vec<P>> {
         let (me, n) = (self.me(), self.processes());
         let to_all = to_all || self.session.replicas;
-        let mine: Vec<(u32, &P)> = parts
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.owner(*i) == me)
-            .map(|(i, p)| (i as u32, p))
-            .collect();
-        let bytes = encode(&mine)?;
+        let sends_to = |q: usize| q != me && (to_all || q == 0);
+        // Written once, and only if some process reads it (not by process 0 of a gather
+        // for outputs, nor on a cluster of one process).
+        let bytes = if (0..n).any(sends_to) {
+            let mine: Vec<(u32, &P)> = parts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.owner(*i) == me)
+                .map(|(i, p)| (i as u32, p))
+                .collect();
+            encode(&mine)?
+        } else {
+            Vec::new()
+        };
         let out = (0..n)
             .map(|q| {
-                if q == me || !(to_all || q == 0) {
-                    Vec::new()
-                } else {
+                if sends_to(q) {
                     bytes.clone()
+                } else {
+                    Vec::new()
                 }
             })
             .collect();
