@@ -224,10 +224,8 @@ impl Session {
         } else {
             vec![Vec::new(); n]
         };
+        // Process 0's own payload comes back to it too (`out[self]`).
         let received = self.exchanger.all_to_all(time, out)?;
-        if self.process() == 0 {
-            return encode(value).and_then(|b| decode_owned(&b, 0));
-        }
         decode_owned(&received[0], 0)
     }
 
@@ -254,13 +252,9 @@ impl Session {
         let received = self
             .exchanger
             .all_to_all((time_ms << 20) | (METRICS_JOB << 12), out)?;
-        received
-            .iter()
-            .enumerate()
-            .try_fold(0u64, |sum, (from, bytes)| {
-                let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
-                Ok(sum.saturating_add(u64::from_le_bytes(v)))
-            })
+        Ok(numbers(&received)?
+            .into_iter()
+            .fold(0u64, u64::saturating_add))
     }
 
     /// After the batch at `time_ms` wrote its checkpoint on this process: returns once
@@ -452,12 +446,7 @@ impl Rounds<'_> {
     pub(crate) fn max(&self, value: u64) -> Result<u64> {
         let n = self.processes();
         let received = self.round(vec![value.to_le_bytes().to_vec(); n])?;
-        let mut max = value;
-        for (from, bytes) in received.iter().enumerate() {
-            let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
-            max = max.max(u64::from_le_bytes(v));
-        }
-        Ok(max)
+        Ok(numbers(&received)?.into_iter().fold(value, u64::max))
     }
 
     /// See `Batch::keep_owned`.
@@ -504,6 +493,18 @@ fn decode_owned<T: serde::de::DeserializeOwned>(bytes: &[u8], from: usize) -> Re
                 "a message from process {from} does not decode: {e}"
             ))
         })
+}
+
+/// The `u64` every process sent in a round of numbers (`to_le_bytes`), by sender.
+fn numbers(received: &[Vec<u8>]) -> Result<Vec<u64>> {
+    received
+        .iter()
+        .enumerate()
+        .map(|(from, bytes)| {
+            let v: [u8; 8] = bytes.as_slice().try_into().map_err(|_| mismatch(from))?;
+            Ok(u64::from_le_bytes(v))
+        })
+        .collect()
 }
 
 fn mismatch(from: usize) -> Error {
