@@ -2,12 +2,12 @@
 //! records in each event-time window, as `(EventWindow, u64)`.
 
 use super::args::{LEN, SLIDE};
-use super::with_watermark::{APPLIES, EMIT, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, WindowArgs, global_window_step, window_state};
 use super::{Batch, Kept, Op, OpDef, Role};
-use crate::codegen::{Gen, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("len", 0), ("slide", 1)],
@@ -24,21 +24,22 @@ struct CountByEventWindow;
 
 impl Batch for CountByEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Option<Kept> {
-        let ops = quote!(::rill::__private::ops);
-        let ws = windows(g, n, 0, Some(1), 2);
-        let keep = keeps_late(g, n);
-        Some(Kept::checkpointed(quote!(
-            #ops::count_by_event_window::CountByEventWindow::new(#ws, #keep)
-        )))
+        let ty = quote!(count_by_event_window::CountByEventWindow);
+        Some(window_state(g, n, ty, ARGS, false))
     }
 
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
-        let st = state(n);
-        let a = format_ident!("__a");
-        let span = g.plan.nodes[n].span;
-        let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
-        let (wm, time) = watermark_of(g, n);
-        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::count_by_event_window::one, #ops::count_by_key_and_event_window::add, &__arena)?))
+        let (one, add) = (
+            quote!(#ops::count_by_event_window::one),
+            quote!(#ops::count_by_key_and_event_window::add),
+        );
+        global_window_step(g, n, one, add)
     }
 }
+
+/// Its windows: `len, slide[, emit]` from the first argument.
+const ARGS: WindowArgs = WindowArgs {
+    first: 0,
+    sliding: true,
+};

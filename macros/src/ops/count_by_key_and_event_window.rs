@@ -3,12 +3,12 @@
 //! u64)`.
 
 use super::args::{LEN, SLIDE};
-use super::with_watermark::{APPLIES, EMIT, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, WindowArgs, keyed_window_step, window_state};
 use super::{Kept, KeyedState, Op, OpDef, Role};
-use crate::codegen::{Gen, context_partitions, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("len", 0), ("slide", 1)],
@@ -25,22 +25,18 @@ struct CountByKeyAndEventWindow;
 
 impl KeyedState for CountByKeyAndEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        let ops = quote!(::rill::__private::ops);
-        let (ws, parts) = (windows(g, n, 0, Some(1), 2), context_partitions());
-        let keep = keeps_late(g, n);
-        Kept::checkpointed(quote!(
-            #ops::count_by_key_and_event_window::CountByKeyAndEventWindow::new(#ws, #parts, #keep)
-        ))
+        window_state(g, n, quote!(count_by_key_and_event_window::CountByKeyAndEventWindow), ARGS, true)
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
-        let c = quote!(::rill::__private::ops::count_by_key_and_event_window);
-        let st = state(n);
-        let span = g.plan.nodes[n].span;
-        let (wm, time) = watermark_of(g, n);
-        g.keyed_state_read(
-            n,
-            quote_spanned!(span=> ::core::option::Option::Some(#st.step(__b, __x0, #wm, #time, #c::one, #c::add))),
-        )
+        let ops = quote!(::rill::__private::ops);
+        let merge = quote!(#ops::count_by_key_and_event_window::add);
+        keyed_window_step(g, n, quote!(#ops::count_by_key_and_event_window::one), merge)
     }
 }
+
+/// Its windows: `len, slide[, emit]` from the first argument.
+const ARGS: WindowArgs = WindowArgs {
+    first: 0,
+    sliding: true,
+};

@@ -2,12 +2,12 @@
 //! stream, each key's number of records per session (records less than `gap` apart), as
 //! `(EventWindow, key, u64)`: Nexmark's q11.
 
-use super::with_watermark::{APPLIES, EMIT, GAP, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, GAP, WindowArgs, keyed_window_step, window_state};
 use super::{Kept, KeyedState, Op, OpDef, Role};
-use crate::codegen::{Gen, context_partitions, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("gap", 0)],
@@ -24,22 +24,18 @@ struct CountByKeyAndSessionWindow;
 
 impl KeyedState for CountByKeyAndSessionWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        let ops = quote!(::rill::__private::ops);
-        let (ws, parts) = (windows(g, n, 0, None, 1), context_partitions());
-        let keep = keeps_late(g, n);
-        Kept::checkpointed(quote!(
-            #ops::count_by_key_and_session_window::CountByKeyAndSessionWindow::new(#ws, #parts, #keep)
-        ))
+        window_state(g, n, quote!(count_by_key_and_session_window::CountByKeyAndSessionWindow), ARGS, true)
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
-        let st = state(n);
-        let span = g.plan.nodes[n].span;
-        let (wm, time) = watermark_of(g, n);
-        g.keyed_state_read(
-            n,
-            quote_spanned!(span=> ::core::option::Option::Some(#st.step(__b, __x0, #wm, #time, #ops::count_by_key_and_session_window::one, #ops::count_by_key_and_event_window::add))),
-        )
+        let merge = quote!(#ops::count_by_key_and_event_window::add);
+        keyed_window_step(g, n, quote!(#ops::count_by_key_and_session_window::one), merge)
     }
 }
+
+/// Its windows: `gap[, emit]` from the first argument.
+const ARGS: WindowArgs = WindowArgs {
+    first: 0,
+    sliding: false,
+};

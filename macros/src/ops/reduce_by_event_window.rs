@@ -3,12 +3,12 @@
 //! partition, merged on the driver.
 
 use super::args::{LEN, REDUCE, SLIDE};
-use super::with_watermark::{APPLIES, EMIT, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, WindowArgs, global_window_step, window_state};
 use super::{Batch, Kept, Op, OpDef, Role};
-use crate::codegen::{Gen, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("len", 1), ("slide", 2)],
@@ -25,22 +25,19 @@ struct ReduceByEventWindow;
 
 impl Batch for ReduceByEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Option<Kept> {
-        let ops = quote!(::rill::__private::ops);
-        let ws = windows(g, n, 1, Some(2), 3);
-        let keep = keeps_late(g, n);
-        Some(Kept::checkpointed(quote!(
-            #ops::reduce_by_event_window::ReduceByEventWindow::new(#ws, #keep)
-        )))
+        let ty = quote!(reduce_by_event_window::ReduceByEventWindow);
+        Some(window_state(g, n, ty, ARGS, false))
     }
 
     fn driver(&self, g: &mut Gen, n: NodeId) -> TokenStream {
-        let ops = quote!(::rill::__private::ops);
-        let st = state(n);
-        let a = format_ident!("__a");
-        let span = g.plan.nodes[n].span;
-        let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
-        let (wm, time) = watermark_of(g, n);
+        let cloned = quote!(::rill::__private::ops::reduce_by_event_window::cloned);
         let f = g.func(n, 0);
-        quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #ops::reduce_by_event_window::cloned, #f, &__arena)?))
+        global_window_step(g, n, cloned, f)
     }
 }
+
+/// Its windows: `len, slide[, emit]` after the function.
+const ARGS: WindowArgs = WindowArgs {
+    first: 1,
+    sliding: true,
+};

@@ -3,12 +3,12 @@
 //! `(EventWindow, key, value)`.
 
 use super::args::{LEN, REDUCE, SLIDE};
-use super::with_watermark::{APPLIES, EMIT, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, WindowArgs, keyed_window_step, window_state};
 use super::{Kept, KeyedState, Op, OpDef, Role};
-use crate::codegen::{Gen, context_partitions, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("len", 1), ("slide", 2)],
@@ -25,23 +25,18 @@ struct ReduceByKeyAndEventWindow;
 
 impl KeyedState for ReduceByKeyAndEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        let ops = quote!(::rill::__private::ops);
-        let (ws, parts) = (windows(g, n, 1, Some(2), 3), context_partitions());
-        let keep = keeps_late(g, n);
-        Kept::checkpointed(quote!(
-            #ops::reduce_by_key_and_event_window::ReduceByKeyAndEventWindow::new(#ws, #parts, #keep)
-        ))
+        window_state(g, n, quote!(reduce_by_key_and_event_window::ReduceByKeyAndEventWindow), ARGS, true)
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
-        let st = state(n);
-        let span = g.plan.nodes[n].span;
-        let (wm, time) = watermark_of(g, n);
-        let f = g.func(n, 0);
-        g.keyed_state_read(
-            n,
-            quote_spanned!(span=> ::core::option::Option::Some(#st.step(__b, __x0, #wm, #time, #ops::reduce_by_key_and_event_window::pair, #f))),
-        )
+        let merge = g.func(n, 0);
+        keyed_window_step(g, n, quote!(#ops::reduce_by_key_and_event_window::pair), merge)
     }
 }
+
+/// Its windows: `len, slide[, emit]` after the function.
+const ARGS: WindowArgs = WindowArgs {
+    first: 1,
+    sliding: true,
+};

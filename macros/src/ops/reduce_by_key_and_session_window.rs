@@ -3,12 +3,12 @@
 //! `f`, as `(EventWindow, key, value)`.
 
 use super::args::REDUCE;
-use super::with_watermark::{APPLIES, EMIT, GAP, keeps_late, watermark_of, windows};
+use super::with_watermark::{APPLIES, EMIT, GAP, WindowArgs, keyed_window_step, window_state};
 use super::{Kept, KeyedState, Op, OpDef, Role};
-use crate::codegen::{Gen, context_partitions, state};
+use crate::codegen::Gen;
 use crate::plan::NodeId;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 pub static DEF: OpDef = OpDef {
     state_args: &[("gap", 1)],
@@ -25,23 +25,18 @@ struct ReduceByKeyAndSessionWindow;
 
 impl KeyedState for ReduceByKeyAndSessionWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        let ops = quote!(::rill::__private::ops);
-        let (ws, parts) = (windows(g, n, 1, None, 2), context_partitions());
-        let keep = keeps_late(g, n);
-        Kept::checkpointed(quote!(
-            #ops::reduce_by_key_and_session_window::ReduceByKeyAndSessionWindow::new(#ws, #parts, #keep)
-        ))
+        window_state(g, n, quote!(reduce_by_key_and_session_window::ReduceByKeyAndSessionWindow), ARGS, true)
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
-        let st = state(n);
-        let span = g.plan.nodes[n].span;
-        let (wm, time) = watermark_of(g, n);
-        let f = g.func(n, 0);
-        g.keyed_state_read(
-            n,
-            quote_spanned!(span=> ::core::option::Option::Some(#st.step(__b, __x0, #wm, #time, #ops::reduce_by_key_and_session_window::value, #f))),
-        )
+        let merge = g.func(n, 0);
+        keyed_window_step(g, n, quote!(#ops::reduce_by_key_and_session_window::value), merge)
     }
 }
+
+/// Its windows: `gap[, emit]` after the function.
+const ARGS: WindowArgs = WindowArgs {
+    first: 1,
+    sliding: false,
+};

@@ -101,3 +101,59 @@ pub fn windows(g: &Gen, n: NodeId, len: usize, slide: Option<usize>, emit: usize
         }
     }
 }
+
+/// What kind of event-time windows an operator keeps: where its window arguments start
+/// (after the reduce function, if it has one), and whether they slide or are sessions.
+#[derive(Clone, Copy)]
+pub struct WindowArgs {
+    /// The value argument of the window length (or the session gap).
+    pub first: usize,
+    /// Tumbling or sliding windows (`len, slide`), or sessions (`gap`).
+    pub sliding: bool,
+}
+
+impl WindowArgs {
+    /// The windows these arguments of operator `n` make.
+    fn windows(self, g: &Gen, n: NodeId) -> TokenStream {
+        let f = self.first;
+        match self.sliding {
+            true => windows(g, n, f, Some(f + 1), f + 2),
+            false => windows(g, n, f, None, f + 1),
+        }
+    }
+}
+
+/// The checkpointed state of event-window operator `n`: `ty::new(windows,
+/// [partitions,] keeps_late)`, `ty` a path under the runtime's `ops`.
+pub fn window_state(g: &Gen, n: NodeId, ty: TokenStream, args: WindowArgs, keyed: bool) -> Kept {
+    let ops = quote!(::rill::__private::ops);
+    let ws = args.windows(g, n);
+    let keep = keeps_late(g, n);
+    let parts = keyed.then(crate::codegen::context_partitions);
+    let parts = parts.map(|p| quote!(#p,));
+    Kept::checkpointed(quote!(#ops::#ty::new(#ws, #parts #keep)))
+}
+
+/// The read side of keyed event-window operator `n`: its state's step over the
+/// exchanged records, each value made a partial by `lift` and partials merged by
+/// `merge` (paths under the runtime's `ops`, or the user's function).
+pub fn keyed_window_step(g: &mut Gen, n: NodeId, lift: TokenStream, merge: TokenStream) -> TokenStream {
+    let st = state(n);
+    let span = g.plan.nodes[n].span;
+    let (wm, time) = watermark_of(g, n);
+    g.keyed_state_read(
+        n,
+        quote_spanned!(span=> ::core::option::Option::Some(#st.step(__b, __x0, #wm, #time, #lift, #merge))),
+    )
+}
+
+/// The driver step of global event-window operator `n` over its whole batch, records
+/// made partials by `lift` and merged by `merge`.
+pub fn global_window_step(g: &mut Gen, n: NodeId, lift: TokenStream, merge: TokenStream) -> TokenStream {
+    let st = state(n);
+    let a = format_ident!("__a");
+    let span = g.plan.nodes[n].span;
+    let bind = g.bind(g.plan.nodes[n].inputs[0], false, &a);
+    let (wm, time) = watermark_of(g, n);
+    quote_spanned!(span=> #bind ::core::option::Option::Some(#st.step(__b, &#a[..], #wm, #time, #lift, #merge, &__arena)?))
+}
