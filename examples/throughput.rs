@@ -1,11 +1,13 @@
 //! End to end throughput: the Zipf corpus sent over a real socket to a listening
 //! receiver, cut into batches by the scheduler (100 ms unless `--batch-interval`),
 //! word-counted by the fused plan; beside it, in the same run, the same word count from
-//! memory (`benches/wordcount.rs`'s "rill fused").
+//! memory twice: back to back on a manual clock (`benches/wordcount.rs`'s "rill fused"),
+//! and paced exactly as the socket is (a thread pushing the same lines, already shared
+//! `Line`s, into a queue source), searched the same way.
 //!
 //! ```text
-//! cargo run --release --example throughput                  # search the highest sustained rate
-//! cargo run --release --example throughput -- --rate 500000 --seconds 10
+//! cargo run --release --example throughput                  # search the highest sustained rates
+//! cargo run --release --example throughput -- --source socket --rate 500000 --seconds 10
 //! cargo run --release --example throughput -- --target 50   # p99 under half the interval
 //! cargo run --release --example throughput -- --adapt       # the earlier adaptive sender
 //! ```
@@ -14,12 +16,13 @@
 //! when, over a trial at that fixed rate, the sender kept it, every line sent was
 //! counted, the batches' p99 processing time stayed under `--target` percent of the
 //! batch interval and their p99 scheduling delay under half of it. It grows the rate by
-//! half while trials pass, then bisects between the last rate that passed and the first
-//! that failed; the highest passing rate is then measured for `--seconds`. It prints
-//! words per second, per-batch processing time and scheduling delay percentiles, peak
-//! resident memory, the in-memory rate and the ratio of the two, and the load average
+//! a quarter while trials pass, then bisects between the last rate that passed and the
+//! first that failed; the highest passing rate is then measured for `--seconds`. With
+//! `--source both` (the default) it does so for the paced queue, then for the socket:
+//! their ratio is what the socket and the receiver cost, the same clock, job and
+//! criterion on both sides. It prints words per second, per-batch processing time and
+//! scheduling delay percentiles, peak resident memory, the ratios, and the load average
 //! beside each figure (the machine is shared).
-
 #[path = "support/feed.rs"]
 mod feed;
 
@@ -65,6 +68,24 @@ struct Args {
     /// them) instead of `String`s.
     #[arg(long)]
     memory_lines_too: bool,
+    /// Where the paced lines come from: `socket` (a sender thread writing to the
+    /// listening socket source), `queue` (a thread pushing the same lines, already
+    /// shared `Line`s, into a queue source: the same job, clock and criterion without
+    /// the socket and the receiver), or `both` (the queue first, then the socket; the
+    /// ratio of the two is what the receive path costs).
+    #[arg(long, value_enum, default_value_t = Paced::Both)]
+    source: Paced,
+}
+
+/// Where the paced lines come from.
+#[derive(Clone, Copy, PartialEq, Eq, rill::clap::ValueEnum)]
+enum Paced {
+    /// Over the listening socket.
+    Socket,
+    /// Pushed into a queue source.
+    Queue,
+    /// The queue, then the socket.
+    Both,
 }
 
 /// The longest `--seconds` or `--warmup` (some 31 years): they are added to
@@ -223,6 +244,66 @@ impl Bench<'_> {
     }
 }
 
+impl Bench<'_> {
+    /// Warms up, searches the highest sustained rate (or keeps `--rate`, or adapts),
+    /// measures it for `--seconds` and prints what it found for the lines of `name`.
+    fn run(&self, args: &Args, target: Duration, name: &str) -> Measured {
+        let interval = self.ctx.batch_interval();
+        self.measure(args.warmup as f64, args.adapt);
+        let (m, how) = if args.adapt || args.rate.is_some() {
+            let how = if args.adapt {
+                "the adaptive sender".to_string()
+            } else {
+                format!("{} lines/s", self.feed.rate.load(Ordering::Relaxed))
+            };
+            (self.measure(args.seconds as f64, args.adapt), how)
+        } else {
+            println!(
+                "{name}: searching the highest rate with processing p99 under {} ms ({}% of {} ms):",
+                ms(target),
+                args.target,
+                ms(interval)
+            );
+            let rate = self.search(args, target);
+            self.feed.rate.store(rate, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_secs(1));
+            (
+                self.measure(args.seconds as f64, false),
+                format!("{rate} lines/s, the highest sustained"),
+            )
+        };
+        let (p50, d50) = m.p(0.5);
+        let (p99, d99) = m.p(0.99);
+        println!(
+            "{name}: {:.1} s at {how}, {} ms batches, parallelism {}  (load {})",
+            m.seconds,
+            interval.as_millis(),
+            self.ctx.parallelism(),
+            load_average()
+        );
+        println!(
+            "{name}: words: {} in {} batches: {:.2} M words/s ({:.0} lines/s sent)",
+            m.words,
+            m.batches,
+            m.words_per_second() / 1e6,
+            m.sent_lines as f64 / m.seconds
+        );
+        println!(
+            "{name}: processing time per batch: p50 {:.1} ms, p99 {:.1} ms ({} the target of {:.0} ms)",
+            ms(p50),
+            ms(p99),
+            if p99 < target { "within" } else { "over" },
+            ms(target)
+        );
+        println!(
+            "{name}: scheduling delay: p50 {:.1} ms, p99 {:.1} ms",
+            ms(d50),
+            ms(d99)
+        );
+        m
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -244,109 +325,80 @@ fn main(ctx: StreamingContext, args: Args) -> rill::Result<()> {
     if args.memory_lines > 0 && args.memory_lines_too {
         // The same over `Line`s sharing one buffer per 1,024 lines, as a socket gives them.
         let corpus = rill::corpus::Corpus::new(100_000, 1.1, 42).lines(args.memory_lines);
-        let lines: Vec<rill::source::Line> = corpus
-            .chunks(1024)
-            .flat_map(|c| {
-                let text = std::sync::Arc::new(c.concat());
-                let mut at = 0;
-                c.iter()
-                    .filter_map(|l| {
-                        at += l.len();
-                        rill::source::Line::of(&text, at - l.len(), at)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
         let load = load_average();
-        let rate = feed::in_memory(lines, 20, ctx.parallelism());
+        let rate = feed::in_memory(feed::shared_lines(&corpus), 20, ctx.parallelism());
         println!(
             "in memory over shared Lines instead of Strings: {:.2} M words/s  (load {load})",
             rate / 1e6
         );
     }
     let words = Arc::new(AtomicU64::new(0));
-    let counted = words.clone();
+    let (by_socket, by_queue) = (words.clone(), words.clone());
+    let queue = rill::source::Queue::<rill::source::Line>::new().one_at_a_time(false);
+    let queued = queue.clone();
     stream! { ctx;
         socket_listen_stream("127.0.0.1:0")
             .flat_map(|l| l.split(' '))
             .map(|w| (w, 1u64))
             .reduce_by_key(|a, b| a + b)
             .for_each_batch(move |_, counts| {
-                counted.fetch_add(counts.iter().map(|(_, n)| n).sum::<u64>(), Ordering::Relaxed);
+                by_socket.fetch_add(counts.iter().map(|(_, n)| n).sum::<u64>(), Ordering::Relaxed);
+            });
+        queue_stream(queued)
+            .flat_map(|l| l.split(' '))
+            .map(|w| (w, 1u64))
+            .reduce_by_key(|a, b| a + b)
+            .for_each_batch(move |_, counts| {
+                by_queue.fetch_add(counts.iter().map(|(_, n)| n).sum::<u64>(), Ordering::Relaxed);
             });
     };
     ctx.start()?;
-    let addr = ctx.local_addrs()[0];
     let interval = ctx.batch_interval();
-    let feed = Feed::new(args.rate.unwrap_or(400_000), false);
     let tick = (interval / 20).clamp(Duration::from_millis(1), Duration::from_millis(5));
-    let sender = feed.start(addr, tick);
-    let bench = Bench {
-        ctx: &ctx,
-        feed: feed.clone(),
-        words,
-    };
     let target = interval * args.target as u32 / 100;
-    bench.measure(args.warmup as f64, args.adapt);
-    let (m, how) = if args.adapt || args.rate.is_some() {
-        let how = if args.adapt {
-            "the adaptive sender".to_string()
-        } else {
-            format!("{} lines/s", feed.rate.load(Ordering::Relaxed))
+    let mut found = Vec::new();
+    for paced in [Paced::Queue, Paced::Socket] {
+        if args.source != Paced::Both && args.source != paced {
+            continue;
+        }
+        let feed = Feed::new(args.rate.unwrap_or(400_000), false);
+        let sender = match paced {
+            Paced::Queue => feed.start_queue(queue.clone(), tick),
+            _ => feed.start(ctx.local_addrs()[0], tick),
         };
-        (bench.measure(args.seconds as f64, args.adapt), how)
-    } else {
-        println!(
-            "searching the highest rate with processing p99 under {} ms ({}% of {} ms):",
-            ms(target),
-            args.target,
-            ms(interval)
-        );
-        let rate = bench.search(&args, target);
-        bench.feed.rate.store(rate, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_secs(1));
-        (
-            bench.measure(args.seconds as f64, false),
-            format!("{rate} lines/s, the highest sustained"),
-        )
-    };
-    let load = load_average();
-    feed.done.store(true, Ordering::Relaxed);
-    let _ = sender.join();
+        let bench = Bench {
+            ctx: &ctx,
+            feed: feed.clone(),
+            words: words.clone(),
+        };
+        let name = if paced == Paced::Queue {
+            "queue"
+        } else {
+            "socket"
+        };
+        let m = bench.run(&args, target, name);
+        feed.done.store(true, Ordering::Relaxed);
+        let _ = sender.join();
+        bench.drain();
+        found.push((name, m.words_per_second()));
+    }
     ctx.stop()?;
-    let (p50, d50) = m.p(0.5);
-    let (p99, d99) = m.p(0.99);
-    println!(
-        "throughput: {:.1} s at {how}, {} ms batches, parallelism {}  (load {load})",
-        m.seconds,
-        interval.as_millis(),
-        ctx.parallelism()
-    );
-    println!(
-        "words: {} in {} batches: {:.2} M words/s ({:.0} lines/s sent)",
-        m.words,
-        m.batches,
-        m.words_per_second() / 1e6,
-        m.sent_lines as f64 / m.seconds
-    );
-    println!(
-        "processing time per batch: p50 {:.1} ms, p99 {:.1} ms ({} the target of {:.0} ms)",
-        ms(p50),
-        ms(p99),
-        if p99 < target { "within" } else { "over" },
-        ms(target)
-    );
-    println!(
-        "scheduling delay: p50 {:.1} ms, p99 {:.1} ms",
-        ms(d50),
-        ms(d99)
-    );
-    if let Some((rate, _)) = memory {
+    let socket = found.iter().find(|(n, _)| *n == "socket").map(|f| f.1);
+    let paced_queue = found.iter().find(|(n, _)| *n == "queue").map(|f| f.1);
+    if let (Some(socket), Some(queue)) = (socket, paced_queue) {
         println!(
-            "socket / in memory: {:.2} / {:.2} M words/s = {:.2}x",
-            m.words_per_second() / 1e6,
+            "socket / queue, both paced and searched the same way: {:.2} / {:.2} M words/s = {:.2}x",
+            socket / 1e6,
+            queue / 1e6,
+            socket / queue.max(1.0)
+        );
+    }
+    if let (Some(socket), Some((rate, _))) = (socket, memory) {
+        println!(
+            "socket / in memory back to back: {:.2} / {:.2} M words/s = {:.2}x",
+            socket / 1e6,
             rate / 1e6,
-            m.words_per_second() / rate.max(1.0)
+            socket / rate.max(1.0)
         );
     }
     if let Some(rss) = peak_rss_mib() {

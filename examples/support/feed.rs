@@ -57,17 +57,41 @@ impl Feed {
     /// every `tick` (what a late tick owes is sent with it), until `done`.
     pub fn start(&self, addr: SocketAddr, tick: Duration) -> std::thread::JoinHandle<()> {
         let feed = self.clone();
-        std::thread::spawn(move || feed.send(addr, tick))
+        std::thread::spawn(move || {
+            let (buf, starts) = corpus(CORPUS_LINES);
+            let Ok(mut conn) = TcpStream::connect(addr) else {
+                eprintln!("cannot connect to the receiver at {addr}");
+                return;
+            };
+            let _ = conn.set_nodelay(true);
+            feed.pace(starts.len() - 1, tick, |from, to| {
+                conn.write_all(&buf[starts[from]..starts[to]]).is_ok()
+            });
+        })
     }
 
-    fn send(self, addr: SocketAddr, tick: Duration) {
-        let (buf, starts) = corpus(200_000);
-        let lines = starts.len() - 1;
-        let Ok(mut conn) = TcpStream::connect(addr) else {
-            eprintln!("cannot connect to the receiver at {addr}");
-            return;
-        };
-        let _ = conn.set_nodelay(true);
+    /// Starts a thread pushing the corpus into `queue` at the feed's rate, as
+    /// [`shared_lines`] (what a socket source hands over, without the socket and the
+    /// receiver), a push about every `tick`, until `done`. The queue should take every
+    /// entry at each batch (`one_at_a_time(false)`), as a receiver's cut does.
+    pub fn start_queue(
+        &self,
+        queue: rill::source::Queue<rill::source::Line>,
+        tick: Duration,
+    ) -> std::thread::JoinHandle<()> {
+        let feed = self.clone();
+        std::thread::spawn(move || {
+            let lines = shared_lines(&Corpus::new(100_000, 1.1, 42).lines(CORPUS_LINES));
+            feed.pace(lines.len(), tick, |from, to| {
+                queue.push(lines[from..to].to_vec());
+                true
+            });
+        })
+    }
+
+    /// Hands `emit` the corpus lines `from..to` owed at the feed's rate, about every
+    /// `tick`, cycling through `lines` lines, until `done` or `emit` fails.
+    fn pace(self, lines: usize, tick: Duration, mut emit: impl FnMut(usize, usize) -> bool) {
         let mut next = Instant::now();
         let mut last = next;
         let mut pos = 0usize;
@@ -89,7 +113,7 @@ impl Feed {
             }
             while n > 0 {
                 let k = n.min(lines - pos);
-                if conn.write_all(&buf[starts[pos]..starts[pos + k]]).is_err() {
+                if !emit(pos, pos + k) {
                     return;
                 }
                 self.sent.fetch_add(k as u64, Ordering::Relaxed);
@@ -105,6 +129,27 @@ impl Feed {
             }
         }
     }
+}
+
+/// Lines of the corpus a sender cycles through.
+const CORPUS_LINES: usize = 200_000;
+
+/// `corpus` as [`Line`](rill::source::Line)s sharing one buffer per 1,024 lines, as a
+/// socket source hands them over.
+pub fn shared_lines(corpus: &[String]) -> Vec<rill::source::Line> {
+    corpus
+        .chunks(1024)
+        .flat_map(|c| {
+            let text = Arc::new(c.concat());
+            let mut at = 0;
+            c.iter()
+                .filter_map(|l| {
+                    at += l.len();
+                    rill::source::Line::of(&text, at - l.len(), at)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The 1-minute load average of the machine, as `uptime` shows it.
