@@ -9,10 +9,11 @@ use rill::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 mod support;
 use support::example_with_features;
+use support::totals::{batch_lines, in_order, wait_batches};
 
 #[test]
 fn one_watermark_feeds_keyed_global_and_session_windows_in_both_plans() {
@@ -275,31 +276,15 @@ fn start(d: &Dirs, queued: usize, every: u64) -> Child {
         .unwrap()
 }
 
-/// Complete output directories `counts-<ms>.txt`, each as its sorted lines, by time.
+/// Complete output directories `counts-<ms>.txt`, each as its sorted lines (strings
+/// are written as `print()` shows them, quoted), by time.
 fn outputs(out: &Path) -> BTreeMap<u64, Vec<String>> {
-    let mut all = BTreeMap::new();
-    for e in std::fs::read_dir(out).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(ms) = name
-            .strip_prefix("counts-")
-            .and_then(|n| n.strip_suffix(".txt"))
-            .and_then(|n| n.parse().ok())
-        else {
-            continue;
-        };
-        if !e.path().join("_SUCCESS").exists() {
-            continue;
-        }
-        let mut lines = Vec::new();
-        for part in std::fs::read_dir(e.path()).unwrap().flatten() {
-            if part.file_name().to_string_lossy().starts_with("part-") {
-                let text = std::fs::read_to_string(part.path()).unwrap();
-                // Strings are written as `print()` shows them, quoted.
-                lines.extend(text.lines().map(|l| l.trim_matches('"').to_string()));
-            }
+    let (mut all, _) = batch_lines(out, "counts");
+    for lines in all.values_mut() {
+        for l in lines.iter_mut() {
+            *l = l.trim_matches('"').to_string();
         }
         lines.sort();
-        all.insert(ms, lines);
     }
     all
 }
@@ -307,29 +292,7 @@ fn outputs(out: &Path) -> BTreeMap<u64, Vec<String>> {
 /// Waits until `out` holds at least `n` batch directories; returns them in batch order,
 /// checked contiguous (one per 100 ms batch).
 fn wait_outputs(out: &Path, n: usize, what: &str) -> Vec<Vec<String>> {
-    let deadline = Instant::now() + support::HUNG;
-    let all = loop {
-        let all = outputs(out);
-        if all.len() >= n {
-            break all;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: only {} of {n} batches were written",
-            all.len()
-        );
-        std::thread::sleep(StdDuration::from_millis(20));
-    };
-    let times: Vec<u64> = all.keys().copied().collect();
-    for t in times.windows(2) {
-        assert_eq!(
-            t[1] - t[0],
-            100,
-            "{what}: a batch is missing after {}",
-            t[0]
-        );
-    }
-    all.into_values().collect()
+    in_order(&wait_batches(n, what, || outputs(out)), what)
 }
 
 #[test]

@@ -17,20 +17,17 @@ use std::time::{Duration, Instant};
 /// any event takes on a loaded machine, so only a run that is truly stuck fails by it.
 pub const HUNG: Duration = Duration::from_secs(120);
 
-/// The binary of example `name`, built first if this test runs on its own.
+/// The binary of example `name`, brought up to date by cargo (with this test build's
+/// features and profile) the first time this test binary asks for it, so a test never
+/// runs an example left by an older build.
 pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "--example", name])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "cannot build the example {name}");
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, bin)) = built.iter().find(|(n, _)| n == name) {
+        return bin.clone();
     }
+    let bin = example_with_features(name);
+    built.push((name.to_string(), bin.clone()));
     bin
 }
 
