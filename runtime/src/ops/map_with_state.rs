@@ -78,6 +78,41 @@ impl<S> State<S> {
         }
     }
 
+    /// The state to change in place, if any: a change counts as an
+    /// [`update`](Self::update). `None` without state, after `remove()`, and while
+    /// timing out (the state can then only be read, with [`get`](Self::get)).
+    ///
+    /// ```
+    /// # use rill_runtime::ops::map_with_state::State;
+    /// fn add(seen: &mut State<Vec<u64>>, v: u64) {
+    ///     match seen.get_mut() {
+    ///         Some(all) => all.push(v),
+    ///         None => seen.update(vec![v]),
+    ///     }
+    /// }
+    /// ```
+    pub fn get_mut(&mut self) -> Option<&mut S> {
+        if self.timing_out || self.removed {
+            return None;
+        }
+        let value = self.value.as_mut()?;
+        self.updated = true;
+        Some(value)
+    }
+
+    /// Removes the key's state and returns it (`None` if there was none, or while
+    /// timing out: then nothing is removed and the value, if any, stays readable). Not
+    /// allowed twice.
+    pub fn take(&mut self) -> Option<S> {
+        if self.timing_out {
+            self.misuse = Some("take() on a state that is timing out");
+            return None;
+        }
+        let value = self.value.take();
+        self.remove();
+        value
+    }
+
     /// Whether the key is being called because it timed out (then there is no value).
     pub fn is_timing_out(&self) -> bool {
         self.timing_out
@@ -291,5 +326,25 @@ mod tests {
         let mut t = State::new(Some(1), true);
         t.remove();
         assert!(t.misuse.is_some());
+    }
+
+    #[test]
+    fn get_mut_is_an_update_and_take_a_remove() {
+        let mut s = State::new(Some(vec![1]), false);
+        s.get_mut().unwrap().push(2);
+        assert!(s.updated);
+        assert_eq!(s.get(), Some(&vec![1, 2]));
+        assert_eq!(s.take(), Some(vec![1, 2]));
+        assert!(s.removed && !s.exists());
+        assert_eq!(s.get_mut(), None);
+        assert_eq!(s.take(), None);
+        assert_eq!(s.misuse, Some("remove() after remove()"));
+        let mut none = State::<u8>::new(None, false);
+        assert_eq!(none.get_mut(), None);
+        assert!(!none.updated);
+        let mut timing_out = State::new(Some(3), true);
+        assert_eq!(timing_out.get_mut(), None);
+        assert_eq!(timing_out.take(), None);
+        assert!(timing_out.misuse.is_some());
     }
 }
