@@ -175,3 +175,43 @@ fn misusing_the_state_is_an_error_not_a_panic() {
     let e = ctx.advance(1).unwrap_err().to_string();
     assert!(e.contains("update() after remove()"), "{e}");
 }
+
+#[test]
+fn state_changed_in_place_is_kept_and_taken_state_is_gone() {
+    // Each key keeps the values it saw in place; "stop" takes a key's list out.
+    let spec = StateSpec::function(
+        |key: &String, v: Option<u32>, state: &mut State<Vec<u32>>| {
+            let v = v.unwrap_or(0);
+            if v == 0 {
+                return format!("{key} took {:?}", state.take());
+            }
+            match state.get_mut() {
+                Some(seen) => seen.push(v),
+                None => state.update(vec![v]),
+            }
+            format!("{key} has {:?}", state.get())
+        },
+    );
+    let ctx = ctx(2);
+    let input = vec![
+        vec![("a", 1), ("b", 2)],
+        vec![("a", 3)],
+        vec![("a", 0), ("b", 4)],
+        vec![("a", 5)],
+    ];
+    let out = stream! { ctx;
+        let m = queue_stream(input).map(|(k, v)| (k.to_string(), v)).map_with_state(spec);
+        (m.collect(), m.state_snapshots().collect())
+    };
+    ctx.start().unwrap();
+    ctx.advance(4).unwrap();
+    let mapped = sorted(out.0.take());
+    assert_eq!(mapped[1], vec![s("a has Some([1, 3])")]);
+    assert_eq!(
+        mapped[2],
+        vec![s("a took Some([1, 3])"), s("b has Some([2, 4])")]
+    );
+    assert_eq!(mapped[3], vec![s("a has Some([5])")]);
+    let snaps = sorted(out.1.take());
+    assert_eq!(snaps[3], vec![(s("a"), vec![5]), (s("b"), vec![2, 4])]);
+}
