@@ -2,7 +2,7 @@
 //! adding an operator is its files and its line in the `operators!` registry, with no
 //! `mod` line to add as well.
 
-include!("../tools/declare_modules.rs");
+include!("build_support/declare_modules.rs");
 
 fn main() {
     declare_modules("src/ops", "ops_modules.rs", "");

@@ -2,7 +2,7 @@
 //! `src/ops/mod.rs`), so an operator's runtime half is its file alone, with no `pub mod`
 //! line to add as well.
 
-include!("../tools/declare_modules.rs");
+include!("build_support/declare_modules.rs");
 
 fn main() {
     declare_modules("src/ops", "ops_modules.rs", "pub ");

@@ -1,5 +1,7 @@
 // Included by the build scripts of the packages (`build.rs`, `macros/build.rs`,
-// `runtime/build.rs`): std only, no crate of its own.
+// `runtime/build.rs`): std only, no crate of its own. The macros and runtime packages
+// reach it through a link in their `build_support/`, which `cargo package` follows, so
+// each published package carries its own copy.
 
 /// Declares every file of a directory as a module, so a new file needs no `mod` line.
 ///

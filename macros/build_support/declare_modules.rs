@@ -1,0 +1,1 @@
+../../tools/declare_modules.rs
