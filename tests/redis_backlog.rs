@@ -23,6 +23,9 @@ use support::servers::redis_url;
 #[path = "support/peak_heap.rs"]
 mod peak_heap;
 
+#[global_allocator]
+static GLOBAL: peak_heap::Tracking<std::alloc::System> = peak_heap::Tracking(std::alloc::System);
+
 const STREAMS: usize = 2;
 /// Entries in all streams together, unless `RILL_BACKLOG_ENTRIES` says.
 const ENTRIES: usize = 10_000_000;

@@ -13,6 +13,9 @@ use support::servers::redis_url;
 #[path = "support/peak_heap.rs"]
 mod peak_heap;
 
+#[global_allocator]
+static GLOBAL: peak_heap::Tracking<std::alloc::System> = peak_heap::Tracking(std::alloc::System);
+
 const STREAMS: usize = 2;
 const BACKLOG: usize = 50_000; // entries per stream
 const VALUE: usize = 100; // bytes per value

@@ -15,6 +15,9 @@
 #[path = "../../tests/support/peak_heap.rs"]
 mod peak_heap;
 
+#[global_allocator]
+static GLOBAL: peak_heap::Tracking<std::alloc::System> = peak_heap::Tracking(std::alloc::System);
+
 use rill::source::queue_stream;
 use rill_nexmark::harness::manual_context;
 use rill_nexmark::queries::{QUERIES, count_rows};

@@ -1,11 +1,18 @@
 //! A global allocator that tracks the bytes live and their peak, for tests that bound a
-//! job's memory. Declared by the tests that use it (`#[path = "support/peak_heap.rs"]
-//! mod peak_heap;`), not by `support`, since it replaces the test binary's allocator.
+//! job's memory. Included by the binaries that use it (`#[path = "support/peak_heap.rs"]
+//! mod peak_heap;`), not by `support`, since each declares it its allocator, over the
+//! allocator it runs on:
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static GLOBAL: peak_heap::Tracking<std::alloc::System> = peak_heap::Tracking(std::alloc::System);
+//! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Tracking;
+/// Allocates with `A`, tracking the bytes live and their peak.
+pub struct Tracking<A>(pub A);
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
@@ -16,28 +23,25 @@ fn grew(by: usize) {
 }
 
 #[allow(unsafe_code)]
-// SAFETY: forwards to the system allocator unchanged; only tracks the bytes live.
-unsafe impl GlobalAlloc for Tracking {
+// SAFETY: forwards to the inner allocator unchanged; only tracks the bytes live.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         grew(layout.size());
         // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
+        unsafe { self.0.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
+        // SAFETY: `ptr` was allocated by the inner allocator with `layout`.
+        unsafe { self.0.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         grew(new_size);
         // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { self.0.realloc(ptr, layout, new_size) }
     }
 }
-
-#[global_allocator]
-static GLOBAL: Tracking = Tracking;
 
 /// Starts a measurement: the peak is reset to the bytes live now, which are returned.
 pub fn start() -> usize {
