@@ -10,7 +10,8 @@
 //!
 //! Flags: `--events N` (default 5,000,000), `--per-batch N` (default 250,000),
 //! `--cores N` (the context's parallelism and the generator's partitions, default 2),
-//! `--queries q0,q3` (default all).
+//! `--queries q0,q3` (default all), `--generator-only` (time the generators alone: the
+//! `nexmark` crate's and rill-nexmark's, which make the same events, on one thread).
 
 #[path = "../../tests/support/peak_heap.rs"]
 mod peak_heap;
@@ -19,6 +20,7 @@ use rill::source::queue_stream;
 use rill_nexmark::harness::manual_context;
 use rill_nexmark::queries::{QUERIES, count_rows};
 use rill_nexmark::{Config, Event, nexmark};
+use nexmark::EventGenerator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -120,14 +122,37 @@ fn main() -> rill::Result<()> {
         "Nexmark on rill: {events} events, {per_batch} a batch, {cores} cores (parallelism and generator partitions); load average {}",
         load()
     );
-    let (started, cpu) = (Instant::now(), cpu_seconds());
+    // The generator alone, on this thread: the `nexmark` crate's `EventGenerator` and
+    // rill-nexmark's (the same events), each making every batch and dropping it.
+    let nexmark_config = config.nexmark_config();
+    let crates = |b: u64| {
+        let from = (b * per_batch).min(events);
+        let to = (from + per_batch).min(events);
+        EventGenerator::new(nexmark_config.clone())
+            .with_offset(from)
+            .take((to - from) as usize)
+            .collect::<Vec<Event>>()
+    };
+    let ours = |b: u64| config.batch_events(b);
+    let generators: [(&str, &dyn Fn(u64) -> Vec<Event>); 2] = [
+        ("the nexmark crate's generator", &crates),
+        ("rill-nexmark's generator", &ours),
+    ];
+    for (name, generate) in generators {
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        let made: usize = (0..config.batches()).map(|b| generate(b).len()).sum();
+        let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+        assert_eq!(made as u64, events);
+        println!(
+            "{name} alone on one thread: {:.2} M events/s, {:.2} M events per CPU-second",
+            events as f64 / wall / 1e6,
+            events as f64 / cpu.max(0.01) / 1e6
+        );
+    }
+    if args.iter().any(|a| a == "--generator-only") {
+        return Ok(());
+    }
     let in_memory: Vec<Vec<Event>> = config.all_batches().collect();
-    let (gen_wall, gen_cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    println!(
-        "generating them on one thread alone: {:.2} M events/s, {:.2} M events per CPU-second",
-        events as f64 / gen_wall / 1e6,
-        events as f64 / gen_cpu.max(0.01) / 1e6
-    );
     println!();
     println!(
         "| query | rows out | generator included: M events/s | M events per CPU-s | peak heap | generator excluded: M events/s | M events per CPU-s |"

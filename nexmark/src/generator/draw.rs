@@ -1,16 +1,82 @@
 //! The random draws of the `nexmark` crate's events, made as `rand` 0.8 makes them.
 //!
-//! The crate seeds a `rand` 0.8 `SmallRng` (Xoshiro256++ on 64-bit targets) with each
-//! event's id and draws through `Rng::gen_range`, `SliceRandom::choose` and
-//! `Rng::gen::<f32>()`. [`Draw`] keeps the same generator and consumes it exactly as
+//! The crate seeds a `rand` 0.8 `SmallRng` with each event's id (Xoshiro256++ on 64-bit
+//! targets, whose `seed_from_u64` fills the seed with PCG32) and draws through
+//! `Rng::gen_range`, `SliceRandom::choose` and `Rng::gen::<f32>()`. [`Draw`] runs the
+//! same generator (written out here, word for word `SmallRng`'s, because its state must be
+//! reachable to draw the letters of several events at once) and consumes it exactly as
 //! those calls do (`rand` 0.8.5's `UniformInt::sample_single_inclusive`: a widening
 //! multiply of one `u32` or `u64` word by the range, rejected above a zone), so it draws
-//! the same numbers, but with the zone of a constant range computed at compile time and
-//! strings written a byte at a time into a buffer of their final size. The tests below
-//! check each draw against `rand`'s own on many seeds and ranges.
+//! the same numbers; but constant ranges have their zone computed at compile time,
+//! strings are written a byte at a time into buffers of their final size, and
+//! [`fill_lanes`] draws the last string of [`LANES`] events side by side, in lock step
+//! (the generators are independent; the loop is then as fast per letter for all of them
+//! as for one). The tests below check each draw against `rand`'s own on many seeds.
 
-use rand::rngs::SmallRng;
-use rand::{RngCore, SeedableRng};
+/// `SmallRng` of `rand` 0.8 on 64-bit targets: Xoshiro256++.
+#[derive(Clone, Debug)]
+pub(crate) struct Xoshiro([u64; 4]);
+
+impl Xoshiro {
+    /// `SmallRng::seed_from_u64`, which is `rand_core` 0.6's default: the 32 bytes of
+    /// the seed from eight PCG32 outputs, little-endian, then Xoshiro256++'s
+    /// `from_seed` (which replaces an all-zero seed by `seed_from_u64(0)`, its own:
+    /// SplitMix64).
+    #[inline]
+    fn seed(mut state: u64) -> Self {
+        const MUL: u64 = 6_364_136_223_846_793_005;
+        const INC: u64 = 11_634_580_027_462_260_723;
+        let mut pcg32 = || {
+            state = state.wrapping_mul(MUL).wrapping_add(INC);
+            let xorshifted = (((state >> 18) ^ state) >> 27) as u32;
+            u64::from(xorshifted.rotate_right((state >> 59) as u32))
+        };
+        let mut s = [0; 4];
+        for word in &mut s {
+            *word = pcg32() | pcg32() << 32;
+        }
+        if s == [0; 4] {
+            return Self::split_mix(0);
+        }
+        Xoshiro(s)
+    }
+
+    /// Xoshiro256++'s own `seed_from_u64`: four SplitMix64 outputs.
+    #[cold]
+    fn split_mix(mut state: u64) -> Self {
+        const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut s = [0; 4];
+        for word in &mut s {
+            state = state.wrapping_add(PHI);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            *word = z ^ (z >> 31);
+        }
+        Xoshiro(s)
+    }
+
+    /// `RngCore::next_u64`.
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.0;
+        let out = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        out
+    }
+
+    /// `RngCore::next_u32`: the upper half of a word.
+    #[inline(always)]
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+}
 
 /// The zone of `rand`'s `sample_single_inclusive` for a `u32` range that is not a type
 /// of 8 or 16 bits: the range shifted to the top bit, minus one.
@@ -29,14 +95,26 @@ const LETTERS: u32 = 26;
 /// Its zone.
 const LETTER_ZONE: u32 = zone_u8(LETTERS);
 
+/// One `gen_range(b'a'..=b'z')` of `rng`.
+#[inline(always)]
+fn letter(rng: &mut Xoshiro) -> u8 {
+    loop {
+        let m = u64::from(rng.next_u32()) * u64::from(LETTERS);
+        if m as u32 <= LETTER_ZONE {
+            return b'a' + (m >> 32) as u8;
+        }
+    }
+}
+
 /// One event's random numbers: a `SmallRng` seeded like the crate's, drawn like `rand`.
-pub(crate) struct Draw(SmallRng);
+#[derive(Clone, Debug)]
+pub(crate) struct Draw(Xoshiro);
 
 impl Draw {
     /// The generator of the event (or channel) with this id.
     #[inline]
     pub(crate) fn new(seed: u64) -> Self {
-        Draw(SmallRng::seed_from_u64(seed))
+        Draw(Xoshiro::seed(seed))
     }
 
     /// `gen_range(0..range)` for `u32` (and `i32`, drawn the same way).
@@ -71,15 +149,11 @@ impl Draw {
         }
     }
 
-    /// `gen_range(0..range)` for `usize`: drawn in `u64` on 64-bit targets, in `u32`
-    /// where `usize` has 32 bits, as `rand` does.
+    /// `gen_range(0..range)` for `usize`, drawn in `u64` (64-bit targets only: the
+    /// fast generator is used on no other).
     #[inline]
     pub(crate) fn below(&mut self, range: usize) -> usize {
-        if usize::BITS <= 32 {
-            self.below_u32(range as u32) as usize
-        } else {
-            self.below_u64(range as u64) as usize
-        }
+        self.below_u64(range as u64) as usize
     }
 
     /// The index `SliceRandom::choose` picks in a slice of `len` (not 0) elements:
@@ -96,29 +170,34 @@ impl Draw {
     /// One `gen_range(b'a'..=b'z')`.
     #[inline]
     pub(crate) fn letter(&mut self) -> u8 {
-        loop {
-            let m = u64::from(self.0.next_u32()) * u64::from(LETTERS);
-            if m as u32 <= LETTER_ZONE {
-                return b'a' + (m >> 32) as u8;
-            }
-        }
+        letter(&mut self.0)
     }
 
     /// `n` letters appended to `out`.
     #[inline]
     pub(crate) fn push_letters(&mut self, out: &mut Vec<u8>, n: usize) {
-        out.reserve(n);
-        for _ in 0..n {
-            let letter = self.letter();
-            out.push(letter);
+        let start = out.len();
+        out.resize(start + n, 0);
+        self.fill_letters(&mut out[start..]);
+    }
+
+    /// `out` filled with letters, in order.
+    #[inline]
+    pub(crate) fn fill_letters(&mut self, out: &mut [u8]) {
+        // A copy of the generator's state in registers for the loop (through `self` it
+        // would be stored and loaded again at every letter).
+        let mut rng = self.0.clone();
+        for byte in out {
+            *byte = letter(&mut rng);
         }
+        self.0 = rng;
     }
 
     /// The crate's `gen_string(n)`: `n` letters.
     #[inline]
     pub(crate) fn string(&mut self, n: usize) -> String {
-        let mut out = Vec::with_capacity(n);
-        self.push_letters(&mut out, n);
+        let mut out = vec![0; n];
+        self.fill_letters(&mut out);
         ascii(out)
     }
 
@@ -136,23 +215,108 @@ impl Draw {
         (10.0_f32.powf(self.unit_f32() * 6.0) * 100.0).round() as usize
     }
 
-    /// The crate's `gen_next_extra`: letters padding an event of `current` bytes to
-    /// about `average` bytes (between 4/5 and 6/5 of the difference; none if above).
+    /// The length of the crate's `gen_next_extra`: letters padding an event of
+    /// `current` bytes to about `average` bytes (between 4/5 and 6/5 of the difference;
+    /// none if above). The letters are the next draws ([`Pending`]).
     #[inline]
-    pub(crate) fn extra(&mut self, current: usize, average: usize) -> String {
+    pub(crate) fn extra_len(&mut self, current: usize, average: usize) -> usize {
         if current > average {
-            return String::new();
+            return 0;
         }
         let wanted = average - current;
         let delta = (wanted + 2) / 5;
-        let size = wanted - delta
+        wanted - delta
             + if delta == 0 {
                 0
             } else {
                 self.below(2 * delta)
-            };
-        self.string(size)
+            }
     }
+}
+
+/// The last string of an event, still to draw: the event's generator and a buffer of the
+/// string's length.
+pub(crate) struct Pending {
+    /// The generator, as it is after the event's other draws.
+    pub(crate) draw: Draw,
+    /// The letters, filled by [`Pending::fill`] or [`fill_lanes`].
+    pub(crate) letters: Vec<u8>,
+}
+
+impl Pending {
+    /// `len` letters to draw from `draw`.
+    #[inline]
+    pub(crate) fn new(draw: Draw, len: usize) -> Self {
+        Pending {
+            draw,
+            letters: vec![0; len],
+        }
+    }
+
+    /// The letters drawn, on their own.
+    #[inline]
+    pub(crate) fn fill(mut self) -> String {
+        self.draw.fill_letters(&mut self.letters);
+        ascii(self.letters)
+    }
+}
+
+/// How many events' letters [`fill_lanes`] draws side by side.
+pub(crate) const LANES: usize = 8;
+
+/// The letters of [`LANES`] events, drawn in lock step over the length they share and
+/// one event at a time after it, each from its own generator: the same letters as each
+/// [`Pending::fill`], in fewer instructions (the loop over the lanes is vectorized).
+pub(crate) fn fill_lanes(lanes: &mut [Pending; LANES]) -> [String; LANES] {
+    let common = lanes.iter().map(|p| p.letters.len()).min().unwrap_or(0);
+    let mut s = [[0u64; LANES]; 4];
+    for (l, p) in lanes.iter().enumerate() {
+        for (k, word) in p.draw.0.0.iter().enumerate() {
+            s[k][l] = *word;
+        }
+    }
+    let [mut s0, mut s1, mut s2, mut s3] = s;
+    // The next letter of each lane: `common` while all lanes draw together.
+    let mut next = [common; LANES];
+    for j in 0..common {
+        let mut letters = [0u8; LANES];
+        let mut rejected = [false; LANES];
+        for l in 0..LANES {
+            let out = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
+            let t = s1[l] << 17;
+            s2[l] ^= s0[l];
+            s3[l] ^= s1[l];
+            s1[l] ^= s2[l];
+            s0[l] ^= s3[l];
+            s2[l] ^= t;
+            s3[l] = s3[l].rotate_left(45);
+            let m = (out >> 32) * u64::from(LETTERS);
+            rejected[l] = m as u32 > LETTER_ZONE;
+            letters[l] = b'a' + (m >> 32) as u8;
+        }
+        if rejected.iter().any(|&r| r) {
+            // Rare (22 words in 2^32): the lanes go on one at a time from here, a
+            // rejected lane drawing letter `j` again.
+            for l in 0..LANES {
+                next[l] = if rejected[l] {
+                    j
+                } else {
+                    lanes[l].letters[j] = letters[l];
+                    j + 1
+                };
+            }
+            break;
+        }
+        for (p, letter) in lanes.iter_mut().zip(letters) {
+            p.letters[j] = letter;
+        }
+    }
+    for (l, p) in lanes.iter_mut().enumerate() {
+        p.draw.0.0 = [s0[l], s1[l], s2[l], s3[l]];
+        let from = next[l];
+        p.draw.fill_letters(&mut p.letters[from..]);
+    }
+    std::array::from_fn(|l| ascii(std::mem::take(&mut lanes[l].letters)))
 }
 
 /// The `String` of bytes known to be ASCII (letters, digits and the crate's
@@ -165,8 +329,9 @@ pub(crate) fn ascii(bytes: Vec<u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::rngs::SmallRng;
     use rand::seq::SliceRandom;
+    use rand::{Rng, RngCore, SeedableRng};
 
     /// Seeds like event ids: small, around powers of ten, and large.
     fn seeds() -> impl Iterator<Item = u64> {
@@ -243,26 +408,132 @@ mod tests {
     }
 
     #[test]
-    fn rejections_are_rands() {
-        // Seeds whose first word falls in a rejected zone: rare for letters (22 values
-        // of 2^32), half the time for a range of 2 drawn in u64. Search some seeds
-        // where the first draw is rejected and check both agree there too.
-        let mut found = 0;
-        for seed in 0..200_000u64 {
-            let first = SmallRng::seed_from_u64(seed).next_u64();
-            if (first << 1) > u64::MAX / 2 {
-                found += 1;
-                let (mut d, mut r) = (Draw::new(seed), SmallRng::seed_from_u64(seed));
-                assert_eq!(d.below(2), r.gen_range(0..2usize), "seed {seed}");
-                assert_eq!(d.next_word(), r.next_u64(), "seed {seed}");
-            }
+    fn the_all_zero_seeds_replacement_is_xoshiros() {
+        let mut r = small_rng([0; 4]);
+        let mut x = Xoshiro::split_mix(0);
+        for _ in 0..10 {
+            assert_eq!(x.next_u64(), r.next_u64());
         }
-        assert!(found > 1000);
     }
 
-    impl Draw {
-        fn next_word(&mut self) -> u64 {
-            self.0.next_u64()
+    #[test]
+    fn the_generator_is_small_rngs() {
+        for seed in seeds() {
+            let (mut x, mut r) = (Xoshiro::seed(seed), SmallRng::seed_from_u64(seed));
+            for _ in 0..100 {
+                assert_eq!(x.next_u64(), r.next_u64(), "seed {seed}");
+                assert_eq!(x.next_u32(), r.next_u32(), "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn extras_are_the_crates() {
+        for (current, average) in [(32, 100), (64, 200), (168, 500), (99, 100), (100, 100)] {
+            agree(
+                |d| {
+                    let mut letters = vec![0; d.extra_len(current, average)];
+                    d.fill_letters(&mut letters);
+                    ascii(letters)
+                },
+                |r| {
+                    // The crate's `gen_next_extra`.
+                    if current > average {
+                        return String::new();
+                    }
+                    let wanted = average - current;
+                    let delta = (wanted + 2) / 5;
+                    let size = wanted - delta
+                        + if delta == 0 {
+                            0
+                        } else {
+                            r.gen_range(0..2 * delta)
+                        };
+                    (0..size).map(|_| r.gen_range(b'a'..=b'z') as char).collect()
+                },
+            );
+        }
+    }
+
+    /// A state whose next word makes `gen_range(b'a'..=b'z')` reject it: `s0` 0, so the
+    /// word is `s3` rotated, and its upper half `v` with `26 v mod 2^32` above the zone.
+    fn rejecting_state(k: u32) -> [u64; 4] {
+        // 13 is odd, so invertible modulo 2^32 (Newton's iteration).
+        let mut inverse: u32 = 13;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u32.wrapping_sub(13u32.wrapping_mul(inverse)));
+        }
+        // 26 v = 2 (13 v) = 2^32 - 2 - 2k (mod 2^32) for v = (2^31 - 1 - k) / 13.
+        let v = (u32::MAX / 2 - k).wrapping_mul(inverse);
+        assert!((u64::from(v) * 26) as u32 > LETTER_ZONE);
+        let word = u64::from(v) << 32;
+        [0, 0x1234_5678_9abc_def1 ^ u64::from(k), 0x0fed_cba9_8765_4321, word.rotate_right(23)]
+    }
+
+    /// `SmallRng` in a given state.
+    fn small_rng(state: [u64; 4]) -> SmallRng {
+        let mut seed = [0u8; 32];
+        for (chunk, word) in seed.chunks_mut(8).zip(state) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        SmallRng::from_seed(seed)
+    }
+
+    #[test]
+    fn rejections_are_rands() {
+        for k in 0..8 {
+            let state = rejecting_state(k);
+            let (mut d, mut r) = (Draw(Xoshiro(state)), small_rng(state));
+            let mine: Vec<u8> = (0..50).map(|_| d.letter()).collect();
+            let rands: Vec<u8> = (0..50).map(|_| r.gen_range(b'a'..=b'z')).collect();
+            assert_eq!(mine, rands, "k {k}");
+        }
+        // Half the words are rejected for a range of 2 drawn in u64.
+        agree(|d| d.below(2), |r| r.gen_range(0..2usize));
+    }
+
+    #[test]
+    fn lanes_draw_each_events_letters() {
+        let lengths = [
+            [54, 81, 60, 67, 55, 70, 200, 60],
+            [54, 81, 0, 67, 1, 70, 200, 60],
+            [100; LANES],
+        ];
+        for first in [0u64, 1_000_000_007, u64::MAX - 99] {
+            for lens in lengths {
+                // A lane whose first word is rejected, or none.
+                for rejecting in [None, Some(0), Some(5)] {
+                    let draw = |l: usize| {
+                        if rejecting == Some(l) {
+                            Draw(Xoshiro(rejecting_state(l as u32)))
+                        } else {
+                            Draw::new(first + l as u64)
+                        }
+                    };
+                    let mut lanes: [Pending; LANES] =
+                        std::array::from_fn(|l| Pending::new(draw(l), lens[l]));
+                    let together = fill_lanes(&mut lanes).to_vec();
+                    let alone: Vec<String> = (0..LANES)
+                        .map(|l| Pending::new(draw(l), lens[l]).fill())
+                        .collect();
+                    assert_eq!(together, alone, "first {first}, {lens:?}, {rejecting:?}");
+                    let rands: Vec<String> = (0..LANES)
+                        .map(|l| {
+                            let mut r = small_rng(draw(l).0.0);
+                            (0..lens[l])
+                                .map(|_| r.gen_range(b'a'..=b'z') as char)
+                                .collect()
+                        })
+                        .collect();
+                    assert_eq!(together, rands);
+                    // The generators are left where each fill leaves them.
+                    for (l, p) in lanes.iter_mut().enumerate() {
+                        let mut d = draw(l);
+                        d.fill_letters(&mut vec![0; lens[l]]);
+                        assert_eq!(p.draw.0.0, d.0.0);
+                    }
+                }
+            }
         }
     }
 }

@@ -21,11 +21,11 @@
 //! [`Config::nexmark_config`](super::Config::nexmark_config) makes), whatever its other
 //! fields. For a varying rate (a square or sine rate shape) it falls back to the crate's
 //! generator ([`FastGenerator::is_fast`] says which), so the events are the crate's either
-//! way. Random draws of `usize` ranges are made as `rand` makes them on the target (in 64
-//! bits on 64-bit targets, where the tests run).
+//! way, and on targets whose pointers are not 64 bits wide (where `SmallRng` is another
+//! generator and `rand` draws `usize` ranges in 32 bits).
 
 use super::channels::channel_urls;
-use super::draw::{Draw, ascii};
+use super::draw::{Draw, LANES, Pending, ascii, fill_lanes};
 use nexmark::EventGenerator;
 use nexmark::config::NexmarkConfig;
 use nexmark::event::{Auction, Bid, Event, Person};
@@ -52,7 +52,7 @@ pub struct FastGenerator {
 impl FastGenerator {
     /// The generator of `config`'s events, the fast way if its rate is constant.
     pub fn new(config: &NexmarkConfig) -> Self {
-        let fast = config.first_rate == config.next_rate;
+        let fast = config.first_rate == config.next_rate && cfg!(target_pointer_width = "64");
         // The crate's `rate_to_period(first_rate) * generators`, in f32.
         let delay = config.us_per_unit as f32 / config.first_rate as f32
             * config.num_event_generators as f32;
@@ -84,17 +84,9 @@ impl FastGenerator {
         if !self.fast {
             return self.crates(offset, 1).next().expect("endless");
         }
-        let n = self.next_adjusted_event(offset as usize);
-        let id = self.config.first_event_id + n;
-        let time = self.timestamp(n);
-        let rem = n % self.denominator;
-        if rem < self.config.person_proportion {
-            Event::Person(self.person(id, time))
-        } else if rem < self.config.person_proportion + self.config.auction_proportion {
-            Event::Auction(self.auction(n, id, time))
-        } else {
-            Event::Bid(self.bid(id, time))
-        }
+        let (mut event, extra) = self.parts(offset);
+        set_extra(&mut event, extra.fill());
+        event
     }
 
     /// The events at offsets `from + i * step` below `to`, as
@@ -107,13 +99,64 @@ impl FastGenerator {
         if from >= to {
             return Vec::new();
         }
-        let n = (to - from).div_ceil(step) as usize;
+        let n = (to - from).div_ceil(step);
         if !self.fast {
-            return self.crates(from, step).take(n).collect();
+            return self.crates(from, step).take(n as usize).collect();
         }
-        let mut out = Vec::with_capacity(n);
-        out.extend((0..n as u64).map(|i| self.event(from + i * step)));
+        let mut out = Vec::with_capacity(n as usize);
+        let mut i = 0;
+        // `LANES` events at a time, their `extra` letters (most of their letters) drawn
+        // side by side.
+        while i + LANES as u64 <= n {
+            let start = out.len();
+            let mut extras: [Pending; LANES] = std::array::from_fn(|l| {
+                let (event, extra) = self.parts(from + (i + l as u64) * step);
+                out.push(event);
+                extra
+            });
+            for (event, extra) in out[start..].iter_mut().zip(fill_lanes(&mut extras)) {
+                set_extra(event, extra);
+            }
+            i += LANES as u64;
+        }
+        out.extend((i..n).map(|i| self.event(from + i * step)));
         out
+    }
+
+    /// The event at `offset` but its `extra` (empty), and the letters of its `extra` to
+    /// draw: the last draws of every kind of event.
+    #[inline]
+    fn parts(&self, offset: u64) -> (Event, Pending) {
+        let n = self.next_adjusted_event(offset as usize);
+        let id = self.config.first_event_id + n;
+        let time = self.timestamp(n);
+        let rem = if self.config.first_event_id == 0 {
+            self.split(id).1
+        } else {
+            n % self.denominator
+        };
+        if rem < self.config.person_proportion {
+            let (person, extra) = self.person(id, time);
+            (Event::Person(person), extra)
+        } else if rem < self.config.person_proportion + self.config.auction_proportion {
+            let (auction, extra) = self.auction(n, id, time);
+            (Event::Auction(auction), extra)
+        } else {
+            let (bid, extra) = self.bid(id, time);
+            (Event::Bid(bid), extra)
+        }
+    }
+
+    /// The epoch of event `id` (a run of the proportions' sum of events: 50 by default)
+    /// and its place in it.
+    #[inline(always)]
+    fn split(&self, id: usize) -> (usize, usize) {
+        // The default sum as a constant, divided by multiplication.
+        if self.denominator == 50 {
+            (id / 50, id % 50)
+        } else {
+            (id / self.denominator, id % self.denominator)
+        }
     }
 
     /// The crate's generator from `offset` by `step`.
@@ -143,8 +186,8 @@ impl FastGenerator {
     /// The last person id (from 0) at event `id`: the current one at a person.
     fn last_person(&self, id: usize) -> usize {
         let c = &self.config;
-        let epoch = id / self.denominator;
-        let offset = (id % self.denominator).min(c.person_proportion - 1);
+        let (epoch, offset) = self.split(id);
+        let offset = offset.min(c.person_proportion - 1);
         epoch * c.person_proportion + offset
     }
 
@@ -158,8 +201,7 @@ impl FastGenerator {
     /// The last auction id (from 0) at event `id`: the current one at an auction.
     fn last_auction(&self, id: usize) -> usize {
         let c = &self.config;
-        let mut epoch = id / self.denominator;
-        let mut offset = id % self.denominator;
+        let (mut epoch, mut offset) = self.split(id);
         if offset < c.person_proportion {
             // Wraps where the crate's does in release builds (never for its events:
             // the first events of an epoch are people).
@@ -180,10 +222,11 @@ impl FastGenerator {
         min + draw.below(max - min + 1 + self.config.auction_id_lead)
     }
 
-    /// The crate's `Person::new`.
-    fn person(&self, id: usize, time: u64) -> Person {
+    /// The crate's `Person::new`, but the `extra`.
+    #[inline]
+    fn person(&self, id: usize, time: u64) -> (Person, Pending) {
         let c = &self.config;
-        let draw = &mut Draw::new(id as u64);
+        let mut draw = Draw::new(id as u64);
         let first = &c.first_names[draw.index(c.first_names.len())];
         let last = &c.last_names[draw.index(c.last_names.len())];
         let mut name = String::with_capacity(first.len() + 1 + last.len());
@@ -213,8 +256,8 @@ impl FastGenerator {
         let city = c.us_cities[draw.index(c.us_cities.len())].clone();
         let state = c.us_states[draw.index(c.us_states.len())].clone();
         let size = 8 + name.len() + email.len() + card.len() + city.len() + state.len();
-        let extra = draw.extra(size, c.avg_person_byte_size);
-        Person {
+        let extra = draw.extra_len(size, c.avg_person_byte_size);
+        let person = Person {
             id: self.last_person(id) + c.first_person_id,
             name,
             email_address: ascii(email),
@@ -222,14 +265,16 @@ impl FastGenerator {
             city,
             state,
             date_time: time,
-            extra,
-        }
+            extra: String::new(),
+        };
+        (person, Pending::new(draw, extra))
     }
 
-    /// The crate's `Auction::new`.
-    fn auction(&self, n: usize, id: usize, time: u64) -> Auction {
+    /// The crate's `Auction::new`, but the `extra`.
+    #[inline]
+    fn auction(&self, n: usize, id: usize, time: u64) -> (Auction, Pending) {
         let c = &self.config;
-        let draw = &mut Draw::new(id as u64);
+        let mut draw = Draw::new(id as u64);
         let item_name = draw.string(20);
         let description = draw.string(100);
         let initial_bid = draw.price();
@@ -240,12 +285,12 @@ impl FastGenerator {
         let seller = if draw.below(c.hot_seller_ratio) > 0 {
             (self.last_person(id) / HOT_BATCH) * HOT_BATCH
         } else {
-            self.next_person(id, draw)
+            self.next_person(id, &mut draw)
         };
         let category = c.first_category_id + draw.below(c.num_categories);
         let size = 8 + item_name.len() + description.len() + 8 * 5;
-        let extra = draw.extra(size, c.avg_auction_byte_size);
-        Auction {
+        let extra = draw.extra_len(size, c.avg_auction_byte_size);
+        let auction = Auction {
             id: self.last_auction(id) + c.first_auction_id,
             item_name,
             description,
@@ -255,23 +300,25 @@ impl FastGenerator {
             expires,
             seller: seller + c.first_person_id,
             category,
-            extra,
-        }
+            extra: String::new(),
+        };
+        (auction, Pending::new(draw, extra))
     }
 
-    /// The crate's `Bid::new`.
-    fn bid(&self, id: usize, time: u64) -> Bid {
+    /// The crate's `Bid::new`, but the `extra`.
+    #[inline]
+    fn bid(&self, id: usize, time: u64) -> (Bid, Pending) {
         let c = &self.config;
-        let draw = &mut Draw::new(id as u64);
+        let mut draw = Draw::new(id as u64);
         let auction = if draw.below(c.hot_auction_ratio) > 0 {
             (self.last_auction(id) / HOT_BATCH) * HOT_BATCH
         } else {
-            self.next_auction(id, draw)
+            self.next_auction(id, &mut draw)
         };
         let bidder = if draw.below(c.hot_bidder_ratio) > 0 {
             (self.last_person(id) / HOT_BATCH) * HOT_BATCH + 1
         } else {
-            self.next_person(id, draw)
+            self.next_person(id, &mut draw)
         };
         let price = draw.price();
         let (channel, url) = if draw.below(c.hot_channel_ratio) > 0 {
@@ -281,15 +328,26 @@ impl FastGenerator {
             let map = channel_urls();
             map[draw.index(map.len())].clone()
         };
-        let extra = draw.extra(8 * 4, c.avg_bid_byte_size);
-        Bid {
+        let extra = draw.extra_len(8 * 4, c.avg_bid_byte_size);
+        let bid = Bid {
             auction: auction + c.first_auction_id,
             bidder: bidder + c.first_person_id,
             price,
             channel,
             url,
             date_time: time,
-            extra,
-        }
+            extra: String::new(),
+        };
+        (bid, Pending::new(draw, extra))
+    }
+}
+
+/// Sets an event's `extra`.
+#[inline]
+fn set_extra(event: &mut Event, extra: String) {
+    match event {
+        Event::Person(p) => p.extra = extra,
+        Event::Auction(a) => a.extra = extra,
+        Event::Bid(b) => b.extra = extra,
     }
 }
