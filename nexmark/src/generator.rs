@@ -14,6 +14,7 @@
 
 mod channels;
 mod draw;
+mod lanes;
 pub mod fast;
 
 use crate::Event;

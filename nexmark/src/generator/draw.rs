@@ -8,14 +8,13 @@
 //! those calls do (`rand` 0.8.5's `UniformInt::sample_single_inclusive`: a widening
 //! multiply of one `u32` or `u64` word by the range, rejected above a zone), so it draws
 //! the same numbers; but constant ranges have their zone computed at compile time,
-//! strings are written a byte at a time into buffers of their final size, and
-//! [`fill_lanes`] draws the last string of [`LANES`] events side by side, in lock step
-//! (the generators are independent; the loop is then as fast per letter for all of them
-//! as for one). The tests below check each draw against `rand`'s own on many seeds.
+//! and strings are written a byte at a time into buffers of their final size (and by
+//! `lanes`, several events' at once). The tests below check each draw against `rand`'s
+//! own on many seeds.
 
 /// `SmallRng` of `rand` 0.8 on 64-bit targets: Xoshiro256++.
 #[derive(Clone, Debug)]
-pub(crate) struct Xoshiro([u64; 4]);
+pub(crate) struct Xoshiro(pub(super) [u64; 4]);
 
 impl Xoshiro {
     /// `SmallRng::seed_from_u64`, which is `rand_core` 0.6's default: the 32 bytes of
@@ -91,9 +90,9 @@ const fn zone_u8(range: u32) -> u32 {
 }
 
 /// The letters of `gen_range(b'a'..=b'z')`: 26 values.
-const LETTERS: u32 = 26;
+pub(super) const LETTERS: u32 = 26;
 /// Its zone.
-const LETTER_ZONE: u32 = zone_u8(LETTERS);
+pub(super) const LETTER_ZONE: u32 = zone_u8(LETTERS);
 
 /// One `gen_range(b'a'..=b'z')` of `rng`.
 #[inline(always)]
@@ -108,7 +107,7 @@ fn letter(rng: &mut Xoshiro) -> u8 {
 
 /// One event's random numbers: a `SmallRng` seeded like the crate's, drawn like `rand`.
 #[derive(Clone, Debug)]
-pub(crate) struct Draw(Xoshiro);
+pub(crate) struct Draw(pub(super) Xoshiro);
 
 impl Draw {
     /// The generator of the event (or channel) with this id.
@@ -196,7 +195,7 @@ impl Draw {
     /// The crate's `gen_string(n)`: `n` letters.
     #[inline]
     pub(crate) fn string(&mut self, n: usize) -> String {
-        let mut out = vec![0; n];
+        let mut out = zeros(n);
         self.fill_letters(&mut out);
         ascii(out)
     }
@@ -239,7 +238,7 @@ impl Draw {
 pub(crate) struct Pending {
     /// The generator, as it is after the event's other draws.
     pub(crate) draw: Draw,
-    /// The letters, filled by [`Pending::fill`] or [`fill_lanes`].
+    /// The letters, filled by [`Pending::fill`] or `lanes::fill_lanes`.
     pub(crate) letters: Vec<u8>,
 }
 
@@ -249,7 +248,7 @@ impl Pending {
     pub(crate) fn new(draw: Draw, len: usize) -> Self {
         Pending {
             draw,
-            letters: vec![0; len],
+            letters: zeros(len),
         }
     }
 
@@ -261,62 +260,14 @@ impl Pending {
     }
 }
 
-/// How many events' letters [`fill_lanes`] draws side by side.
-pub(crate) const LANES: usize = 8;
-
-/// The letters of [`LANES`] events, drawn in lock step over the length they share and
-/// one event at a time after it, each from its own generator: the same letters as each
-/// [`Pending::fill`], in fewer instructions (the loop over the lanes is vectorized).
-pub(crate) fn fill_lanes(lanes: &mut [Pending; LANES]) -> [String; LANES] {
-    let common = lanes.iter().map(|p| p.letters.len()).min().unwrap_or(0);
-    let mut s = [[0u64; LANES]; 4];
-    for (l, p) in lanes.iter().enumerate() {
-        for (k, word) in p.draw.0.0.iter().enumerate() {
-            s[k][l] = *word;
-        }
-    }
-    let [mut s0, mut s1, mut s2, mut s3] = s;
-    // The next letter of each lane: `common` while all lanes draw together.
-    let mut next = [common; LANES];
-    for j in 0..common {
-        let mut letters = [0u8; LANES];
-        let mut rejected = [false; LANES];
-        for l in 0..LANES {
-            let out = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
-            let t = s1[l] << 17;
-            s2[l] ^= s0[l];
-            s3[l] ^= s1[l];
-            s1[l] ^= s2[l];
-            s0[l] ^= s3[l];
-            s2[l] ^= t;
-            s3[l] = s3[l].rotate_left(45);
-            let m = (out >> 32) * u64::from(LETTERS);
-            rejected[l] = m as u32 > LETTER_ZONE;
-            letters[l] = b'a' + (m >> 32) as u8;
-        }
-        if rejected.iter().any(|&r| r) {
-            // Rare (22 words in 2^32): the lanes go on one at a time from here, a
-            // rejected lane drawing letter `j` again.
-            for l in 0..LANES {
-                next[l] = if rejected[l] {
-                    j
-                } else {
-                    lanes[l].letters[j] = letters[l];
-                    j + 1
-                };
-            }
-            break;
-        }
-        for (p, letter) in lanes.iter_mut().zip(letters) {
-            p.letters[j] = letter;
-        }
-    }
-    for (l, p) in lanes.iter_mut().enumerate() {
-        p.draw.0.0 = [s0[l], s1[l], s2[l], s3[l]];
-        let from = next[l];
-        p.draw.fill_letters(&mut p.letters[from..]);
-    }
-    std::array::from_fn(|l| ascii(std::mem::take(&mut lanes[l].letters)))
+/// `n` zero bytes, allocated as the strings they become are (`vec![0; n]` would ask the
+/// allocator for zeroed memory instead: glibc's `calloc`, which bypasses its per-thread
+/// cache).
+#[inline]
+fn zeros(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n);
+    out.resize(n, 0);
+    out
 }
 
 /// The `String` of bytes known to be ASCII (letters, digits and the crate's
@@ -327,7 +278,7 @@ pub(crate) fn ascii(bytes: Vec<u8>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use rand::rngs::SmallRng;
     use rand::seq::SliceRandom;
@@ -457,7 +408,7 @@ mod tests {
 
     /// A state whose next word makes `gen_range(b'a'..=b'z')` reject it: `s0` 0, so the
     /// word is `s3` rotated, and its upper half `v` with `26 v mod 2^32` above the zone.
-    fn rejecting_state(k: u32) -> [u64; 4] {
+    pub(in crate::generator) fn rejecting_state(k: u32) -> [u64; 4] {
         // 13 is odd, so invertible modulo 2^32 (Newton's iteration).
         let mut inverse: u32 = 13;
         for _ in 0..5 {
@@ -471,7 +422,7 @@ mod tests {
     }
 
     /// `SmallRng` in a given state.
-    fn small_rng(state: [u64; 4]) -> SmallRng {
+    pub(in crate::generator) fn small_rng(state: [u64; 4]) -> SmallRng {
         let mut seed = [0u8; 32];
         for (chunk, word) in seed.chunks_mut(8).zip(state) {
             chunk.copy_from_slice(&word.to_le_bytes());
@@ -490,50 +441,5 @@ mod tests {
         }
         // Half the words are rejected for a range of 2 drawn in u64.
         agree(|d| d.below(2), |r| r.gen_range(0..2usize));
-    }
-
-    #[test]
-    fn lanes_draw_each_events_letters() {
-        let lengths = [
-            [54, 81, 60, 67, 55, 70, 200, 60],
-            [54, 81, 0, 67, 1, 70, 200, 60],
-            [100; LANES],
-        ];
-        for first in [0u64, 1_000_000_007, u64::MAX - 99] {
-            for lens in lengths {
-                // A lane whose first word is rejected, or none.
-                for rejecting in [None, Some(0), Some(5)] {
-                    let draw = |l: usize| {
-                        if rejecting == Some(l) {
-                            Draw(Xoshiro(rejecting_state(l as u32)))
-                        } else {
-                            Draw::new(first + l as u64)
-                        }
-                    };
-                    let mut lanes: [Pending; LANES] =
-                        std::array::from_fn(|l| Pending::new(draw(l), lens[l]));
-                    let together = fill_lanes(&mut lanes).to_vec();
-                    let alone: Vec<String> = (0..LANES)
-                        .map(|l| Pending::new(draw(l), lens[l]).fill())
-                        .collect();
-                    assert_eq!(together, alone, "first {first}, {lens:?}, {rejecting:?}");
-                    let rands: Vec<String> = (0..LANES)
-                        .map(|l| {
-                            let mut r = small_rng(draw(l).0.0);
-                            (0..lens[l])
-                                .map(|_| r.gen_range(b'a'..=b'z') as char)
-                                .collect()
-                        })
-                        .collect();
-                    assert_eq!(together, rands);
-                    // The generators are left where each fill leaves them.
-                    for (l, p) in lanes.iter_mut().enumerate() {
-                        let mut d = draw(l);
-                        d.fill_letters(&mut vec![0; lens[l]]);
-                        assert_eq!(p.draw.0.0, d.0.0);
-                    }
-                }
-            }
-        }
     }
 }
