@@ -88,8 +88,13 @@ impl FastGenerator {
         if !self.fast {
             return self.crates(offset, 1).next().expect("endless");
         }
-        let (mut event, extra) = self.parts(offset);
+        let Parts {
+            mut event,
+            extra,
+            channel,
+        } = self.parts(offset);
         set_extra(&mut event, extra.fill());
+        set_channel(&mut event, channel);
         event
     }
 
@@ -110,13 +115,22 @@ impl FastGenerator {
         let mut out = Vec::with_capacity(n as usize);
         // The events a chunk at a time; their `extra` letters (most of their letters) are
         // drawn `LANES` events side by side, events of about the same length together.
+        // A bid's channel and url from the table are copied last, after the letters: its
+        // bytes are touched first, so that they arrive from memory meanwhile.
         let mut extras: Vec<(usize, Pending)> = Vec::with_capacity(CHUNK);
+        let mut channels: Vec<(usize, usize)> = Vec::with_capacity(CHUNK);
+        let table = channel_urls();
         for start in (0..n).step_by(CHUNK) {
             for i in start..n.min(start + CHUNK as u64) {
-                let (event, extra) = self.parts(from + i * step);
-                extras.push((out.len(), extra));
-                out.push(event);
+                let parts = self.parts(from + i * step);
+                extras.push((out.len(), parts.extra));
+                if let Some(c) = parts.channel {
+                    channels.push((out.len(), c));
+                }
+                out.push(parts.event);
             }
+            let touched = channels.iter().fold(0, |x, &(_, c)| x ^ table.touch(c));
+            std::hint::black_box(touched);
             extras.sort_unstable_by_key(|(_, p)| p.letters.len());
             let mut groups = extras.chunks_exact_mut(LANES);
             for group in &mut groups {
@@ -129,14 +143,18 @@ impl FastGenerator {
             for (i, p) in extras.drain(..) {
                 set_extra(&mut out[i], ascii(p.letters));
             }
+            for (i, c) in channels.drain(..) {
+                set_channel(&mut out[i], Some(c));
+            }
         }
         out
     }
 
-    /// The event at `offset` but its `extra` (empty), and the letters of its `extra` to
-    /// draw: the last draws of every kind of event.
+    /// The event at `offset` but its `extra` (empty), the letters of its `extra` to draw
+    /// (the last draws of every kind of event), and the channel of the table a bid is on,
+    /// if it is (its `channel` and `url` empty).
     #[inline]
-    fn parts(&self, offset: u64) -> (Event, Pending) {
+    fn parts(&self, offset: u64) -> Parts {
         let n = self.next_adjusted_event(offset as usize);
         let id = self.config.first_event_id + n;
         let time = self.timestamp(n);
@@ -147,13 +165,25 @@ impl FastGenerator {
         };
         if rem < self.config.person_proportion {
             let (person, extra) = self.person(id, time);
-            (Event::Person(person), extra)
+            Parts {
+                event: Event::Person(person),
+                extra,
+                channel: None,
+            }
         } else if rem < self.config.person_proportion + self.config.auction_proportion {
             let (auction, extra) = self.auction(n, id, time);
-            (Event::Auction(auction), extra)
+            Parts {
+                event: Event::Auction(auction),
+                extra,
+                channel: None,
+            }
         } else {
-            let (bid, extra) = self.bid(id, time);
-            (Event::Bid(bid), extra)
+            let (bid, extra, channel) = self.bid(id, time);
+            Parts {
+                event: Event::Bid(bid),
+                extra,
+                channel,
+            }
         }
     }
 
@@ -315,9 +345,10 @@ impl FastGenerator {
         (auction, Pending::new(draw, extra))
     }
 
-    /// The crate's `Bid::new`, but the `extra`.
+    /// The crate's `Bid::new`, but the `extra`, and the channel and url when they are
+    /// the table's (then its index).
     #[inline]
-    fn bid(&self, id: usize, time: u64) -> (Bid, Pending) {
+    fn bid(&self, id: usize, time: u64) -> (Bid, Pending, Option<usize>) {
         let c = &self.config;
         let mut draw = Draw::new(id as u64);
         let auction = if draw.below(c.hot_auction_ratio) > 0 {
@@ -331,12 +362,12 @@ impl FastGenerator {
             self.next_person(id, &mut draw)
         };
         let price = draw.price();
-        let (channel, url) = if draw.below(c.hot_channel_ratio) > 0 {
+        let (channel, url, table) = if draw.below(c.hot_channel_ratio) > 0 {
             let i = draw.below(c.hot_channels.len());
-            (c.hot_channels[i].clone(), c.hot_urls[i].clone())
+            (c.hot_channels[i].clone(), c.hot_urls[i].clone(), None)
         } else {
-            let map = channel_urls();
-            map.get(draw.index(map.len()))
+            let i = draw.index(channel_urls().len());
+            (String::new(), String::new(), Some(i))
         };
         let extra = draw.extra_len(8 * 4, c.avg_bid_byte_size);
         let bid = Bid {
@@ -348,7 +379,26 @@ impl FastGenerator {
             date_time: time,
             extra: String::new(),
         };
-        (bid, Pending::new(draw, extra))
+        (bid, Pending::new(draw, extra), table)
+    }
+}
+
+/// An event but its last strings: the letters of its `extra` to draw, and the channel
+/// of the table a bid is on, if it is.
+struct Parts {
+    /// The event, its `extra` empty (and its `channel` and `url` if `channel` is some).
+    event: Event,
+    /// Its `extra` letters.
+    extra: Pending,
+    /// The channel of the table a bid is on.
+    channel: Option<usize>,
+}
+
+/// Sets a bid's channel and url to those of channel `i` of the table.
+#[inline]
+fn set_channel(event: &mut Event, channel: Option<usize>) {
+    if let (Event::Bid(bid), Some(i)) = (event, channel) {
+        (bid.channel, bid.url) = channel_urls().get(i);
     }
 }
 
