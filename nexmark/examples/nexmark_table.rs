@@ -16,11 +16,11 @@
 #[path = "../../tests/support/peak_heap.rs"]
 mod peak_heap;
 
+use nexmark::EventGenerator;
 use rill::source::queue_stream;
 use rill_nexmark::harness::manual_context;
 use rill_nexmark::queries::{QUERIES, count_rows};
 use rill_nexmark::{Config, Event, nexmark};
-use nexmark::EventGenerator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

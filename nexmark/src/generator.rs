@@ -14,8 +14,8 @@
 
 mod channels;
 mod draw;
-mod lanes;
 pub mod fast;
+mod lanes;
 
 use crate::Event;
 use fast::FastGenerator;

@@ -81,7 +81,7 @@ pub(crate) fn base_url(seed: u64) -> String {
     let mut draw = Draw::new(seed);
     let mut url = b"https://www.nexmark.com".to_vec();
     for _ in 0..3 {
-        url.push(b'/');
+        url.extend_from_slice(b"/");
         let len = 3 + draw.below(5 - 3);
         for _ in 0..len {
             // `gen_range(0..13)` of an `i32`, then a letter.

@@ -195,7 +195,7 @@ impl Draw {
     /// The crate's `gen_string(n)`: `n` letters.
     #[inline]
     pub(crate) fn string(&mut self, n: usize) -> String {
-        let mut out = zeros(n);
+        let mut out = vec![0; n];
         self.fill_letters(&mut out);
         ascii(out)
     }
@@ -224,12 +224,7 @@ impl Draw {
         }
         let wanted = average - current;
         let delta = (wanted + 2) / 5;
-        wanted - delta
-            + if delta == 0 {
-                0
-            } else {
-                self.below(2 * delta)
-            }
+        wanted - delta + if delta == 0 { 0 } else { self.below(2 * delta) }
     }
 }
 
@@ -248,7 +243,7 @@ impl Pending {
     pub(crate) fn new(draw: Draw, len: usize) -> Self {
         Pending {
             draw,
-            letters: zeros(len),
+            letters: vec![0; len],
         }
     }
 
@@ -258,16 +253,6 @@ impl Pending {
         self.draw.fill_letters(&mut self.letters);
         ascii(self.letters)
     }
-}
-
-/// `n` zero bytes, allocated as the strings they become are (`vec![0; n]` would ask the
-/// allocator for zeroed memory instead: glibc's `calloc`, which bypasses its per-thread
-/// cache).
-#[inline]
-fn zeros(n: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(n);
-    out.resize(n, 0);
-    out
 }
 
 /// The `String` of bytes known to be ASCII (letters, digits and the crate's
@@ -310,7 +295,11 @@ pub(super) mod tests {
         agree(|d| d.letter(), |r| r.gen_range(b'a'..=b'z'));
         agree(
             |d| d.string(67),
-            |r| (0..67).map(|_| r.gen_range(b'a'..=b'z') as char).collect::<String>(),
+            |r| {
+                (0..67)
+                    .map(|_| r.gen_range(b'a'..=b'z') as char)
+                    .collect::<String>()
+            },
         );
     }
 
@@ -342,7 +331,10 @@ pub(super) mod tests {
             }
         }
         // The credit card's digits: an i32 range, drawn as u32.
-        agree(|d| d.below_u32(10_000) as i32, |r| r.gen_range(0..10_000i32));
+        agree(
+            |d| d.below_u32(10_000) as i32,
+            |r| r.gen_range(0..10_000i32),
+        );
     }
 
     #[test]
@@ -400,7 +392,9 @@ pub(super) mod tests {
                         } else {
                             r.gen_range(0..2 * delta)
                         };
-                    (0..size).map(|_| r.gen_range(b'a'..=b'z') as char).collect()
+                    (0..size)
+                        .map(|_| r.gen_range(b'a'..=b'z') as char)
+                        .collect()
                 },
             );
         }
@@ -418,7 +412,12 @@ pub(super) mod tests {
         let v = (u32::MAX / 2 - k).wrapping_mul(inverse);
         assert!((u64::from(v) * 26) as u32 > LETTER_ZONE);
         let word = u64::from(v) << 32;
-        [0, 0x1234_5678_9abc_def1 ^ u64::from(k), 0x0fed_cba9_8765_4321, word.rotate_right(23)]
+        [
+            0,
+            0x1234_5678_9abc_def1 ^ u64::from(k),
+            0x0fed_cba9_8765_4321,
+            word.rotate_right(23),
+        ]
     }
 
     /// `SmallRng` in a given state.

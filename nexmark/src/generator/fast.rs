@@ -62,8 +62,8 @@ impl FastGenerator {
             * config.num_event_generators as f32;
         let denominator =
             config.person_proportion + config.auction_proportion + config.bid_proportion;
-        let events_for_auctions = config.in_flight_auctions * denominator
-            / config.auction_proportion.max(1);
+        let events_for_auctions =
+            config.in_flight_auctions * denominator / config.auction_proportion.max(1);
         if fast {
             // Built now rather than in the first bid.
             channel_urls();
@@ -252,7 +252,9 @@ impl FastGenerator {
         } else {
             offset -= c.person_proportion;
         }
-        epoch.wrapping_mul(c.auction_proportion).wrapping_add(offset)
+        epoch
+            .wrapping_mul(c.auction_proportion)
+            .wrapping_add(offset)
     }
 
     /// A random auction among those in flight or a little ahead (from 0).

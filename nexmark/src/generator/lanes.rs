@@ -10,9 +10,9 @@
 //! the upper half of each word by the same multiply; a block of eight in which any lane's
 //! word would be rejected is drawn again one lane at a time.
 
-use super::draw::Pending;
 #[cfg(doc)]
 use super::draw::Draw;
+use super::draw::Pending;
 
 /// How many events' letters are drawn side by side (four 64-bit generators in a 256-bit
 /// register).
@@ -134,7 +134,12 @@ mod tests {
 
     #[test]
     fn lanes_draw_each_events_letters() {
-        let lengths = [[54, 81, 60, 67], [54, 0, 67, 1], [100; LANES], [8, 9, 16, 7]];
+        let lengths = [
+            [54, 81, 60, 67],
+            [54, 0, 67, 1],
+            [100; LANES],
+            [8, 9, 16, 7],
+        ];
         for first in [0u64, 1_000_000_007, u64::MAX - 99] {
             for lens in lengths {
                 // A lane whose first word is rejected, or none.
