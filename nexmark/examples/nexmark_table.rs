@@ -18,6 +18,7 @@ mod peak_heap;
 
 use nexmark::EventGenerator;
 use rill::source::queue_stream;
+use rill_nexmark::generator::fast::FastGenerator;
 use rill_nexmark::harness::manual_context;
 use rill_nexmark::queries::{QUERIES, count_rows};
 use rill_nexmark::{Config, Event, nexmark};
@@ -123,31 +124,41 @@ fn main() -> rill::Result<()> {
         load()
     );
     // The generator alone, on this thread: the `nexmark` crate's `EventGenerator` and
-    // rill-nexmark's (the same events), each making every batch and dropping it.
+    // rill-nexmark's (the same events), each making the events a batch at a time and
+    // dropping each batch, in the table's batches and in batches of 10,000 (the heap's
+    // work differs: glibc's allocator returns a big batch's memory to the system and
+    // faults it in again at the next, more or less depending on how it was allocated).
     let nexmark_config = config.nexmark_config();
-    let crates = |b: u64| {
-        let from = (b * per_batch).min(events);
-        let to = (from + per_batch).min(events);
-        EventGenerator::new(nexmark_config.clone())
-            .with_offset(from)
-            .take((to - from) as usize)
-            .collect::<Vec<Event>>()
-    };
-    let ours = |b: u64| config.batch_events(b);
-    let generators: [(&str, &dyn Fn(u64) -> Vec<Event>); 2] = [
-        ("the nexmark crate's generator", &crates),
-        ("rill-nexmark's generator", &ours),
-    ];
-    for (name, generate) in generators {
-        let (started, cpu) = (Instant::now(), cpu_seconds());
-        let made: usize = (0..config.batches()).map(|b| generate(b).len()).sum();
-        let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-        assert_eq!(made as u64, events);
-        println!(
-            "{name} alone on one thread: {:.2} M events/s, {:.2} M events per CPU-second",
-            events as f64 / wall / 1e6,
-            events as f64 / cpu.max(0.01) / 1e6
-        );
+    let fast = FastGenerator::new(&nexmark_config);
+    for size in [per_batch, 10_000] {
+        let batches = events.div_ceil(size);
+        let bounds = |b: u64| ((b * size).min(events), ((b + 1) * size).min(events));
+        let crates = |b: u64| {
+            let (from, to) = bounds(b);
+            EventGenerator::new(nexmark_config.clone())
+                .with_offset(from)
+                .take((to - from) as usize)
+                .collect::<Vec<Event>>()
+        };
+        let ours = |b: u64| {
+            let (from, to) = bounds(b);
+            fast.events(from, to, 1)
+        };
+        let generators: [(&str, &dyn Fn(u64) -> Vec<Event>); 2] = [
+            ("the nexmark crate's generator", &crates),
+            ("rill-nexmark's generator", &ours),
+        ];
+        for (name, generate) in generators {
+            let (started, cpu) = (Instant::now(), cpu_seconds());
+            let made: usize = (0..batches).map(|b| generate(b).len()).sum();
+            let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+            assert_eq!(made as u64, events);
+            println!(
+                "{name} alone on one thread, batches of {size}: {:.2} M events/s, {:.2} M events per CPU-second",
+                events as f64 / wall / 1e6,
+                events as f64 / cpu.max(0.01) / 1e6
+            );
+        }
     }
     if args.iter().any(|a| a == "--generator-only") {
         return Ok(());
