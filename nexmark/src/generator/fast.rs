@@ -26,7 +26,7 @@
 
 use super::channels::channel_urls;
 use super::draw::{Draw, Pending, ascii};
-use super::lanes::{LANES, fill_lanes};
+use super::lanes::fill_all;
 use nexmark::EventGenerator;
 use nexmark::config::NexmarkConfig;
 use nexmark::event::{Auction, Bid, Event, Person};
@@ -113,17 +113,18 @@ impl FastGenerator {
             return self.crates(from, step).take(n as usize).collect();
         }
         let mut out = Vec::with_capacity(n as usize);
-        // The events a chunk at a time; their `extra` letters (most of their letters) are
-        // drawn `LANES` events side by side, events of about the same length together.
-        // A bid's channel and url from the table are copied last, after the letters: its
-        // bytes are touched first, so that they arrive from memory meanwhile.
-        let mut extras: Vec<(usize, Pending)> = Vec::with_capacity(CHUNK);
+        // The events a chunk at a time: their `extra` letters (most of their letters) are
+        // drawn several events side by side, and a bid's channel and url from the table
+        // are copied after them, their bytes touched first so that they arrive from memory
+        // meanwhile.
+        let mut extras: Vec<Pending> = Vec::with_capacity(CHUNK);
         let mut channels: Vec<(usize, usize)> = Vec::with_capacity(CHUNK);
         let table = channel_urls();
         for start in (0..n).step_by(CHUNK) {
+            let first = out.len();
             for i in start..n.min(start + CHUNK as u64) {
                 let parts = self.parts(from + i * step);
-                extras.push((out.len(), parts.extra));
+                extras.push(parts.extra);
                 if let Some(c) = parts.channel {
                     channels.push((out.len(), c));
                 }
@@ -131,17 +132,9 @@ impl FastGenerator {
             }
             let touched = channels.iter().fold(0, |x, &(_, c)| x ^ table.touch(c));
             std::hint::black_box(touched);
-            extras.sort_unstable_by_key(|(_, p)| p.letters.len());
-            let mut groups = extras.chunks_exact_mut(LANES);
-            for group in &mut groups {
-                let group: &mut [_; LANES] = group.try_into().expect("chunks of LANES");
-                fill_lanes(group.each_mut().map(|(_, p)| p));
-            }
-            for (_, p) in groups.into_remainder() {
-                p.draw.fill_letters(&mut p.letters);
-            }
-            for (i, p) in extras.drain(..) {
-                set_extra(&mut out[i], ascii(p.letters));
+            fill_all(&mut extras);
+            for (event, p) in out[first..].iter_mut().zip(extras.drain(..)) {
+                set_extra(event, ascii(p.letters));
             }
             for (i, c) in channels.drain(..) {
                 set_channel(&mut out[i], Some(c));
