@@ -211,7 +211,7 @@ impl Draw {
     /// computed in `f32` with `powf` as the crate does.
     #[inline]
     pub(crate) fn price(&mut self) -> usize {
-        (10.0_f32.powf(self.unit_f32() * 6.0) * 100.0).round() as usize
+        round(10.0_f32.powf(self.unit_f32() * 6.0) * 100.0) as usize
     }
 
     /// The length of the crate's `gen_next_extra`: letters padding an event of
@@ -253,6 +253,19 @@ impl Pending {
         self.draw.fill_letters(&mut self.letters);
         ascii(self.letters)
     }
+}
+
+/// `x.round() as u64`, without a call to `roundf` (x86-64's baseline has no rounding
+/// instruction): below 2^23, the whole part, plus one if the fraction (exact) is a half
+/// or more; from 2^23 every `f32` is whole. Negative numbers and NaN give 0, as `as u64`
+/// does.
+#[inline]
+pub(crate) fn round(x: f32) -> u64 {
+    if !(x < 8_388_608.0) {
+        return x as u64;
+    }
+    let whole = x as u64;
+    whole + u64::from(x - whole as f32 >= 0.5)
 }
 
 /// The `String` of bytes known to be ASCII (letters, digits and the crate's
@@ -348,6 +361,35 @@ pub(super) mod tests {
             |d| d.price(),
             |r| (10.0_f32.powf(r.r#gen::<f32>() * 6.0) * 100.0).round() as usize,
         );
+    }
+
+    #[test]
+    fn rounding_is_roundfs() {
+        let check = |x: f32| assert_eq!(round(x), x.round() as u64, "{x:e} ({:#x})", x.to_bits());
+        // Every 101st bit pattern, both signs, NaNs and infinities.
+        for bits in (0..=u32::MAX).step_by(101) {
+            check(f32::from_bits(bits));
+        }
+        // Halves and their neighbours up to 2^24, and whole numbers.
+        for k in 0..1u32 << 16 {
+            for x in [k as f32 + 0.5, k as f32, (k << 8) as f32 + 0.5] {
+                check(x);
+                check(x.next_up());
+                check(x.next_down());
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            0.49999997,
+            0.5,
+            8_388_607.5,
+            8_388_608.0,
+            1e30,
+            -0.5,
+        ] {
+            check(x);
+        }
     }
 
     #[test]
