@@ -261,7 +261,7 @@ impl Pending {
 /// does.
 #[inline]
 pub(crate) fn round(x: f32) -> u64 {
-    if !(x < 8_388_608.0) {
+    if x.is_nan() || x >= 8_388_608.0 {
         return x as u64;
     }
     let whole = x as u64;
