@@ -10,15 +10,24 @@
 //!
 //! Flags: `--events N` (default 5,000,000), `--per-batch N` (default 250,000),
 //! `--cores N` (the context's parallelism and the generator's partitions, default 2),
-//! `--queries q0,q3` (default all).
+//! `--queries q0,q3` (default all), `--generator-only` (time the generators alone: the
+//! `nexmark` crate's and rill-nexmark's, which make the same events, on one thread).
 
 #[path = "../../tests/support/peak_heap.rs"]
 mod peak_heap;
 
+/// The allocator: mimalloc unless built without the default feature `mimalloc`, counted
+/// for the peak heap.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: peak_heap::Tracking<mimalloc::MiMalloc> = peak_heap::Tracking(mimalloc::MiMalloc);
+#[cfg(not(feature = "mimalloc"))]
 #[global_allocator]
 static GLOBAL: peak_heap::Tracking<std::alloc::System> = peak_heap::Tracking(std::alloc::System);
 
+use nexmark::EventGenerator;
 use rill::source::queue_stream;
+use rill_nexmark::generator::fast::FastGenerator;
 use rill_nexmark::harness::manual_context;
 use rill_nexmark::queries::{QUERIES, count_rows};
 use rill_nexmark::{Config, Event, nexmark};
@@ -123,14 +132,47 @@ fn main() -> rill::Result<()> {
         "Nexmark on rill: {events} events, {per_batch} a batch, {cores} cores (parallelism and generator partitions); load average {}",
         load()
     );
-    let (started, cpu) = (Instant::now(), cpu_seconds());
+    // The generator alone, on this thread: the `nexmark` crate's `EventGenerator` and
+    // rill-nexmark's (the same events), each making the events a batch at a time and
+    // dropping each batch, in the table's batches and in batches of 10,000 (the heap's
+    // work differs: glibc's allocator returns a big batch's memory to the system and
+    // faults it in again at the next, more or less depending on how it was allocated).
+    let nexmark_config = config.nexmark_config();
+    let fast = FastGenerator::new(&nexmark_config);
+    for size in [per_batch, 10_000] {
+        let batches = events.div_ceil(size);
+        let bounds = |b: u64| ((b * size).min(events), ((b + 1) * size).min(events));
+        let crates = |b: u64| {
+            let (from, to) = bounds(b);
+            EventGenerator::new(nexmark_config.clone())
+                .with_offset(from)
+                .take((to - from) as usize)
+                .collect::<Vec<Event>>()
+        };
+        let ours = |b: u64| {
+            let (from, to) = bounds(b);
+            fast.events(from, to, 1)
+        };
+        let generators: [(&str, &dyn Fn(u64) -> Vec<Event>); 2] = [
+            ("the nexmark crate's generator", &crates),
+            ("rill-nexmark's generator", &ours),
+        ];
+        for (name, generate) in generators {
+            let (started, cpu) = (Instant::now(), cpu_seconds());
+            let made: usize = (0..batches).map(|b| generate(b).len()).sum();
+            let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+            assert_eq!(made as u64, events);
+            println!(
+                "{name} alone on one thread, batches of {size}: {:.2} M events/s, {:.2} M events per CPU-second",
+                events as f64 / wall / 1e6,
+                events as f64 / cpu.max(0.01) / 1e6
+            );
+        }
+    }
+    if args.iter().any(|a| a == "--generator-only") {
+        return Ok(());
+    }
     let in_memory: Vec<Vec<Event>> = config.all_batches().collect();
-    let (gen_wall, gen_cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    println!(
-        "generating them on one thread alone: {:.2} M events/s, {:.2} M events per CPU-second",
-        events as f64 / gen_wall / 1e6,
-        events as f64 / gen_cpu.max(0.01) / 1e6
-    );
     println!();
     println!(
         "| query | rows out | generator included: M events/s | M events per CPU-s | peak heap | generator excluded: M events/s | M events per CPU-s |"

@@ -5,9 +5,10 @@
 //! Nexmark (after the XMark auction benchmark; the version Beam, Flink, Spark, RisingWave
 //! and Arroyo run) is a stream of three kinds of event of an online auction site:
 //! [`Person`]s registering, [`Auction`]s opening and [`Bid`]s on them, one person to
-//! three auctions to 46 bids. [`generator`] makes them (with the `nexmark` crate,
-//! RisingWave's port of the reference generator, at a fixed base time so every run sees
-//! the same events); [`queries`] holds one module per query, each with its pipeline, the
+//! three auctions to 46 bids. [`generator`] makes them (the `nexmark` crate's events,
+//! RisingWave's port of the reference generator, made by this crate's own faster
+//! implementation of the same functions and checked equal to the crate's, at a fixed base
+//! time so every run sees the same events); [`queries`] holds one module per query, each with its pipeline, the
 //! result it emits per batch, and its reference. The README of this crate lists the
 //! queries and how to run the tests, the example and the benchmark.
 
