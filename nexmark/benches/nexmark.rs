@@ -11,6 +11,12 @@ use rill_nexmark::{Config, Event, nexmark};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+/// The same allocator as the table's (mimalloc, unless built without the default
+/// feature `mimalloc`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EVENTS: u64 = 200_000;
 const PER_BATCH: u64 = 50_000;
 const CORES: usize = 2;
