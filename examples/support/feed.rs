@@ -6,6 +6,7 @@
 
 use rill::corpus::{Corpus, WORDS_PER_LINE};
 use rill::prelude::*;
+use rill::source::queue_stream;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -168,6 +169,25 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The fused word count of every benchmark here over `lines`, defined on `ctx`: the
+/// number of words of each batch is added to `words`.
+pub fn count_words<T, S>(ctx: &StreamingContext, lines: S, words: Arc<AtomicU64>)
+where
+    T: std::ops::Deref<Target = str> + Send + Sync + 'static,
+    S: rill::source::Source<T>,
+{
+    stream! { ctx;
+        let lines = source(lines);
+        lines
+            .flat_map(|l| l.split(' '))
+            .map(|w| (w, 1u64))
+            .reduce_by_key(|a, b| a + b)
+            .for_each_batch(move |_, counts| {
+                words.fetch_add(counts.iter().map(|(_, n)| n).sum::<u64>(), Ordering::Relaxed);
+            });
+    };
+}
+
 /// The in-memory fused word count of `benches/wordcount.rs` ("rill fused"): batches of
 /// `lines` corpus lines from a queue, on a manual clock with `parallelism` workers;
 /// the median time of `batches` batches (after a first that sizes the tables), in
@@ -200,16 +220,7 @@ where
     let queue = rill::source::Queue::<T>::new();
     let queued = queue.clone();
     let words = Arc::new(AtomicU64::new(0));
-    let w = words.clone();
-    stream! { ctx;
-        queue_stream(queued)
-            .flat_map(|l| l.split(' '))
-            .map(|w| (w, 1u64))
-            .reduce_by_key(|a, b| a + b)
-            .for_each_batch(move |_, counts| {
-                w.fetch_add(counts.iter().map(|(_, n)| n).sum::<u64>(), Ordering::Relaxed);
-            });
-    };
+    count_words(&ctx, queue_stream(queued), words.clone());
     queue.push(corpus.clone());
     if ctx.start().and_then(|()| ctx.advance(1)).is_err() {
         return 0.0;

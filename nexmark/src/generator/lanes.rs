@@ -228,15 +228,7 @@ mod tests {
                         .map(|l| Pending::new(draw(l), lens[l]).fill())
                         .collect();
                     assert_eq!(together, alone, "first {first}, {lens:?}, {rejecting:?}");
-                    let rands: Vec<String> = (0..LANES)
-                        .map(|l| {
-                            let mut r = small_rng(draw(l).0.0);
-                            (0..lens[l])
-                                .map(|_| r.gen_range(b'a'..=b'z') as char)
-                                .collect()
-                        })
-                        .collect();
-                    assert_eq!(together, rands);
+                    assert_eq!(together, rand_letters(&draw, &lens));
                     // The generators are left where each fill leaves them.
                     for (l, p) in lanes.iter().enumerate() {
                         let mut d = draw(l);
@@ -246,6 +238,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each lane's letters as `rand` draws them from the lane's generator.
+    fn rand_letters(draw: &impl Fn(usize) -> Draw, lens: &[usize; LANES]) -> Vec<String> {
+        (0..LANES)
+            .map(|l| {
+                let mut r = small_rng(draw(l).0.0);
+                (0..lens[l])
+                    .map(|_| r.gen_range(b'a'..=b'z') as char)
+                    .collect()
+            })
+            .collect()
     }
 
     /// The state one Xoshiro256++ step before `s`.
@@ -277,15 +281,11 @@ mod tests {
             let mut lanes: [Pending; LANES] =
                 std::array::from_fn(|l| Pending::new(draw(l), lens[l]));
             let together = fill_together(&mut lanes);
-            let rands: Vec<String> = (0..LANES)
-                .map(|l| {
-                    let mut r = small_rng(draw(l).0.0);
-                    (0..lens[l])
-                        .map(|_| r.gen_range(b'a'..=b'z') as char)
-                        .collect()
-                })
-                .collect();
-            assert_eq!(together, rands, "lane {lane}, word {at}");
+            assert_eq!(
+                together,
+                rand_letters(&draw, &lens),
+                "lane {lane}, word {at}"
+            );
             // The rejected word is where it was put.
             let mut x = Xoshiro(state);
             let mut d = Draw(Xoshiro(state));
