@@ -25,13 +25,24 @@ struct CountByKeyAndEventWindow;
 
 impl KeyedState for CountByKeyAndEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        window_state(g, n, quote!(count_by_key_and_event_window::CountByKeyAndEventWindow), ARGS, true)
+        window_state(
+            g,
+            n,
+            quote!(count_by_key_and_event_window::CountByKeyAndEventWindow),
+            ARGS,
+            true,
+        )
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
         let merge = quote!(#ops::count_by_key_and_event_window::add);
-        keyed_window_step(g, n, quote!(#ops::count_by_key_and_event_window::one), merge)
+        keyed_window_step(
+            g,
+            n,
+            quote!(#ops::count_by_key_and_event_window::one),
+            merge,
+        )
     }
 }
 

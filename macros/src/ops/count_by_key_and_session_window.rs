@@ -24,13 +24,24 @@ struct CountByKeyAndSessionWindow;
 
 impl KeyedState for CountByKeyAndSessionWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        window_state(g, n, quote!(count_by_key_and_session_window::CountByKeyAndSessionWindow), ARGS, true)
+        window_state(
+            g,
+            n,
+            quote!(count_by_key_and_session_window::CountByKeyAndSessionWindow),
+            ARGS,
+            true,
+        )
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
         let merge = quote!(#ops::count_by_key_and_event_window::add);
-        keyed_window_step(g, n, quote!(#ops::count_by_key_and_session_window::one), merge)
+        keyed_window_step(
+            g,
+            n,
+            quote!(#ops::count_by_key_and_session_window::one),
+            merge,
+        )
     }
 }
 

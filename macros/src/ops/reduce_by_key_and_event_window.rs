@@ -25,13 +25,24 @@ struct ReduceByKeyAndEventWindow;
 
 impl KeyedState for ReduceByKeyAndEventWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        window_state(g, n, quote!(reduce_by_key_and_event_window::ReduceByKeyAndEventWindow), ARGS, true)
+        window_state(
+            g,
+            n,
+            quote!(reduce_by_key_and_event_window::ReduceByKeyAndEventWindow),
+            ARGS,
+            true,
+        )
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
         let merge = g.func(n, 0);
-        keyed_window_step(g, n, quote!(#ops::reduce_by_key_and_event_window::pair), merge)
+        keyed_window_step(
+            g,
+            n,
+            quote!(#ops::reduce_by_key_and_event_window::pair),
+            merge,
+        )
     }
 }
 

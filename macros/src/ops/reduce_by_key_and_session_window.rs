@@ -25,13 +25,24 @@ struct ReduceByKeyAndSessionWindow;
 
 impl KeyedState for ReduceByKeyAndSessionWindow {
     fn state(&self, g: &Gen, n: NodeId) -> Kept {
-        window_state(g, n, quote!(reduce_by_key_and_session_window::ReduceByKeyAndSessionWindow), ARGS, true)
+        window_state(
+            g,
+            n,
+            quote!(reduce_by_key_and_session_window::ReduceByKeyAndSessionWindow),
+            ARGS,
+            true,
+        )
     }
 
     fn read(&self, g: &mut Gen, n: NodeId) -> TokenStream {
         let ops = quote!(::rill::__private::ops);
         let merge = g.func(n, 0);
-        keyed_window_step(g, n, quote!(#ops::reduce_by_key_and_session_window::value), merge)
+        keyed_window_step(
+            g,
+            n,
+            quote!(#ops::reduce_by_key_and_session_window::value),
+            merge,
+        )
     }
 }
 

@@ -137,7 +137,12 @@ pub fn window_state(g: &Gen, n: NodeId, ty: TokenStream, args: WindowArgs, keyed
 /// The read side of keyed event-window operator `n`: its state's step over the
 /// exchanged records, each value made a partial by `lift` and partials merged by
 /// `merge` (paths under the runtime's `ops`, or the user's function).
-pub fn keyed_window_step(g: &mut Gen, n: NodeId, lift: TokenStream, merge: TokenStream) -> TokenStream {
+pub fn keyed_window_step(
+    g: &mut Gen,
+    n: NodeId,
+    lift: TokenStream,
+    merge: TokenStream,
+) -> TokenStream {
     let st = state(n);
     let span = g.plan.nodes[n].span;
     let (wm, time) = watermark_of(g, n);
@@ -149,7 +154,12 @@ pub fn keyed_window_step(g: &mut Gen, n: NodeId, lift: TokenStream, merge: Token
 
 /// The driver step of global event-window operator `n` over its whole batch, records
 /// made partials by `lift` and merged by `merge`.
-pub fn global_window_step(g: &mut Gen, n: NodeId, lift: TokenStream, merge: TokenStream) -> TokenStream {
+pub fn global_window_step(
+    g: &mut Gen,
+    n: NodeId,
+    lift: TokenStream,
+    merge: TokenStream,
+) -> TokenStream {
     let st = state(n);
     let a = format_ident!("__a");
     let span = g.plan.nodes[n].span;
