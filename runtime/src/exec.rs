@@ -13,7 +13,8 @@ use std::time::Instant;
 /// A batch's records, one `Vec` per partition.
 pub type Parts<T> = Vec<Vec<T>>;
 
-/// The local executor: a rayon pool with one thread per partition.
+/// The local executor: a rayon pool with one thread per partition (on a cluster, one per
+/// partition this process owns).
 pub struct Executor {
     pool: rayon::ThreadPool,
     parallelism: usize,
@@ -24,8 +25,14 @@ pub struct Executor {
 impl Executor {
     /// A pool of `parallelism` threads.
     pub fn new(parallelism: usize) -> crate::Result<Executor> {
+        Self::with_threads(parallelism, parallelism)
+    }
+
+    /// `parallelism` hash partitions run on a pool of `threads` threads (a cluster's
+    /// process runs only the partitions it owns).
+    pub fn with_threads(parallelism: usize, threads: usize) -> crate::Result<Executor> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(parallelism)
+            .num_threads(threads.max(1))
             .thread_name(|i| format!("rill-worker-{i}"))
             .build()
             .map_err(|e| crate::Error::Config(format!("cannot start worker threads: {e}")))?;
@@ -65,9 +72,14 @@ impl Executor {
         self.pool.current_thread_index().is_some()
     }
 
-    /// Number of hash partitions and worker threads.
+    /// Number of hash partitions (and, locally, of worker threads).
     pub fn parallelism(&self) -> usize {
         self.parallelism
+    }
+
+    /// Number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
     }
 }
 

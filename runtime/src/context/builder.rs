@@ -168,7 +168,7 @@ impl Builder {
         let mut driver = Driver::new(config, dir, Some(exec));
         #[cfg(feature = "cluster")]
         if let Some(spec) = self.cluster {
-            driver.cluster = crate::cluster::session::Membership::explicit(spec);
+            driver.set_cluster(crate::cluster::session::Membership::explicit(spec));
         }
         let mut ctx = StreamingContext::from_driver(driver);
         if let Some(addr) = ui {
@@ -228,5 +228,33 @@ mod tests {
     fn new_reports_an_interval_too_long_at_start() {
         let ctx = StreamingContext::new(Duration::from_secs(u64::MAX));
         assert!(matches!(ctx.start(), Err(Error::Config(_))));
+    }
+
+    #[cfg(feature = "cluster")]
+    #[test]
+    fn a_cluster_process_runs_a_thread_per_partition_it_owns() {
+        let threads = |processes: usize, parallelism: usize| {
+            let spec = crate::cluster::ClusterSpec {
+                processes,
+                process: 0,
+                addresses: (0..processes)
+                    .map(|i| format!("127.0.0.1:{}", 1 + i))
+                    .collect(),
+                workers: 1,
+            };
+            let ctx = StreamingContext::builder()
+                .batch_interval(Duration::from_secs(1))
+                .parallelism(parallelism)
+                .manual_clock()
+                .cluster(spec)
+                .build()
+                .unwrap();
+            let exec = ctx.driver.exec().unwrap();
+            (exec.parallelism(), exec.threads())
+        };
+        assert_eq!(threads(2, 4), (4, 2), "local-cluster[2,2]");
+        assert_eq!(threads(3, 4), (4, 2), "process 0 owns partitions 0 and 3");
+        assert_eq!(threads(1, 3), (3, 3), "one process owns them all");
+        assert_eq!(threads(4, 2), (2, 1), "more processes than partitions");
     }
 }

@@ -61,7 +61,8 @@ impl Driver {
         checkpoint_dir: Option<PathBuf>,
         exec: Option<Executor>,
     ) -> Driver {
-        Driver {
+        #[allow(unused_mut)]
+        let mut driver = Driver {
             sources: SourceSet::new(config.backpressure(), config.interval()),
             config,
             run: RunState::new(),
@@ -71,6 +72,32 @@ impl Driver {
             probed: Default::default(),
             #[cfg(feature = "cluster")]
             cluster: crate::cluster::session::Membership::for_new_context(),
+        };
+        #[cfg(feature = "cluster")]
+        driver.fit_executor();
+        driver
+    }
+
+    /// Makes this context a member of `cluster` (`Builder::cluster`).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn set_cluster(&mut self, cluster: crate::cluster::session::Membership) {
+        self.cluster = cluster;
+        self.fit_executor();
+    }
+
+    /// On a cluster, a process runs only the partitions it owns (partition `p` on
+    /// process `p % N`): its pool keeps as many threads as the most any process owns
+    /// (`W` of `--workers W`, when the parallelism is `N × W`), not one per partition.
+    #[cfg(feature = "cluster")]
+    fn fit_executor(&mut self) {
+        let (Some(spec), Some(exec)) = (self.cluster.spec(), &self.exec) else {
+            return;
+        };
+        let threads = exec.parallelism().div_ceil(spec.processes.max(1)).max(1);
+        if threads < exec.threads() {
+            if let Ok(fitted) = Executor::with_threads(exec.parallelism(), threads) {
+                self.exec = Some(fitted);
+            }
         }
     }
 
