@@ -190,17 +190,15 @@ fn close<K: Hash + Eq + Clone, A>(
     }
     let append = spec.emit.mode() == Mode::Append;
     keys.retain(|k, sessions| {
-        let (closed, open): (Vec<Session<A>>, Vec<Session<A>>) = std::mem::take(sessions)
-            .into_iter()
-            .partition(|s| spec.emit.closed(s.end, wm));
+        // A key's sessions are disjoint and in start order, so their ends are in order
+        // too: the closed ones are a prefix (most often empty, and nothing moves).
+        let n = sessions.partition_point(|s| spec.emit.closed(s.end, wm));
+        let closed = sessions.drain(..n);
         if append {
-            out.extend(
-                closed
-                    .into_iter()
-                    .map(|s| (EventWindow::new(s.start, s.end), k.clone(), s.value)),
-            );
+            out.extend(closed.map(|s| (EventWindow::new(s.start, s.end), k.clone(), s.value)));
+        } else {
+            drop(closed);
         }
-        *sessions = open;
         !sessions.is_empty()
     });
     out
