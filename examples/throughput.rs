@@ -243,9 +243,7 @@ impl Bench<'_> {
         }
         good.max(10_000)
     }
-}
 
-impl Bench<'_> {
     /// Warms up, searches the highest sustained rate (or keeps `--rate`, or adapts),
     /// measures it for `--seconds` and prints what it found for the lines of `name`.
     fn run(&self, args: &Args, target: Duration, name: &str) -> Measured {

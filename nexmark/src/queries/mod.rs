@@ -34,6 +34,13 @@ fn sorted_batches<T: Ord>(emitted: Vec<(Time, Vec<T>)>) -> Vec<Vec<T>> {
         .collect()
 }
 
+/// Every emitted row of the run, sorted, whatever batch emitted it.
+fn sorted_rows<T: Ord>(emitted: Vec<(Time, Vec<T>)>) -> Vec<T> {
+    let mut rows: Vec<T> = emitted.into_iter().flat_map(|(_, r)| r).collect();
+    rows.sort();
+    rows
+}
+
 /// The queries there are, by name.
 pub const QUERIES: &[&str] = &[
     "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q11", "q12",

@@ -93,9 +93,7 @@ pub type Output = Vec<Row>;
 
 /// The comparable form of what the pipeline emitted.
 pub fn result(emitted: Vec<(Time, Vec<Row>)>) -> Output {
-    let mut rows: Vec<Row> = emitted.into_iter().flat_map(|(_, r)| r).collect();
-    rows.sort();
-    rows
+    super::sorted_rows(emitted)
 }
 
 /// The reference: every bid counted in each window it falls in; per window closed by

@@ -126,9 +126,7 @@ pub type Output = Vec<Row>;
 
 /// The comparable form of what the pipeline emitted.
 pub fn result(emitted: Vec<(Time, Vec<Row>)>) -> Output {
-    let mut rows: Vec<Row> = emitted.into_iter().flat_map(|(_, r)| r).collect();
-    rows.sort();
-    rows
+    super::sorted_rows(emitted)
 }
 
 /// The reference: every bid's window; per window closed by the end of the run, its

@@ -73,9 +73,7 @@ pub type Output = Vec<Row>;
 
 /// The comparable form of what the pipeline emitted.
 pub fn result(emitted: Vec<(Time, Vec<Row>)>) -> Output {
-    let mut rows: Vec<Row> = emitted.into_iter().flat_map(|(_, r)| r).collect();
-    rows.sort();
-    rows
+    super::sorted_rows(emitted)
 }
 
 /// The reference: the persons of each window and the sellers of each window, joined on
