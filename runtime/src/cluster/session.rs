@@ -87,6 +87,11 @@ impl Membership {
         self.spec.as_ref()
     }
 
+    /// How many processes run the context (1 for a local one).
+    pub(crate) fn processes(&self) -> usize {
+        self.spec.as_ref().map_or(1, |s| s.processes)
+    }
+
     /// Connects to the other processes (at `start()`); nothing for a local context.
     pub(crate) fn connect(&self) -> Result<()> {
         if let Some(e) = &self.error {

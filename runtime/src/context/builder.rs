@@ -162,14 +162,14 @@ impl Builder {
             Some(addr) => Some(resolve(addr)?),
             None => None,
         };
-        let (config, exec) = Config::build(&self.settings)?;
-        let dir = self.settings.checkpoint_dir;
-        #[allow(unused_mut)]
-        let mut driver = Driver::new(config, dir, Some(exec));
-        #[cfg(feature = "cluster")]
-        if let Some(spec) = self.cluster {
-            driver.set_cluster(crate::cluster::session::Membership::explicit(spec));
-        }
+        let config = Config::build(&self.settings)?;
+        let driver = Driver::new(
+            config,
+            self.settings.checkpoint_dir,
+            #[cfg(feature = "cluster")]
+            self.cluster,
+        );
+        driver.exec()?;
         let mut ctx = StreamingContext::from_driver(driver);
         if let Some(addr) = ui {
             ctx.ui_addr = Some(crate::ui::start(&ctx.driver, addr)?);

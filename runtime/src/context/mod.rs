@@ -75,9 +75,13 @@ impl StreamingContext {
 
     /// A context with default settings whose errors `start()` reports.
     fn unchecked(interval: Duration, manual: bool) -> StreamingContext {
-        let mut config = Config::new(interval, None, manual);
-        let exec = config.start_executor();
-        Self::from_driver(Driver::new(config, None, exec))
+        let config = Config::new(interval, None, manual);
+        Self::from_driver(Driver::new(
+            config,
+            None,
+            #[cfg(feature = "cluster")]
+            None,
+        ))
     }
 
     fn from_driver(driver: Driver) -> StreamingContext {

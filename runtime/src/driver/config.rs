@@ -107,12 +107,16 @@ impl Config {
     }
 
     /// The executor these settings ask for, unless they are invalid; a pool that cannot
-    /// start becomes the configuration's error.
-    pub(crate) fn start_executor(&mut self) -> Option<Executor> {
+    /// start becomes the configuration's error. On a cluster of `processes` processes a
+    /// process runs only the partitions it owns (partition `p` on process `p % N`), so
+    /// its pool has as many threads as the most any process owns (`W` of `--workers W`
+    /// when the parallelism is `N × W`), not one per partition.
+    pub(crate) fn start_executor(&mut self, processes: usize) -> Option<Executor> {
         if self.error.is_some() {
             return None;
         }
-        match Executor::new(self.parallelism) {
+        let threads = self.parallelism.div_ceil(processes.max(1));
+        match Executor::with_threads(self.parallelism, threads) {
             Ok(e) => Some(e),
             Err(e) => {
                 self.error = Some(e.to_string());
@@ -121,9 +125,9 @@ impl Config {
         }
     }
 
-    /// Checks a builder's settings, in the order their errors have always been reported,
-    /// and starts the executor.
-    pub(crate) fn build(s: &Settings) -> Result<(Config, Executor)> {
+    /// Checks a builder's settings, in the order their errors have always been reported
+    /// (the driver made of it starts the executor).
+    pub(crate) fn build(s: &Settings) -> Result<Config> {
         let interval = s
             .batch_interval
             .ok_or_else(|| Error::Config("the batch interval is not set".into()))?;
@@ -138,9 +142,7 @@ impl Config {
             ));
         }
         let mut config = Config::new(interval, s.parallelism, s.manual);
-        let exec = config.start_executor();
         config.check()?;
-        let exec = exec.ok_or_else(|| Error::Config("cannot start worker threads".to_string()))?;
         let every_batches = match s.checkpoint_every {
             Some(n) => Some(interval.checked_mul(n).ok_or_else(|| {
                 Error::Config(format!(
@@ -191,7 +193,7 @@ impl Config {
             }
             config.write_ahead_log = true;
         }
-        Ok((config, exec))
+        Ok(config)
     }
 
     /// The configuration's error, if it cannot run.

@@ -55,14 +55,28 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// A driver for `config`, checkpointing to `checkpoint_dir`, running on `exec`.
+    /// A driver for `config`, checkpointing to `checkpoint_dir`. With the cluster
+    /// feature it joins the cluster the environment names, or `explicit` instead (the
+    /// environment's membership is taken either way: it numbers the contexts a test
+    /// thread makes). It starts the executor for the partitions this process owns; a
+    /// pool that cannot start is the configuration's error, which [`exec`](Self::exec)
+    /// and `start()` report.
     pub(crate) fn new(
-        config: Config,
+        mut config: Config,
         checkpoint_dir: Option<PathBuf>,
-        exec: Option<Executor>,
+        #[cfg(feature = "cluster")] explicit: Option<crate::cluster::ClusterSpec>,
     ) -> Driver {
-        #[allow(unused_mut)]
-        let mut driver = Driver {
+        #[cfg(feature = "cluster")]
+        let cluster = {
+            let env = crate::cluster::session::Membership::for_new_context();
+            explicit.map_or(env, crate::cluster::session::Membership::explicit)
+        };
+        #[cfg(feature = "cluster")]
+        let processes = cluster.processes();
+        #[cfg(not(feature = "cluster"))]
+        let processes = 1;
+        let exec = config.start_executor(processes);
+        Driver {
             sources: SourceSet::new(config.backpressure(), config.interval()),
             config,
             run: RunState::new(),
@@ -71,33 +85,7 @@ impl Driver {
             exec,
             probed: Default::default(),
             #[cfg(feature = "cluster")]
-            cluster: crate::cluster::session::Membership::for_new_context(),
-        };
-        #[cfg(feature = "cluster")]
-        driver.fit_executor();
-        driver
-    }
-
-    /// Makes this context a member of `cluster` (`Builder::cluster`).
-    #[cfg(feature = "cluster")]
-    pub(crate) fn set_cluster(&mut self, cluster: crate::cluster::session::Membership) {
-        self.cluster = cluster;
-        self.fit_executor();
-    }
-
-    /// On a cluster, a process runs only the partitions it owns (partition `p` on
-    /// process `p % N`): its pool keeps as many threads as the most any process owns
-    /// (`W` of `--workers W`, when the parallelism is `N × W`), not one per partition.
-    #[cfg(feature = "cluster")]
-    fn fit_executor(&mut self) {
-        let (Some(spec), Some(exec)) = (self.cluster.spec(), &self.exec) else {
-            return;
-        };
-        let threads = exec.parallelism().div_ceil(spec.processes.max(1)).max(1);
-        if threads < exec.threads() {
-            if let Ok(fitted) = Executor::with_threads(exec.parallelism(), threads) {
-                self.exec = Some(fitted);
-            }
+            cluster,
         }
     }
 
